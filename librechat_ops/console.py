@@ -1,0 +1,27 @@
+"""Terminal output shared by every command: the two consoles and the one way to fail."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+"""Results go to standard output."""
+
+err_console = Console(stderr=True)
+"""Progress and errors go to standard error, so results can be piped."""
+
+USER_ERROR_EXIT = 2
+"""Exit code for a user's mistake or an environment gap that the message explains."""
+
+
+def fail(message: str, hint: str | None = None, *, details: str | None = None) -> NoReturn:
+    """Print one clear error (plus the fix and any supporting lines) and exit with code 2."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    if details:
+        err_console.print(details, highlight=False, markup=False)
+    if hint:
+        err_console.print(f"[bold]fix:[/] {hint}", highlight=False)
+    raise typer.Exit(USER_ERROR_EXIT)
