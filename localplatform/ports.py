@@ -18,14 +18,22 @@ class PortUse:
     component: str
 
 
+ETCD_CLIENT = 2379
+ETCD_PEER = 2380
+KUBE_APISERVER = 6443
+KUBE_CONTROLLER_MANAGER = 10257
+KUBE_SCHEDULER = 10259
+KWOK = 10247
+PROMETHEUS = 9090
+
 PLATFORM_PORTS: tuple[PortUse, ...] = (
-    PortUse(2379, "etcd (client)"),
-    PortUse(2380, "etcd (peer)"),
-    PortUse(6443, "kube-apiserver"),
-    PortUse(10257, "kube-controller-manager"),
-    PortUse(10259, "kube-scheduler"),
-    PortUse(10247, "kwok"),
-    PortUse(9090, "prometheus"),
+    PortUse(ETCD_CLIENT, "etcd"),
+    PortUse(ETCD_PEER, "etcd"),
+    PortUse(KUBE_APISERVER, "kube-apiserver"),
+    PortUse(KUBE_CONTROLLER_MANAGER, "kube-controller-manager"),
+    PortUse(KUBE_SCHEDULER, "kube-scheduler"),
+    PortUse(KWOK, "kwok"),
+    PortUse(PROMETHEUS, "prometheus"),
 )
 
 

@@ -1,0 +1,46 @@
+"""Where one local platform keeps its state: data, certificates, logs, pid files, kubeconfigs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .pki import Pki
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths under the platform's state directory (``<state>/cluster``)."""
+
+    root: Path
+
+    @property
+    def pki(self) -> Pki:
+        return Pki(self.root / "pki")
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.root / "etcd-data"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        return self.root / "prometheus"
+
+    @property
+    def prometheus_targets(self) -> Path:
+        """Drop ``<name>.json`` file_sd target lists here; Prometheus picks them up."""
+        return self.prometheus_dir / "targets"
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The admin kubeconfig the user exports as ``KUBECONFIG``."""
+        return self.root / "kubeconfig"
+
+    def component_kubeconfig(self, identity: str) -> Path:
+        return self.root / "kubeconfigs" / f"{identity}.yaml"
+
+    def log(self, component: str) -> Path:
+        return self.root / "logs" / f"{component}.log"
+
+    def pid_file(self, component: str) -> Path:
+        return self.root / "run" / f"{component}.pid"

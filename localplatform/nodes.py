@@ -1,0 +1,86 @@
+"""Simulated nodes: kwok keeps every node with the kwok annotation Ready and runs its pods."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .components import KWOK_NODE_ANNOTATION
+from .errors import StartError
+from .kubeapi import KubeApi
+
+MANAGED_LABEL = "librechat-ops/kwok-node"
+ZONES = ("zone-a", "zone-b", "zone-c")
+REGION = "local"
+CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "1000", "ephemeral-storage": "1Ti"}
+"""Each simulated node: a large machine, with room for 1,000 pods."""
+
+
+def node_name(index: int) -> str:
+    return f"kwok-node-{index}"
+
+
+def node_manifest(index: int) -> dict[str, Any]:
+    """A kwok node, spread round-robin over three zones of one region."""
+    name = node_name(index)
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {KWOK_NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                MANAGED_LABEL: "true",
+                "type": "kwok",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "topology.kubernetes.io/region": REGION,
+                "topology.kubernetes.io/zone": ZONES[index % len(ZONES)],
+                "node.kubernetes.io/instance-type": "kwok.32c256g",
+            },
+        },
+        "spec": {},
+        "status": {"capacity": CAPACITY, "allocatable": CAPACITY},
+    }
+
+
+def ensure_nodes(
+    api: KubeApi,
+    count: int,
+    *,
+    timeout: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[str]:
+    """Make exactly ``count`` managed nodes exist and wait until all are Ready; returns names."""
+    if count < 1:
+        raise ValueError("the platform needs at least one node")
+    selector = f"?labelSelector={MANAGED_LABEL}%3Dtrue"
+    existing = {
+        n["metadata"]["name"] for n in api.request("GET", "/api/v1/nodes" + selector)["items"]
+    }
+    wanted = [node_name(i) for i in range(count)]
+    for i, name in enumerate(wanted):
+        if name not in existing:
+            api.request("POST", "/api/v1/nodes", node_manifest(i))
+    for name in sorted(existing - set(wanted)):
+        api.request("DELETE", f"/api/v1/nodes/{name}")
+    deadline = clock() + timeout
+    while True:
+        items = api.request("GET", "/api/v1/nodes" + selector)["items"]
+        not_ready = sorted({*wanted} - {n["metadata"]["name"] for n in items if _ready(n)})
+        if not not_ready:
+            return wanted
+        if clock() > deadline:
+            raise StartError(
+                f"nodes not Ready after {timeout:.0f} s: {', '.join(not_ready)}",
+                hint="kwok keeps nodes Ready: check its log (`librechat-ops cluster status`)",
+            )
+        sleep(0.25)
+
+
+def _ready(node: dict[str, Any]) -> bool:
+    conditions = node.get("status", {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
