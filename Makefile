@@ -3,7 +3,7 @@
 
 # Set everything up, then run the main job on the embedded local platform.
 up: setup
-	.venv/bin/librechat-ops doctor
+	.venv/bin/librechat-ops up
 
 # Set everything up, then lint, type-check, check import contracts and run all tests.
 test: setup

@@ -8,6 +8,8 @@ from dataclasses import asdict
 import typer
 from rich.table import Table
 
+from localplatform.cluster import LocalPlatform
+
 from .console import console
 from .doctor import Status, failed, run_checks
 from .settings import Settings
@@ -25,7 +27,10 @@ def doctor(
     platform's loopback ports are free, and that the cache directory is writable with room for
     the builds. Exits 1 when a required check fails.
     """
-    findings = run_checks(Settings.from_env())
+    settings = Settings.from_env()
+    platform = LocalPlatform(settings.state_dir, settings.cache_dir)
+    ours = {port for row in platform.status() if row.pid is not None for port in row.ports}
+    findings = run_checks(settings, listening_ok=lambda use: use.port in ours)
     if as_json:
         rows = [asdict(f) | {"status": f.status.value} for f in findings]
         console.print_json(json.dumps(rows))

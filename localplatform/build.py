@@ -29,6 +29,10 @@ GO_ENV = {"GOTOOLCHAIN": "local", "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
 """Never download another toolchain, build static binaries, let ``go build`` fill go.sum."""
 
 _TAIL_LINES = 25
+_REFUSED = re.compile(
+    r"\b(403|404|410) |unknown revision|not available|invalid version|no matching versions"
+)
+"""How ``go`` reports that the module proxy does not serve a module version."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +281,7 @@ class Builder:
 
 def _go_failure(args: Sequence[str], output: str) -> BuildError:
     tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
-    refused = any(s in output for s in ("unknown revision", "not found", "410 Gone", "404"))
+    refused = _REFUSED.search(output) is not None
     hint = (
         "the Go module proxy refused a module: check the pinned versions in "
         "localplatform/versions.py and that the proxy (`go env GOPROXY`) is reachable"

@@ -20,7 +20,8 @@ from .errors import StartError
 from .health import Probe
 from .layout import Layout
 
-SCRAPE_INTERVAL = "15s"
+SCRAPE_INTERVAL = "5s"
+"""Short, for a laptop: the autoscaler and the tests see changes within seconds."""
 
 
 def url() -> str:

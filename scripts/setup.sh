@@ -40,4 +40,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+step "The local platform's components (built from the Go module proxy once, then cached)"
+.venv/bin/librechat-ops cluster build
 step "Set-up complete: .venv/bin/librechat-ops is ready"

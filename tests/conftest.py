@@ -1,0 +1,62 @@
+"""Fixtures shared by every area: the local platform, once per session, and a namespace per test.
+
+The platform is the real one (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
+Prometheus) in the user's state directory. A platform that is already running is reused and left
+running; one the session started is taken down at the end. Tests that would wipe a platform's data
+run only on a platform the session started itself.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from librechat_ops.settings import Settings
+from localplatform.cluster import LocalPlatform
+
+
+@dataclass
+class PlatformSession:
+    """The session's platform, and whether this session owns it."""
+
+    platform: LocalPlatform
+    owned: bool
+
+    def require_owned(self) -> None:
+        """Skip a test that would destroy data on a platform the user started."""
+        if not self.owned:
+            pytest.skip("a platform you started is running: destructive test skipped to keep data")
+
+
+@pytest.fixture(scope="session")
+def platform_session() -> Iterator[PlatformSession]:
+    settings = Settings.from_env()
+    platform = LocalPlatform(settings.state_dir, settings.cache_dir)
+    already = all(row.state == "running" for row in platform.status())
+    platform.up(3)
+    yield PlatformSession(platform, owned=not already)
+    if not already:
+        platform.down()
+
+
+@pytest.fixture
+def local_platform(platform_session: PlatformSession) -> LocalPlatform:
+    """The running local platform (brought back up if an earlier test stopped part of it)."""
+    platform_session.platform.up(3)
+    return platform_session.platform
+
+
+@pytest.fixture
+def namespace(local_platform: LocalPlatform, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t-{slug}-{secrets.token_hex(3)}"
+    api = local_platform.api()
+    api.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+    yield name
+    local_platform.up(3)  # the test may have stopped a component
+    api.request("DELETE", f"/api/v1/namespaces/{name}")
