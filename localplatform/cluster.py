@@ -19,7 +19,7 @@ from .components import CONTROL_PLANE, Component
 from .errors import NotRunningError, PortConflictError, StartError
 from .kubeapi import KubeApi
 from .layout import Layout
-from .nodes import ensure_nodes
+from .nodes import ensure_nodes, release_node_leases, wait_for_service_account
 from .pki import IDENTITIES
 from .prometheus import PROMETHEUS
 from .prometheus import url as prometheus_url
@@ -99,6 +99,11 @@ class LocalPlatform:
             except StartError as exc:
                 exc.log_tail = process.tail(layout.log("kwok"))
                 raise
+            try:
+                wait_for_service_account(self.api())
+            except StartError as exc:
+                exc.log_tail = process.tail(layout.log("kube-controller-manager"))
+                raise
         except BaseException:
             for comp in reversed(started):
                 self._stop_one(comp)
@@ -121,6 +126,8 @@ class LocalPlatform:
         self._check_ports(comp)
         if comp.prepare is not None:
             comp.prepare(layout)
+        if comp.name == "kwok":
+            release_node_leases(self.api())
         argv = comp.argv(layout, binaries)
         t0 = time.monotonic()
         handle = process.start(argv, log=layout.log(comp.name), pid_file=pid_file)

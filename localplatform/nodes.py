@@ -81,6 +81,51 @@ def ensure_nodes(
         sleep(0.25)
 
 
+def release_node_leases(api: KubeApi) -> list[str]:
+    """Delete the node leases of the managed nodes; returns the names released.
+
+    A new kwok process takes a node over only once the lease of the previous holder expires
+    (40 s), so its pods would sit scheduled but not Running. Called right before kwok starts.
+    """
+    leases = api.request("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")
+    managed = {
+        n["metadata"]["name"]
+        for n in api.request("GET", f"/api/v1/nodes?labelSelector={MANAGED_LABEL}%3Dtrue")["items"]
+    }
+    released = []
+    for lease in leases["items"]:
+        name = lease["metadata"]["name"]
+        if name in managed:
+            path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"
+            api.request("DELETE", path)
+            released.append(name)
+    return released
+
+
+def wait_for_service_account(
+    api: KubeApi,
+    namespace: str = "default",
+    *,
+    timeout: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Wait until the controller manager has created ``namespace``'s ``default`` ServiceAccount.
+
+    Pods cannot be created in a namespace before it exists (the ServiceAccount admission plugin
+    rejects them, and the ReplicaSet controller backs off), so "ready" includes it.
+    """
+    deadline = clock() + timeout
+    path = f"/api/v1/namespaces/{namespace}/serviceaccounts"
+    while not any(sa["metadata"]["name"] == "default" for sa in api.request("GET", path)["items"]):
+        if clock() > deadline:
+            raise StartError(
+                f"no `default` ServiceAccount in namespace {namespace} after {timeout:.0f} s",
+                hint="kube-controller-manager creates it: check its log",
+            )
+        sleep(0.1)
+
+
 def _ready(node: dict[str, Any]) -> bool:
     conditions = node.get("status", {}).get("conditions") or []
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)

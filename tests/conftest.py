@@ -17,6 +17,7 @@ import pytest
 
 from librechat_ops.settings import Settings
 from localplatform.cluster import LocalPlatform
+from localplatform.nodes import wait_for_service_account
 
 
 @dataclass
@@ -57,6 +58,7 @@ def namespace(local_platform: LocalPlatform, request: pytest.FixtureRequest) -> 
     name = f"t-{slug}-{secrets.token_hex(3)}"
     api = local_platform.api()
     api.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+    wait_for_service_account(api, name)
     yield name
     local_platform.up(3)  # the test may have stopped a component
     api.request("DELETE", f"/api/v1/namespaces/{name}")

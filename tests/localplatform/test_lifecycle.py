@@ -41,6 +41,16 @@ def _create_configmap(platform: LocalPlatform, namespace: str, name: str) -> Non
     platform.api().request("POST", f"/api/v1/namespaces/{namespace}/configmaps", body)
 
 
+def _lease_holders(platform: LocalPlatform) -> dict[str, str]:
+    path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+    leases = platform.api().request("GET", path)["items"]
+    return {
+        lease["metadata"]["name"]: lease["spec"]["holderIdentity"]
+        for lease in leases
+        if lease["metadata"]["name"].startswith("kwok-node-")
+    }
+
+
 def test_status_shows_every_component_running(local_platform: LocalPlatform) -> None:
     rows = local_platform.status()
     assert [r.name for r in rows] == [c.name for c in COMPONENTS]
@@ -82,6 +92,7 @@ def test_up_recovers_after_components_are_killed(
     local_platform: LocalPlatform, namespace: str
 ) -> None:
     _create_configmap(local_platform, namespace, "survivor")
+    holders_before = _lease_holders(local_platform)
     before = _pids(local_platform)
     for name in ("kube-apiserver", "kwok"):
         os.kill(before[name], signal.SIGKILL)
@@ -103,6 +114,18 @@ def test_up_recovers_after_components_are_killed(
     assert after["etcd"] == before["etcd"]
     assert all(r.state == "running" for r in local_platform.status())
     assert _configmap(local_platform, namespace, "survivor") is not None
+    # The new kwok holds every node lease at once (the old holder's leases were released), so
+    # pods scheduled now run without waiting for the old leases to expire.
+    deadline = time.monotonic() + 30
+    holders_after = _lease_holders(local_platform)
+    while time.monotonic() < deadline and (
+        holders_after.keys() != holders_before.keys()
+        or set(holders_after.values()) & set(holders_before.values())
+    ):
+        time.sleep(0.2)
+        holders_after = _lease_holders(local_platform)
+    assert holders_after.keys() == holders_before.keys()
+    assert not set(holders_after.values()) & set(holders_before.values())
 
 
 def test_down_keep_data_stops_everything_and_up_brings_objects_back(
