@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from . import __version__, cluster_cli, doctor_cli, up_cli
+from . import (
+    __version__,
+    cluster_cli,
+    doctor_cli,
+    operator_cli,
+    plan_cli,
+    up_cli,
+)
 from .console import console
 
 app = typer.Typer(
@@ -45,8 +52,10 @@ def _root(
 
 # One line per area: each module adds its commands or command group.
 doctor_cli.register(app)
+plan_cli.register(app)
 up_cli.register(app)
 cluster_cli.register(app)
+operator_cli.register(app)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Local platform figures: warm `cluster up` to API-ready, 1,000 pods to Running, cold build.
 
-    .venv/bin/python benchmarks/platform.py [--rounds 3] [--pods 1000] [--cold-build]
+    .venv/bin/python benchmarks/local_platform.py [--rounds 3] [--pods 1000] [--cold-build]
 
 Prints figures; asserts nothing. Needs the platform stopped (it brings its own up and down, in the
 normal state directory) and the components built (`librechat-ops cluster build`). Baselines in the

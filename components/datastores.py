@@ -1,0 +1,297 @@
+"""DataStores: the managed data layer of one region, encrypted at rest and in transit.
+
+What belongs here: the regional DataStores component and its Args — DocumentDB (a member of the
+global cluster), ElastiCache Redis, Aurora PostgreSQL (a member of the Global Database; pgvector),
+OpenSearch and the files bucket. The event layer (MSK, Flink, Glue Schema Registry) is its child
+:class:`components.streaming.EventStreams`; the global clusters are in
+:mod:`components.global_data` and cross-region replication in :mod:`components.replication`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .buckets import SecureBucket, SecureBucketArgs
+from .common import child_opts, named
+from .spec import DataStoreSizes
+from .streaming import EventStreams, EventStreamsArgs
+
+DOCDB_ENGINE_VERSION = "5.0.0"
+"""DocumentDB 5.0: the MongoDB API level LibreChat needs."""
+
+AURORA_ENGINE_VERSION = "16.6"
+"""Aurora PostgreSQL 16: ships the pgvector extension (``CREATE EXTENSION vector``)."""
+
+OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
+"""OpenSearch endpoints accept TLS 1.2+ only."""
+
+PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk": 9098}
+"""Ports opened to the VPC (and nothing else) by the data security group."""
+
+
+@dataclass(frozen=True)
+class DataStoresArgs:
+    """Inputs of :class:`DataStores`."""
+
+    prefix: str
+    """Short name prefix, e.g. ``lc-prod-use1`` (AWS names have length limits)."""
+    primary: bool
+    """True in the primary region: it holds the global clusters' writers and master users."""
+    vpc_id: pulumi.Output[str]
+    """The region's VPC."""
+    vpc_cidr: str
+    """Only this CIDR may reach the data stores."""
+    subnet_ids: list[pulumi.Output[str]]
+    """Private subnets, one per zone."""
+    sizes: DataStoreSizes
+    """Instance classes and counts."""
+    deletion_protection: bool
+    """Deletion protection and final snapshots (production)."""
+    docdb_global_id: pulumi.Output[str]
+    """The DocumentDB global cluster this region joins."""
+    aurora_global_id: pulumi.Output[str]
+    """The Aurora Global Database this region joins."""
+    secrets: dict[str, pulumi.Output[str]]
+    """Data-store credentials (secret Outputs) by config key."""
+    flink_code_key: str
+    """S3 key of the Flink application jar in the artifacts bucket."""
+    tags: dict[str, str]
+    """Tags for every resource."""
+
+
+class DataStores(pulumi.ComponentResource):
+    """Every managed data store of one region, with one customer-managed KMS key."""
+
+    kms_key_arn: pulumi.Output[str]
+    files_bucket: SecureBucket
+    mongo_uri: pulumi.Output[str]
+    redis_uri: pulumi.Output[str]
+    aurora_endpoint: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DataStoresArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("librechat:datastores:DataStores", name, None, opts)
+        self._args = args
+        tags = args.tags
+        self.key = aws.kms.Key(
+            f"{name}-data",
+            description=f"Encryption at rest of the {args.prefix} data stores",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        self.kms_key_arn = self.key.arn
+        self.sg = aws.ec2.SecurityGroup(
+            f"{name}-data",
+            description="Data stores: reachable from the VPC only",
+            vpc_id=args.vpc_id,
+            ingress=[
+                {"protocol": "tcp", "from_port": p, "to_port": p, "cidr_blocks": [args.vpc_cidr]}
+                for p in PORTS.values()
+            ],
+            egress=[],
+            tags=named(tags, f"{args.prefix}-data"),
+            opts=child_opts(self),
+        )
+        self.mongo_uri = self._documentdb(name)
+        self.redis_uri = self._redis(name)
+        self.aurora_endpoint = self._aurora(name)
+        self._opensearch(name)
+        self.files_bucket = SecureBucket(
+            f"{name}-files",
+            SecureBucketArgs(kms_key_arn=self.key.arn, tags=tags),
+            opts=child_opts(self),
+        )
+        EventStreams(
+            f"{name}-events",
+            EventStreamsArgs(
+                prefix=args.prefix,
+                subnet_ids=args.subnet_ids,
+                security_group_id=self.sg.id,
+                kms_key_arn=self.key.arn,
+                sizes=args.sizes,
+                flink_code_key=args.flink_code_key,
+                tags=tags,
+            ),
+            opts=child_opts(self),
+        )
+        self.register_outputs({"kms_key_arn": self.key.arn})
+
+    def _documentdb(self, name: str) -> pulumi.Output[str]:
+        a = self._args
+        ident = f"{a.prefix}-docdb"
+        subnets = aws.docdb.SubnetGroup(
+            f"{name}-docdb", subnet_ids=a.subnet_ids, tags=a.tags, opts=child_opts(self)
+        )
+        params = aws.docdb.ClusterParameterGroup(
+            f"{name}-docdb",
+            family="docdb5.0",
+            parameters=[
+                {"name": "tls", "value": "enabled"},
+                {"name": "audit_logs", "value": "enabled"},
+            ],
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        protect = a.deletion_protection
+        cluster = aws.docdb.Cluster(
+            f"{name}-docdb",
+            cluster_identifier=ident,
+            engine="docdb",
+            engine_version=DOCDB_ENGINE_VERSION,
+            global_cluster_identifier=a.docdb_global_id,
+            master_username="librechat" if a.primary else None,
+            master_password=a.secrets["docdbMasterPassword"] if a.primary else None,
+            storage_encrypted=True,
+            kms_key_id=self.key.arn,
+            backup_retention_period=a.sizes.backup_retention_days,
+            db_subnet_group_name=subnets.name,
+            db_cluster_parameter_group_name=params.name,
+            vpc_security_group_ids=[self.sg.id],
+            enabled_cloudwatch_logs_exports=["audit", "profiler"],
+            deletion_protection=protect,
+            skip_final_snapshot=not protect,
+            final_snapshot_identifier=f"{ident}-final" if protect else None,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        for i in range(a.sizes.docdb_instances):
+            aws.docdb.ClusterInstance(
+                f"{name}-docdb-{i}",
+                cluster_identifier=cluster.id,
+                instance_class=a.sizes.docdb_instance_class,
+                tags=a.tags,
+                opts=child_opts(self),
+            )
+        password = a.secrets["docdbMasterPassword"]
+        return pulumi.Output.all(cluster.endpoint, password).apply(
+            lambda v: (
+                f"mongodb://librechat:{v[1]}@{v[0]}:27017/LibreChat"
+                "?tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false"
+            )
+        )
+
+    def _redis(self, name: str) -> pulumi.Output[str]:
+        a = self._args
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-redis",
+            name=f"{a.prefix}-redis",
+            description="LibreChat Redis",
+            subnet_ids=a.subnet_ids,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        group = aws.elasticache.ReplicationGroup(
+            f"{name}-redis",
+            replication_group_id=f"{a.prefix}-redis",
+            description="LibreChat cache, sessions and resumable streams (this region only)",
+            engine="redis",
+            engine_version="7.1",
+            node_type=a.sizes.redis_node_type,
+            cluster_mode="enabled",
+            num_node_groups=a.sizes.redis_shards,
+            replicas_per_node_group=a.sizes.redis_replicas,
+            parameter_group_name="default.redis7.cluster.on",
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            at_rest_encryption_enabled=True,
+            kms_key_id=self.key.arn,
+            transit_encryption_enabled=True,
+            auth_token=a.secrets["redisAuthToken"],
+            snapshot_retention_limit=a.sizes.backup_retention_days,
+            subnet_group_name=subnets.name,
+            security_group_ids=[self.sg.id],
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        return pulumi.Output.all(
+            group.configuration_endpoint_address, a.secrets["redisAuthToken"]
+        ).apply(lambda v: f"rediss://:{v[1]}@{v[0]}:6379")
+
+    def _aurora(self, name: str) -> pulumi.Output[str]:
+        a = self._args
+        ident = f"{a.prefix}-aurora"
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-aurora", subnet_ids=a.subnet_ids, tags=a.tags, opts=child_opts(self)
+        )
+        params = aws.rds.ClusterParameterGroup(
+            f"{name}-aurora",
+            family="aurora-postgresql16",
+            parameters=[{"name": "rds.force_ssl", "value": "1"}],
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        protect = a.deletion_protection
+        cluster = aws.rds.Cluster(
+            f"{name}-aurora",
+            cluster_identifier=ident,
+            engine="aurora-postgresql",
+            engine_version=AURORA_ENGINE_VERSION,
+            global_cluster_identifier=a.aurora_global_id,
+            database_name="rag" if a.primary else None,
+            master_username="librechat" if a.primary else None,
+            master_password=a.secrets["auroraMasterPassword"] if a.primary else None,
+            storage_encrypted=True,
+            kms_key_id=self.key.arn,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=a.sizes.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            db_subnet_group_name=subnets.name,
+            db_cluster_parameter_group_name=params.name,
+            vpc_security_group_ids=[self.sg.id],
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            deletion_protection=protect,
+            skip_final_snapshot=not protect,
+            final_snapshot_identifier=f"{ident}-final" if protect else None,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        for i in range(a.sizes.aurora_instances):
+            aws.rds.ClusterInstance(
+                f"{name}-aurora-{i}",
+                cluster_identifier=cluster.id,
+                engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+                engine_version=AURORA_ENGINE_VERSION,
+                instance_class=a.sizes.aurora_instance_class,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=self.key.arn,
+                tags=a.tags,
+                opts=child_opts(self),
+            )
+        return cluster.endpoint
+
+    def _opensearch(self, name: str) -> None:
+        a = self._args
+        aws.opensearch.Domain(
+            f"{name}-search",
+            domain_name=f"{a.prefix}-search",
+            engine_version="OpenSearch_2.17",
+            cluster_config={
+                "instance_type": a.sizes.opensearch_instance_type,
+                "instance_count": a.sizes.opensearch_instances,
+                "zone_awareness_enabled": True,
+                "zone_awareness_config": {"availability_zone_count": 3},
+                "dedicated_master_enabled": True,
+                "dedicated_master_type": "m6g.large.search",
+                "dedicated_master_count": 3,
+            },
+            ebs_options={
+                "ebs_enabled": True,
+                "volume_type": "gp3",
+                "volume_size": a.sizes.opensearch_volume_gib,
+            },
+            encrypt_at_rest={"enabled": True, "kms_key_id": self.key.arn},
+            node_to_node_encryption={"enabled": True},
+            domain_endpoint_options={
+                "enforce_https": True,
+                "tls_security_policy": OPENSEARCH_TLS_POLICY,
+            },
+            vpc_options={"subnet_ids": a.subnet_ids, "security_group_ids": [self.sg.id]},
+            tags=a.tags,
+            opts=child_opts(self),
+        )

@@ -1,0 +1,210 @@
+"""The program body: wire the components of one environment from a validated EnvironmentSpec.
+
+What belongs here: :func:`build_environment`, which ``stacks/__main__.py`` calls with what
+``stacks/config.py`` read, and the two grouping components (Region, Global) that give the
+resource tree its shape. No config reading happens here.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .cluster import Cluster, ClusterArgs
+from .datastores import DataStores, DataStoresArgs
+from .edge import Edge, EdgeArgs, RegionalOrigin
+from .global_data import GlobalDatabases, GlobalDatabasesArgs
+from .network import Network, NetworkArgs
+from .platform import Platform, PlatformArgs
+from .regions import EDGE_REGION, KNOWN_REGIONS, availability_zones
+from .replication import RegionBucket, Replication, ReplicationArgs
+from .spec import CloudSpec, EnvironmentKind, EnvironmentSpec
+
+SHORT_KIND = {EnvironmentKind.STAGING: "stg", EnvironmentKind.PRODUCTION: "prod"}
+"""Environment codes used in AWS names."""
+
+LAPTOP_STORE_URIS = {
+    "MONGO_URI": "mongodb://mongodb.librechat-data.svc.cluster.local:27017/LibreChat",
+    "REDIS_URI": "redis://redis-master.librechat-data.svc.cluster.local:6379",
+}
+"""Where LibreChat finds the in-cluster stores on the laptop."""
+
+
+class Region(pulumi.ComponentResource):
+    """Groups everything of one region (network, cluster, data stores, platform)."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("librechat:environment:Region", name, None, opts)
+
+
+class Global(pulumi.ComponentResource):
+    """Groups what spans regions: global clusters, replication and the edge."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("librechat:environment:Global", name, None, opts)
+
+
+def build_environment(spec: EnvironmentSpec) -> None:
+    """Declare every resource of the environment and export its key outputs."""
+    if spec.cloud is None:
+        _laptop(spec)
+    else:
+        _cloud(spec, spec.cloud)
+
+
+def _laptop(spec: EnvironmentSpec) -> None:
+    laptop = spec.laptop
+    region = Region("local")
+    provider = k8s.Provider(
+        "k8s-local",
+        kubeconfig=laptop.kubeconfig if laptop else None,
+        context=laptop.context if laptop else None,
+        opts=pulumi.ResourceOptions(parent=region),
+    )
+    env = {**spec.secrets.librechat}
+    env.update({k: pulumi.Output.secret(v) for k, v in LAPTOP_STORE_URIS.items()})
+    Platform(
+        "local-platform",
+        PlatformArgs(
+            kind=spec.kind.value,
+            region="local",
+            image_tag=spec.librechat_image_tag,
+            labels=spec.tags,
+            env_secrets=env,
+        ),
+        opts=pulumi.ResourceOptions(parent=region, providers={"kubernetes": provider}),
+    )
+    pulumi.export("regions", ["local"])
+
+
+def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
+    kind = SHORT_KIND[spec.kind]
+    glob = Global("global")
+    primary = aws.Provider(
+        f"aws-global-{cloud.primary_region}",
+        region=cloud.primary_region,
+        opts=pulumi.ResourceOptions(parent=glob),
+    )
+    dbs = GlobalDatabases(
+        "global-databases",
+        GlobalDatabasesArgs(
+            prefix=f"lc-{kind}", deletion_protection=cloud.deletion_protection, tags=spec.tags
+        ),
+        opts=pulumi.ResourceOptions(parent=glob, provider=primary),
+    )
+    buckets: list[RegionBucket] = []
+    origins: list[RegionalOrigin] = []
+    primary_stores: DataStores | None = None
+    clusters: dict[str, pulumi.Output[str]] = {}
+    for region in cloud.regions:
+        short = KNOWN_REGIONS[region].short
+        prefix = f"lc-{kind}-{short}"
+        group = Region(region)
+        aws_provider = aws.Provider(
+            f"aws-{region}", region=region, opts=pulumi.ResourceOptions(parent=group)
+        )
+        in_region = pulumi.ResourceOptions(parent=group, provider=aws_provider)
+        network = Network(
+            f"{prefix}-net",
+            NetworkArgs(
+                region=region,
+                cidr=cloud.vpc_cidrs[region],
+                zones=availability_zones(region),
+                nat_per_az=cloud.nat_per_az,
+                flow_log_retention_days=365 if cloud.deletion_protection else 30,
+                tags=spec.tags,
+            ),
+            opts=in_region,
+        )
+        cluster = Cluster(
+            f"{prefix}-eks",
+            ClusterArgs(
+                cluster_name=f"librechat-{spec.kind.value}-{region}",
+                region=region,
+                version=cloud.kubernetes_version,
+                subnet_ids=network.private_subnet_ids,
+                private_endpoint=cloud.private_endpoint,
+                nodes=cloud.nodes,
+                log_retention_days=365 if cloud.deletion_protection else 30,
+                tags=spec.tags,
+            ),
+            opts=in_region,
+        )
+        clusters[region] = cluster.name
+        stores = DataStores(
+            f"{prefix}-data",
+            DataStoresArgs(
+                prefix=prefix,
+                primary=primary_stores is None,
+                vpc_id=network.vpc_id,
+                vpc_cidr=cloud.vpc_cidrs[region],
+                subnet_ids=network.private_subnet_ids,
+                sizes=cloud.data,
+                deletion_protection=cloud.deletion_protection,
+                docdb_global_id=dbs.docdb_id,
+                aurora_global_id=dbs.aurora_id,
+                secrets=spec.secrets.data,
+                flink_code_key=cloud.flink_code_key,
+                tags=spec.tags,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=group,
+                provider=aws_provider,
+                depends_on=[primary_stores] if primary_stores else [],
+            ),
+        )
+        primary_stores = primary_stores or stores
+        kube = k8s.Provider(
+            f"k8s-{region}",
+            kubeconfig=cluster.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=group),
+        )
+        platform = Platform(
+            f"{prefix}-platform",
+            PlatformArgs(
+                kind=spec.kind.value,
+                region=region,
+                image_tag=spec.librechat_image_tag,
+                labels=spec.tags,
+                env_secrets={
+                    **spec.secrets.librechat,
+                    "MONGO_URI": stores.mongo_uri,
+                    "REDIS_URI": stores.redis_uri,
+                },
+                kms_key_arn=stores.kms_key_arn,
+                keycloak_db_host=stores.aurora_endpoint,
+                keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=group, providers={"kubernetes": kube}, depends_on=[cluster]
+            ),
+        )
+        buckets.append(RegionBucket(region, stores.files_bucket, stores.kms_key_arn, aws_provider))
+        if platform.ingress_hostname is not None:
+            origins.append(RegionalOrigin(region, platform.ingress_hostname))
+    if len(buckets) > 1:
+        Replication(
+            "replication",
+            ReplicationArgs(buckets=buckets, tags=spec.tags),
+            opts=pulumi.ResourceOptions(parent=glob),
+        )
+    edge_provider = aws.Provider(
+        "aws-edge", region=EDGE_REGION, opts=pulumi.ResourceOptions(parent=glob)
+    )
+    edge = Edge(
+        f"lc-{kind}-edge",
+        EdgeArgs(
+            prefix=f"lc-{kind}",
+            domain=cloud.domain,
+            hosted_zone_id=cloud.hosted_zone_id,
+            origins=origins,
+            shield_advanced=cloud.shield_advanced,
+            tags=spec.tags,
+        ),
+        opts=pulumi.ResourceOptions(parent=glob, provider=edge_provider),
+    )
+    pulumi.export("regions", list(cloud.regions))
+    pulumi.export("clusters", clusters)
+    pulumi.export("distribution", edge.distribution_domain)

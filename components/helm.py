@@ -1,0 +1,165 @@
+"""The Helm releases of the in-cluster platform, as pure data with pinned chart versions.
+
+What belongs here: which charts each environment installs, their versions and values. The
+Platform component turns these into ``pulumi_kubernetes.helm.v3.Release`` resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .k8s_objects import DATA_NAMESPACE, MONITORING_NAMESPACE
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """One Helm release."""
+
+    name: str
+    """Release name."""
+    namespace: str
+    """Target namespace (created by the Platform component)."""
+    chart: str
+    """Chart name, or an ``oci://`` reference."""
+    version: str
+    """Pinned chart version."""
+    repo: str | None
+    """Chart repository URL; None for OCI charts."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """Chart values."""
+
+
+BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
+"""Bitnami's OCI chart registry (laptop data stores)."""
+
+
+def platform_releases(
+    *, kind: str, region: str, storage_class: str | None, keycloak_db_host: str | None
+) -> list[ReleaseSpec]:
+    """Releases for ``kind`` (laptop, staging, production) in ``region``."""
+    ha = kind == "production"
+    persistence: dict[str, Any] = {"enabled": True}
+    if storage_class:
+        persistence["storageClass"] = storage_class
+    releases = [
+        ReleaseSpec(
+            "kube-prometheus-stack",
+            MONITORING_NAMESPACE,
+            "kube-prometheus-stack",
+            "66.3.1",
+            "https://prometheus-community.github.io/helm-charts",
+            {
+                "prometheus": {
+                    "prometheusSpec": {
+                        "retention": "15d",
+                        "replicas": 2 if ha else 1,
+                        "externalLabels": {"region": region},
+                    }
+                },
+                "alertmanager": {"enabled": kind != "laptop"},
+                "grafana": {"enabled": kind != "laptop"},
+            },
+        ),
+        ReleaseSpec(
+            "meilisearch",
+            DATA_NAMESPACE,
+            "meilisearch",
+            "0.10.1",
+            "https://meilisearch.github.io/meilisearch-kubernetes",
+            {
+                "auth": {"existingMasterKeySecret": "meilisearch-master-key"},
+                "environment": {"MEILI_ENV": "production"},
+                "persistence": persistence,
+            },
+        ),
+    ]
+    if kind == "laptop":
+        return [*releases, *_laptop_stores()]
+    return [
+        *releases,
+        ReleaseSpec(
+            "cert-manager",
+            "cert-manager",
+            "cert-manager",
+            "v1.16.2",
+            "https://charts.jetstack.io",
+            {"crds": {"enabled": True}, "replicaCount": 2 if ha else 1},
+        ),
+        ReleaseSpec(
+            "kong",
+            "kong",
+            "kong",
+            "2.46.0",
+            "https://charts.konghq.com",
+            {
+                "ingressController": {"enabled": True},
+                "replicaCount": 6 if ha else 2,
+                # The internet-facing NLB is the Platform's own ``kong-edge`` Service.
+                "proxy": {"type": "ClusterIP"},
+            },
+        ),
+        ReleaseSpec(
+            "keycloak",
+            "keycloak",
+            "keycloakx",
+            "7.0.1",
+            "https://codecentric.github.io/helm-charts",
+            {
+                "replicas": 3 if ha else 1,
+                "database": {
+                    "vendor": "postgres",
+                    "hostname": keycloak_db_host,
+                    "database": "keycloak",
+                    "username": "librechat",
+                    "existingSecret": "keycloak-db",
+                },
+            },
+        ),
+        ReleaseSpec(
+            "timescaledb",
+            DATA_NAMESPACE,
+            "timescaledb-single",
+            "0.33.1",
+            "https://charts.timescale.com",
+            {"replicaCount": 3 if ha else 1, "persistentVolumes": {"data": persistence}},
+        ),
+        ReleaseSpec(
+            "eventstore",
+            DATA_NAMESPACE,
+            "eventstore",
+            "0.2.5",
+            "https://eventstore.github.io/EventStore.Charts",
+            {"clusterSize": 3 if ha else 1, "persistence": persistence},
+        ),
+    ]
+
+
+def _laptop_stores() -> list[ReleaseSpec]:
+    """MongoDB, Redis and PostgreSQL with pgvector inside the laptop cluster."""
+    return [
+        ReleaseSpec(
+            "mongodb",
+            DATA_NAMESPACE,
+            f"{BITNAMI}/mongodb",
+            "16.3.0",
+            None,
+            {"auth": {"enabled": False}},
+        ),
+        ReleaseSpec(
+            "redis",
+            DATA_NAMESPACE,
+            f"{BITNAMI}/redis",
+            "20.5.0",
+            None,
+            {"architecture": "standalone", "auth": {"enabled": False}},
+        ),
+        ReleaseSpec(
+            "postgresql",
+            DATA_NAMESPACE,
+            f"{BITNAMI}/postgresql",
+            "16.2.5",
+            None,
+            {"image": {"repository": "pgvector/pgvector", "tag": "pg16"}},
+        ),
+    ]

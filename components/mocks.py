@@ -1,0 +1,145 @@
+"""Pulumi mocks for the offline plan: plausible provider outputs and a record of every resource.
+
+What belongs here: the ``pulumi.runtime.Mocks`` subclass that stands in for the engine and the
+providers (no cloud, no Pulumi CLI), and the monitor subclass that remembers each resource's parent.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+from .errors import PlanError
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource the program declared."""
+
+    urn: str
+    """Its URN (stack, project, type chain and name)."""
+    type: str
+    """Type token, e.g. ``aws:eks/nodeGroup:NodeGroup``."""
+    name: str
+    """Logical name."""
+    parent: str | None
+    """Parent URN; None for the stack's direct children."""
+    custom: bool
+    """True for provider-managed resources, False for components."""
+    inputs: dict[str, Any]
+    """Inputs as the engine receives them (camelCase; secrets wrapped in the secret signature)."""
+    provider: str | None = None
+    """Provider reference (``<provider urn>::<id>``), None for components and providers."""
+
+
+def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Outputs a real provider would add, just enough for the program's applies."""
+    extra: dict[str, Any] = {"arn": f"arn:aws:mock:::{name}"}
+    if typ.startswith("aws:"):
+        extra["name"] = name  # what auto-naming would give (without the random suffix)
+    if typ == "aws:eks/cluster:Cluster":
+        extra |= {
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.mock/id/{name}"}]}],
+            "endpoint": f"https://{name}.eks.mock",
+            "certificateAuthority": {"data": "bW9jaw=="},
+        }
+    elif typ == "aws:acm/certificate:Certificate":
+        domain = inputs.get("domainName", name)
+        extra["domainValidationOptions"] = [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_mock.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_mock.acm-validations.aws.",
+            }
+        ]
+    elif typ == "aws:lambda/function:Function":
+        extra |= {"qualifiedArn": f"arn:aws:lambda:us-east-1:0:function:{name}:1", "version": "1"}
+    elif typ == "aws:cloudfront/distribution:Distribution":
+        extra |= {"domainName": f"{name}.cloudfront.mock", "hostedZoneId": "Z2FDTNDATAQYW2"}
+    elif typ in ("aws:docdb/cluster:Cluster", "aws:rds/cluster:Cluster"):
+        extra["endpoint"] = f"{name}.cluster.mock"
+    elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+        extra["configurationEndpointAddress"] = f"{name}.cache.mock"
+    elif typ == "aws:msk/cluster:Cluster":
+        extra["bootstrapBrokersSaslIam"] = f"b-1.{name}.kafka.mock:9098"
+    elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+        extra["latestVersion"] = 1
+    elif typ == "aws:route53/record:Record":
+        extra["fqdn"] = inputs.get("name", name)
+    elif typ == "aws:acm/certificateValidation:CertificateValidation":
+        extra["certificateArn"] = inputs.get("certificateArn", "")
+    elif typ == "kubernetes:core/v1:Service":
+        extra["status"] = {"loadBalancer": {"ingress": [{"hostname": f"{name}.elb.mock"}]}}
+    return {**extra, **inputs}
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Answers for the engine: every resource is created with its inputs plus mock outputs."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.providers: dict[tuple[str, str], str | None] = {}
+        self._lock = threading.Lock()
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Record the inputs of a created resource (reads are not recorded) and answer."""
+        if not args.resource_id:
+            with self._lock:
+                if (args.typ, args.name) in self.inputs:
+                    raise PlanError(f"two resources named {args.name!r} of type {args.typ}")
+                self.inputs[(args.typ, args.name)] = args.inputs
+                self.providers[(args.typ, args.name)] = args.provider or None
+        return f"{args.name}-id", _mock_outputs(args.typ, args.name, args.inputs)
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """The program makes no provider calls; any call is a bug in it."""
+        raise PlanError(
+            f"the program called {args.token}; the offline plan allows no provider calls"
+        )
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, remembering each registration's parent and kind."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[tuple[str, str, str, str | None, bool]] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """Register as the mock monitor does, then remember (urn, type, name, parent, custom)."""
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                (
+                    response.urn,
+                    request.type,
+                    request.name,
+                    request.parent or None,
+                    bool(request.custom),
+                )
+            )
+        return response
+
+    def planned(self, mocks: PlanMocks) -> list[PlannedResource]:
+        """Every registered resource with its recorded inputs."""
+        return [
+            PlannedResource(
+                urn,
+                typ,
+                name,
+                parent,
+                custom,
+                mocks.inputs.get((typ, name), {}),
+                mocks.providers.get((typ, name)),
+            )
+            for urn, typ, name, parent, custom in self.registrations
+        ]

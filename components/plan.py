@@ -1,0 +1,166 @@
+"""The offline plan: run the real Pulumi program under mocks and summarise what it declares.
+
+What belongs here: running ``stacks/`` (by path, with runpy: nothing imports stacks) in a clean
+Pulumi runtime context with :mod:`components.mocks`, and the pure summaries of the result — the
+tree by region and component, and the difference between two plans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import runpy
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+
+from .mocks import PlanMocks, PlannedResource, RecordingMonitor
+from .stackfile import load_stack
+
+PROJECT = "librechat"
+"""The project name of ``Pulumi.yaml``."""
+
+GROUP_TYPES = {"librechat:environment:Region", "librechat:environment:Global"}
+"""Top-level grouping components: one per region, plus ``global``."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one environment's program declares."""
+
+    env: str
+    """Stack name."""
+    resources: list[PlannedResource]
+    """Every declared resource, components included."""
+
+    @property
+    def custom(self) -> list[PlannedResource]:
+        """Provider-managed resources only (what ``pulumi up`` would create)."""
+        return [r for r in self.resources if r.custom]
+
+    def of_type(self, typ: str) -> list[PlannedResource]:
+        """Resources of one type token."""
+        return [r for r in self.resources if r.type == typ]
+
+
+def _in_fresh_runtime(body: Callable[[], None]) -> None:
+    """Run ``body`` in an empty context (no Pulumi settings leak in or out) with owned loops."""
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+
+    def init_worker() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        worker_loops.append(loop)
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        executor = ThreadPoolExecutor(max_workers=4, initializer=init_worker)
+        loop.set_default_executor(executor)
+        asyncio.set_event_loop(loop)
+        try:
+            body()
+        finally:
+            executor.shutdown(wait=True)
+            for worker in worker_loops:
+                worker.close()
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    contextvars.Context().run(run)
+
+
+def run_program(
+    program_dir: Path, env: str, config: Mapping[str, str], secret_keys: list[str]
+) -> Plan:
+    """Run the program in ``program_dir`` under mocks with the given config."""
+    mocks = PlanMocks()
+    monitor = RecordingMonitor(mocks)
+    saved = sys.modules.pop("config", None)
+
+    def program() -> None:
+        runpy.run_path(str(program_dir), run_name="__main__")
+
+    def body() -> None:
+        pulumi.runtime.set_all_config(dict(config), secret_keys)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=env, preview=False, monitor=monitor)
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+
+    try:
+        with warnings.catch_warnings():
+            # pulumi-aws warns at import time about resources it deprecated (we use none of
+            # them); only those import-time notices are ignored, nothing the program triggers.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_aws\.")
+            _in_fresh_runtime(body)
+    finally:
+        sys.modules.pop("config", None)
+        if saved is not None:
+            sys.modules["config"] = saved
+    return Plan(env, monitor.planned(mocks))
+
+
+def plan_env(
+    env: str,
+    program_dir: Path,
+    overrides: Mapping[str, str | None] | None = None,
+) -> Plan:
+    """Plan a committed stack; ``overrides`` replace (or, with None, remove) config keys."""
+    stack = load_stack(program_dir, env)
+    config = dict(stack.config)
+    secrets = list(stack.secret_keys)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+            if key in secrets:
+                secrets.remove(key)
+    return run_program(program_dir, env, config, secrets)
+
+
+def locate(plan: Plan) -> dict[str, tuple[str, str]]:
+    """URN -> (region or ``global``, top component name) for every resource."""
+    by_urn = {r.urn: r for r in plan.resources}
+    where: dict[str, tuple[str, str]] = {}
+    for r in plan.resources:
+        chain = [r]
+        while chain[-1].parent in by_urn:
+            chain.append(by_urn[chain[-1].parent])
+        top = chain[-1]
+        region = top.name if top.type in GROUP_TYPES else "(root)"
+        component = chain[-2] if len(chain) >= 2 and top.type in GROUP_TYPES else top
+        if component is r and r.custom:
+            where[r.urn] = (region, "(providers)")
+        else:
+            where[r.urn] = (region, f"{component.type.split(':')[-1]} {component.name}")
+    return where
+
+
+Tree = dict[str, dict[str, Counter[str]]]
+"""Region -> component -> resource type -> count (provider-managed resources only)."""
+
+
+def tree(plan: Plan) -> Tree:
+    """Count provider-managed resources by region, component and type."""
+    where = locate(plan)
+    out: Tree = {}
+    for r in plan.custom:
+        region, component = where[r.urn]
+        out.setdefault(region, {}).setdefault(component, Counter())[r.type] += 1
+    return out
+
+
+def type_counts(plan: Plan) -> Counter[str]:
+    """Provider-managed resources by type."""
+    return Counter(r.type for r in plan.custom)
+
+
+def compare_counts(a: Plan, b: Plan) -> dict[str, tuple[int, int]]:
+    """Type -> (count in a, count in b) for every type whose count differs."""
+    ca, cb = type_counts(a), type_counts(b)
+    return {t: (ca[t], cb[t]) for t in sorted(set(ca) | set(cb)) if ca[t] != cb[t]}

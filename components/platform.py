@@ -1,0 +1,206 @@
+"""Platform: what runs inside each cluster, through pulumi-kubernetes.
+
+What belongs here: the Platform component, its Args, and :func:`rendered_objects`, the pure
+function that returns every non-secret object of the platform as plain dicts (for tests and a
+server-side dry-run against a real API server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .common import child_opts
+from .helm import platform_releases
+from .k8s_objects import (
+    APP_NAMESPACE,
+    DATA_NAMESPACE,
+    edge_service,
+    encrypted_storage_class,
+    namespace,
+    network_policies,
+    platform_namespaces,
+)
+from .librechat import librechat_objects
+
+SHARED_SECRET_NAME = "librechat-shared"
+"""The Secret with the five shared secrets and the store URIs that LibreChat reads as env."""
+
+
+def rendered_objects(
+    *, kind: str, region: str, image_tag: str, labels: dict[str, str], kms_key_arn: str | None
+) -> list[dict[str, Any]]:
+    """Every non-secret object: namespaces, policies, storage class, ingress, LibreChat CRs."""
+    names = platform_namespaces(kind)
+    objects = [namespace(n, labels) for n in names]
+    for n in names:
+        objects += network_policies(n, names)
+    if kms_key_arn is not None:
+        objects.append(encrypted_storage_class(kms_key_arn))
+    if kind != "laptop":
+        objects.append(edge_service())
+    objects += librechat_objects(
+        region=region,
+        namespace=APP_NAMESPACE,
+        image_tag=image_tag,
+        secret_name=SHARED_SECRET_NAME,
+        labels=labels,
+    )
+    return objects
+
+
+def _with_db_host(values: dict[str, Any], host: str) -> dict[str, Any]:
+    return {**values, "database": {**values["database"], "hostname": host}}
+
+
+def _secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    """Mark a value secret (again): a no-op for secrets, a safeguard for anything else."""
+    return value.apply(pulumi.Output.secret)
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    """Inputs of :class:`Platform`."""
+
+    kind: str
+    """laptop, staging or production."""
+    region: str
+    """The cluster's region (``local`` on the laptop)."""
+    image_tag: str
+    """LibreChat image tag for the custom resources."""
+    labels: dict[str, str]
+    """Labels put on namespaces and custom resources."""
+    env_secrets: dict[str, pulumi.Output[str]]
+    """Variables for LibreChat's Secret (the five shared secrets, MONGO_URI, REDIS_URI...)."""
+    kms_key_arn: pulumi.Output[str] | None = None
+    """Key of the encrypted default StorageClass (cloud only)."""
+    keycloak_db_host: pulumi.Output[str] | None = None
+    """Aurora writer endpoint for Keycloak (cloud only)."""
+    keycloak_db_password: pulumi.Output[str] | None = None
+    """Keycloak's database password, a secret Output (cloud only)."""
+
+
+class Platform(pulumi.ComponentResource):
+    """Namespaces, policies, secrets, Helm releases and the LibreChat custom resources."""
+
+    ingress_hostname: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("librechat:platform:Platform", name, None, opts)
+        labels = {k.replace(":", "-"): v for k, v in args.labels.items()}
+        objects = rendered_objects(
+            kind=args.kind,
+            region=args.region,
+            image_tag=args.image_tag,
+            labels=labels,
+            kms_key_arn=None,
+        )
+        namespaces = [self._create(name, o) for o in objects if o["kind"] == "Namespace"]
+        created = [self._create(name, o, namespaces) for o in objects if o["kind"] != "Namespace"]
+        if args.kms_key_arn is not None:
+            self._storage_class(name, args.kms_key_arn)
+        self._secrets(name, args, namespaces)
+        self._releases(name, args, namespaces)
+        self.ingress_hostname = None
+        for resource in created:
+            if isinstance(resource, k8s.core.v1.Service):
+                self.ingress_hostname = resource.status.apply(_lb_hostname)
+        self.register_outputs({})
+
+    def _create(
+        self, name: str, obj: dict[str, Any], deps: list[pulumi.Resource] | None = None
+    ) -> pulumi.Resource:
+        """One typed resource per rendered object."""
+        meta = obj["metadata"]
+        scope = f"{meta['namespace']}-" if "namespace" in meta else ""
+        rname = f"{name}-{obj['kind'].lower()}-{scope}{meta['name']}"
+        opts = child_opts(self, depends_on=deps or [])
+        kind = obj["kind"]
+        if kind == "Namespace":
+            return k8s.core.v1.Namespace(rname, metadata=meta, opts=opts)
+        if kind == "NetworkPolicy":
+            return k8s.networking.v1.NetworkPolicy(
+                rname, metadata=meta, spec=obj["spec"], opts=opts
+            )
+        if kind == "Service":
+            return k8s.core.v1.Service(rname, metadata=meta, spec=obj["spec"], opts=opts)
+        return k8s.apiextensions.CustomResource(
+            rname,
+            api_version=obj["apiVersion"],
+            kind=kind,
+            metadata=meta,
+            spec=obj["spec"],
+            opts=opts,
+        )
+
+    def _storage_class(self, name: str, key: pulumi.Output[str]) -> None:
+        """The encrypted default StorageClass; its key ARN is only known at deployment."""
+        manifest = key.apply(encrypted_storage_class)
+        k8s.storage.v1.StorageClass(
+            f"{name}-storageclass-gp3-encrypted",
+            metadata=manifest.apply(lambda m: m["metadata"]),
+            provisioner="ebs.csi.aws.com",
+            parameters=manifest.apply(lambda m: m["parameters"]),
+            allow_volume_expansion=True,
+            volume_binding_mode="WaitForFirstConsumer",
+            reclaim_policy="Retain",
+            opts=child_opts(self),
+        )
+
+    def _releases(self, name: str, args: PlatformArgs, deps: list[pulumi.Resource]) -> None:
+        specs = platform_releases(
+            kind=args.kind,
+            region=args.region,
+            storage_class="gp3-encrypted" if args.kms_key_arn is not None else None,
+            keycloak_db_host=None,
+        )
+        for spec in specs:
+            values: pulumi.Input[Any] = spec.values
+            if spec.name == "keycloak" and args.keycloak_db_host is not None:
+                values = args.keycloak_db_host.apply(partial(_with_db_host, spec.values))
+            k8s.helm.v3.Release(
+                f"{name}-{spec.name}",
+                name=spec.name,
+                namespace=spec.namespace,
+                chart=spec.chart,
+                version=spec.version,
+                repository_opts={"repo": spec.repo} if spec.repo else None,
+                values=values,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=900,
+                opts=child_opts(self, depends_on=deps),
+            )
+
+    def _secrets(self, name: str, args: PlatformArgs, deps: list[pulumi.Resource]) -> None:
+        """Secrets carry secret Outputs only; their values never appear in plain text."""
+        secrets = [
+            (APP_NAMESPACE, SHARED_SECRET_NAME, args.env_secrets),
+            (
+                DATA_NAMESPACE,
+                "meilisearch-master-key",
+                {"MEILI_MASTER_KEY": args.env_secrets["MEILI_MASTER_KEY"]},
+            ),
+        ]
+        if args.keycloak_db_password is not None:
+            secrets.append(("keycloak", "keycloak-db", {"password": args.keycloak_db_password}))
+        for ns, secret_name, data in secrets:
+            k8s.core.v1.Secret(
+                f"{name}-secret-{ns}-{secret_name}",
+                metadata={"name": secret_name, "namespace": ns},
+                type="Opaque",
+                string_data={k: _secret(v) for k, v in data.items()},
+                opts=child_opts(self, depends_on=deps),
+            )
+
+
+def _lb_hostname(status: Any) -> str:
+    """The load balancer host name of a Service status (empty until provisioned)."""
+    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+    return str(ingress[0].hostname or "") if ingress else ""

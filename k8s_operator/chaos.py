@@ -1,0 +1,132 @@
+"""``ChaosSchedule`` → a CronJob that runs the chaos experiment, and its SLO guard.
+
+The guard asks Prometheus for the error-budget burn rate; while it exceeds ``maxBurnRate`` (or
+cannot be read: no chaos without knowing the budget) the CronJob is suspended, and the schedule's
+status says why.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+from .children import MANAGER, drifted
+from .crds import API_VERSION
+from .kube import Kube, Obj
+from .settings import OperatorSettings
+
+CHAOS_SERVICE_ACCOUNT = "librechat-chaos"
+"""Installed by ``librechat-ops operator install`` with the rights the experiments need."""
+
+
+def burn_rate(prometheus_url: str, query: str, timeout: float = 5.0) -> float | None:
+    """The guard query's value, or None when Prometheus cannot answer it."""
+    url = f"{prometheus_url}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            result = json.load(response)["data"]["result"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if not result:
+        return 0.0  # no errors recorded: nothing is burning
+    try:
+        return max(float(r["value"][1]) for r in result)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def guard_state(spec: Mapping[str, Any], settings: OperatorSettings) -> tuple[bool, str]:
+    """(suspend?, why) from the spec's own ``suspend`` and its SLO guard."""
+    if spec.get("suspend"):
+        return True, "suspended by spec"
+    guard = spec.get("sloGuard")
+    if not guard:
+        return False, "no guard"
+    rate = burn_rate(settings.prometheus_url, guard["query"])
+    limit = float(guard.get("maxBurnRate", 1.0))
+    if rate is None:
+        return True, "guard unknown: Prometheus did not answer, runs skipped"
+    if rate > limit:
+        return True, f"error budget burning at {rate:.2f}x > {limit:.2f}x: runs skipped"
+    return False, f"open: burn rate {rate:.2f}x <= {limit:.2f}x"
+
+
+def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
+    """The CronJob for one schedule."""
+    meta, spec = body["metadata"], body["spec"]
+    selector = ",".join(f"{k}={v}" for k, v in spec["targetSelector"]["matchLabels"].items())
+    container = {
+        "name": "chaos",
+        "image": spec["image"],
+        "command": ["chaos", "run", f"/experiments/{spec['experiment']}.json"],
+        "env": [
+            {"name": "LIBRECHAT_CHAOS_NAMESPACE", "value": meta["namespace"]},
+            {"name": "LIBRECHAT_CHAOS_SELECTOR", "value": selector},
+        ],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": f"chaos-{meta['name']}",
+            "namespace": meta["namespace"],
+            "labels": {"app.kubernetes.io/managed-by": MANAGER, "librechat.io/chaos": meta["name"]},
+            "ownerReferences": [
+                {
+                    "apiVersion": API_VERSION,
+                    "kind": "ChaosSchedule",
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {
+            "schedule": spec["schedule"],
+            "suspend": suspend,
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "spec": {
+                    "backoffLimit": 0,
+                    "activeDeadlineSeconds": 1800,
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "serviceAccountName": CHAOS_SERVICE_ACCOUNT,
+                            "securityContext": {
+                                "runAsNonRoot": True,
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
+                            "containers": [container],
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+def converge(kube: Kube, body: Mapping[str, Any], settings: OperatorSettings) -> None:
+    """Apply the CronJob with the guard's verdict; record the verdict in status if it changed."""
+    suspend, why = guard_state(body["spec"], settings)
+    desired = cron_job(body, suspend)
+    meta = desired["metadata"]
+    if drifted(kube.get("CronJob", meta["namespace"], meta["name"]), desired):
+        kube.apply(desired)
+    if (body.get("status") or {}).get("guard") != why:
+        kube.patch_status(
+            "ChaosSchedule", meta["namespace"], body["metadata"]["name"], {"guard": why}
+        )

@@ -1,0 +1,284 @@
+"""The children of a ``LibreChatService``, built as plain dicts by pure functions.
+
+ServiceAccount, ConfigMap, Deployment, Service, PodDisruptionBudget, and two NetworkPolicies (a
+default deny for the service's pods and the allows it needs). Pods pass Pod Security ``restricted``
+and spread over zones. Every child carries an owner reference to the service, so deleting the
+service deletes them (the garbage collector does it: no finalizer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .crds import API_VERSION
+from .model import ServiceSpec
+
+MANAGER = "librechat-operator"
+SERVICE_LABEL = "librechat.io/service"
+PLATFORM_LABEL = "librechat.io/platform"
+CHECKSUM_ANNOTATION = "librechat.io/config-checksum"
+
+Obj = dict[str, Any]
+
+
+def selector(svc: ServiceSpec) -> dict[str, str]:
+    """The labels that select the service's pods."""
+    return {SERVICE_LABEL: svc.name}
+
+
+def selector_string(svc: ServiceSpec) -> str:
+    """:func:`selector` as the scale subresource's label selector string."""
+    return ",".join(f"{k}={v}" for k, v in selector(svc).items())
+
+
+def labels(svc: ServiceSpec) -> dict[str, str]:
+    """Labels on every child and pod."""
+    result = {
+        "app.kubernetes.io/name": svc.name,
+        "app.kubernetes.io/managed-by": MANAGER,
+        "app.kubernetes.io/component": f"tier-{svc.tier}",
+        **selector(svc),
+    }
+    if svc.platform:
+        result["app.kubernetes.io/part-of"] = svc.platform
+        result[PLATFORM_LABEL] = svc.platform
+    return result
+
+
+def _meta(svc: ServiceSpec, name: str, **extra: Any) -> Obj:
+    return {
+        "name": name,
+        "namespace": svc.namespace,
+        "labels": labels(svc),
+        "ownerReferences": [
+            {
+                "apiVersion": API_VERSION,
+                "kind": "LibreChatService",
+                "name": svc.name,
+                "uid": svc.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+        **extra,
+    }
+
+
+def config_checksum(svc: ServiceSpec) -> str:
+    """A digest of the configuration: it changes exactly when the ConfigMap's data does."""
+    return hashlib.sha256(json.dumps(dict(svc.config), sort_keys=True).encode()).hexdigest()
+
+
+def service_account(svc: ServiceSpec) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(svc, svc.name),
+        "automountServiceAccountToken": False,
+    }
+
+
+def config_map(svc: ServiceSpec) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(svc, f"{svc.name}-config"),
+        "data": dict(svc.config),
+    }
+
+
+def _container(svc: ServiceSpec) -> Obj:
+    probe = {
+        "httpGet": {"path": svc.probe_path, "port": "http"},
+        "periodSeconds": svc.probe_period,
+    }
+    env_from: list[Obj] = [{"configMapRef": {"name": f"{svc.name}-config"}}]
+    if svc.env_from_secret:
+        env_from.append({"secretRef": {"name": svc.env_from_secret}})
+    container: Obj = {
+        "name": svc.name,
+        "image": svc.image,
+        "ports": [{"name": "http", "containerPort": svc.port, "protocol": "TCP"}],
+        "envFrom": env_from,
+        "readinessProbe": probe,
+        "livenessProbe": {**probe, "failureThreshold": 6},
+        "resources": dict(svc.resources),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    if svc.secret_env:
+        container["env"] = [
+            {"name": name, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+            for name, ref in svc.secret_env
+        ]
+    return container
+
+
+def deployment(svc: ServiceSpec) -> Obj:
+    pod_labels = labels(svc)
+    spread = [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector(svc)},
+        }
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(svc, svc.name),
+        "spec": {
+            "replicas": svc.desired_replicas,
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector(svc)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
+            },
+            "template": {
+                "metadata": {
+                    "labels": pod_labels,
+                    "annotations": {CHECKSUM_ANNOTATION: config_checksum(svc)},
+                },
+                "spec": {
+                    "serviceAccountName": svc.name,
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "fsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "topologySpreadConstraints": spread,
+                    "containers": [_container(svc)],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+                },
+            },
+        },
+    }
+
+
+def service(svc: ServiceSpec) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(svc, svc.name),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(svc),
+            "ports": [{"name": "http", "port": svc.port, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def disruption_budget(svc: ServiceSpec) -> Obj:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(svc, svc.name),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(svc)}},
+    }
+
+
+def default_deny(svc: ServiceSpec) -> Obj:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(svc, f"{svc.name}-default-deny"),
+        "spec": {
+            "podSelector": {"matchLabels": selector(svc)},
+            "policyTypes": ["Ingress", "Egress"],
+        },
+    }
+
+
+def allow(svc: ServiceSpec) -> Obj:
+    """What the service needs: its port from the platform's pods (from anywhere when public),
+    DNS, and the platform's pods (in-cluster data stores included) as destinations."""
+    peers: list[Obj] = (
+        [{"podSelector": {"matchLabels": {PLATFORM_LABEL: svc.platform}}}]
+        if svc.platform
+        else [{"podSelector": {}}]
+    )
+    ingress_from: list[Obj] = [] if svc.public else peers
+    ingress: Obj = {"ports": [{"port": svc.port, "protocol": "TCP"}]}
+    if ingress_from:
+        ingress["from"] = ingress_from
+    dns = {
+        "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    }
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(svc, f"{svc.name}-allow"),
+        "spec": {
+            "podSelector": {"matchLabels": selector(svc)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [ingress],
+            "egress": [dns, {"to": peers}],
+        },
+    }
+
+
+def children(svc: ServiceSpec) -> list[Obj]:
+    """Every child, in apply order (the ServiceAccount and ConfigMap before the pods need them)."""
+    return [
+        service_account(svc),
+        config_map(svc),
+        default_deny(svc),
+        allow(svc),
+        service(svc),
+        disruption_budget(svc),
+        deployment(svc),
+    ]
+
+
+def key(obj: Obj) -> tuple[str, str]:
+    """(kind, name): a child's identity within its namespace."""
+    return obj["kind"], obj["metadata"]["name"]
+
+
+def contains(actual: Any, desired: Any) -> bool:
+    """True when ``actual`` has every value of ``desired`` (the server may add defaults).
+
+    Dicts compare key by key (an empty value matches an absent key: the server drops empty maps),
+    lists element by element (same length), scalars by equality or equal string forms.
+    """
+    if isinstance(desired, dict):
+        return isinstance(actual, dict) and all(
+            contains(actual[k], v) if k in actual else v in ({}, [], None)
+            for k, v in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(desired)
+            and all(contains(a, d) for a, d in zip(actual, desired, strict=True))
+        )
+    return actual == desired or str(actual) == str(desired)
+
+
+def drifted(actual: Obj | None, desired: Obj) -> bool:
+    """True when the live object is missing or differs from what the operator wants."""
+    if actual is None:
+        return True
+    wanted = {k: v for k, v in desired.items() if k not in ("apiVersion", "kind", "metadata")}
+    meta = desired["metadata"]
+    live_meta = actual.get("metadata", {})
+    return not (
+        contains(actual, wanted)
+        and contains(live_meta.get("labels", {}), meta.get("labels", {}))
+        and contains(live_meta.get("ownerReferences", []), meta.get("ownerReferences", []))
+    )

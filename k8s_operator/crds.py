@@ -1,0 +1,410 @@
+"""The four CustomResourceDefinitions, as pure data (rendered to ``k8s_operator/deploy/crds.yaml``).
+
+Structural schemas with defaults, CEL rules for what a schema alone cannot say, printer columns,
+and status subresources; ``LibreChatService`` also has a scale subresource, so the autoscaler (and
+``kubectl scale``) set replicas through it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .inventory import BY_NAME, LIBRECHAT_IMAGE
+
+GROUP = "librechat.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+Schema = dict[str, Any]
+
+_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_SEMVER = r"^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$"
+_QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+_CRON = r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$"
+
+
+def _int(minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "integer", **extra}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def _str(**extra: Any) -> Schema:
+    return {"type": "string", **extra}
+
+
+def _obj(props: dict[str, Schema], *, required: list[str] | None = None, **extra: Any) -> Schema:
+    schema: Schema = {"type": "object", "properties": props, **extra}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _secret_ref(description: str) -> Schema:
+    return _obj(
+        {"name": _str(pattern=_NAME, maxLength=253), "key": _str(minLength=1, maxLength=253)},
+        required=["name", "key"],
+        description=description,
+    )
+
+
+_CONDITIONS: Schema = {
+    "type": "array",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+    "items": _obj(
+        {
+            "type": _str(),
+            "status": _str(enum=["True", "False", "Unknown"]),
+            "reason": _str(),
+            "message": _str(),
+            "lastTransitionTime": _str(format="date-time"),
+            "observedGeneration": _int(0),
+        },
+        required=["type", "status"],
+    ),
+}
+
+_RESOURCES: Schema = _obj(
+    {
+        part: _obj(
+            {"cpu": _str(pattern=_QUANTITY), "memory": _str(pattern=_QUANTITY)},
+        )
+        for part in ("requests", "limits")
+    },
+    default={"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+)
+
+_SLO: Schema = _obj(
+    {
+        "p99LatencyMs": _int(1, 600_000, description="Latency objective at the 99th percentile."),
+        "availability": _str(
+            pattern=r"^(9[0-9](\.[0-9]{1,4})?|100)$", description='Availability in percent, "99.9".'
+        ),
+    },
+    default={"p99LatencyMs": 100, "availability": "99.9"},
+)
+
+
+def _service_spec() -> Schema:
+    return _obj(
+        {
+            "image": _str(minLength=1, maxLength=512),
+            "port": _int(1, 65535, default=8080),
+            "tier": _int(1, 4, default=2),
+            "minReplicas": _int(0, 10_000, default=1),
+            "maxReplicas": _int(1, 10_000, default=10),
+            "replicas": _int(
+                0, 10_000, description="Desired replicas; set via the scale subresource."
+            ),
+            "resources": _RESOURCES,
+            "probe": _obj(
+                {
+                    "path": _str(pattern=r"^/", default="/health"),
+                    "periodSeconds": _int(1, 300, default=10),
+                },
+                default={"path": "/health", "periodSeconds": 10},
+            ),
+            "slo": _SLO,
+            "config": {
+                "type": "object",
+                "additionalProperties": _str(),
+                "maxProperties": 200,
+                "description": "Environment entries, kept in a ConfigMap; a change rolls the pods.",
+            },
+            "envFromSecret": {
+                "type": "string",
+                "pattern": _NAME,
+                "description": "A Secret whose keys become environment entries (never read by "
+                "the operator).",
+            },
+            "secretEnv": {
+                "type": "array",
+                "maxItems": 50,
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["name"],
+                "items": _obj(
+                    {
+                        "name": _str(pattern=r"^[A-Z_][A-Z0-9_]*$"),
+                        "secretRef": _secret_ref("Where the value comes from."),
+                    },
+                    required=["name", "secretRef"],
+                ),
+                "description": "Environment entries taken from single Secret keys.",
+            },
+            "public": {
+                "type": "boolean",
+                "default": False,
+                "description": "Accept traffic from outside the platform (the front door).",
+            },
+            "platform": _str(pattern=_NAME, description="The LibreChat resource this belongs to."),
+        },
+        required=["image"],
+        **{
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.minReplicas <= self.maxReplicas",
+                    "message": "minReplicas must not exceed maxReplicas",
+                },
+            ]
+        },
+    )
+
+
+def _status(extra: dict[str, Schema] | None = None) -> Schema:
+    schema = _obj({"observedGeneration": _int(0), "conditions": _CONDITIONS, **(extra or {})})
+    schema["x-kubernetes-preserve-unknown-fields"] = True
+    return schema
+
+
+def _librechat_spec() -> Schema:
+    service_override = _obj(
+        {
+            "name": _str(enum=sorted(BY_NAME)),
+            "enabled": {"type": "boolean", "default": True},
+            "image": _str(minLength=1),
+            "minReplicas": _int(0, 10_000),
+            "maxReplicas": _int(1, 10_000),
+        },
+        required=["name"],
+        **{
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.minReplicas) || !has(self.maxReplicas) || "
+                    "self.minReplicas <= self.maxReplicas",
+                    "message": "minReplicas must not exceed maxReplicas",
+                }
+            ]
+        },
+    )
+    return _obj(
+        {
+            "version": _str(pattern=_SEMVER, description="LibreChat release, e.g. v0.8.1."),
+            "image": _str(default=LIBRECHAT_IMAGE, description="Image repository; tag = version."),
+            "region": _str(pattern=_NAME, default="local"),
+            "api": _obj(
+                {
+                    "minReplicas": _int(1, 10_000, default=2),
+                    "maxReplicas": _int(1, 10_000, default=20),
+                },
+                default={"minReplicas": 2, "maxReplicas": 20},
+            ),
+            "redis": _obj(
+                {
+                    "urlSecretRef": _secret_ref("Secret key holding the Redis URL."),
+                    "keyPrefix": _str(pattern=r"^[A-Za-z0-9:_-]{1,64}$"),
+                },
+                required=["urlSecretRef"],
+            ),
+            "mongodb": _obj({"uriSecretRef": _secret_ref("Secret key holding the MongoDB URI.")}),
+            "meilisearch": _obj(
+                {"urlSecretRef": _secret_ref("Secret key holding the Meilisearch URL.")}
+            ),
+            "secretsRef": _obj(
+                {"name": _str(pattern=_NAME)},
+                required=["name"],
+                description="Secret with CREDS_KEY, CREDS_IV, JWT_SECRET, JWT_REFRESH_SECRET, "
+                "MEILI_MASTER_KEY (identical in every replica and region).",
+            ),
+            "services": {
+                "type": "array",
+                "maxItems": len(BY_NAME),
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["name"],
+                "items": service_override,
+                "description": "Inventory services to run, with overrides; absent = all of them "
+                "with their inventory defaults.",
+            },
+        },
+        required=["version", "secretsRef"],
+        **{
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.api.minReplicas <= self.api.maxReplicas",
+                    "message": "api.minReplicas must not exceed api.maxReplicas",
+                },
+                {
+                    "rule": "self.api.maxReplicas <= 1 || has(self.redis)",
+                    "message": "LibreChat needs Redis to run more than one replica: set spec.redis",
+                },
+            ]
+        },
+    )
+
+
+def _autoscaler_spec() -> Schema:
+    return _obj(
+        {
+            "targetRef": _obj({"name": _str(pattern=_NAME)}, required=["name"]),
+            "query": _str(minLength=1, description="PromQL giving the service's request rate."),
+            "podCapacity": {
+                "type": "number",
+                "exclusiveMinimum": True,
+                "minimum": 0,
+                "description": "Requests per second one pod serves within its SLO.",
+            },
+            "horizonMinutes": _int(1, 1440, default=30),
+            "startupDelaySeconds": _int(0, 3600, default=120),
+            "intervalSeconds": _int(5, 3600, default=60),
+            "mode": _str(enum=["auto", "observe"], default="auto"),
+            "behavior": _obj(
+                {"scaleDownStabilizationSeconds": _int(0, 86_400, default=300)},
+                default={"scaleDownStabilizationSeconds": 300},
+            ),
+        },
+        required=["targetRef", "query", "podCapacity"],
+    )
+
+
+def _chaos_spec() -> Schema:
+    return _obj(
+        {
+            "schedule": _str(pattern=_CRON, description='Cron schedule, e.g. "0 */6 * * *".'),
+            "experiment": _str(
+                pattern=_NAME, description="Experiment name under chaos/experiments."
+            ),
+            "image": _str(minLength=1, description="Image with the toolkit and chaostoolkit."),
+            "targetSelector": _obj(
+                {"matchLabels": {"type": "object", "additionalProperties": _str()}},
+                required=["matchLabels"],
+            ),
+            "suspend": {"type": "boolean", "default": False},
+            "sloGuard": _obj(
+                {
+                    "query": _str(
+                        minLength=1, description="PromQL giving the error-budget burn rate."
+                    ),
+                    "maxBurnRate": {"type": "number", "minimum": 0, "default": 1.0},
+                },
+                required=["query"],
+                description="Skip runs while the error budget burns faster than maxBurnRate.",
+            ),
+        },
+        required=["schedule", "experiment", "image", "targetSelector"],
+    )
+
+
+def _crd(
+    kind: str,
+    plural: str,
+    short: str,
+    spec: Schema,
+    columns: list[dict[str, str]],
+    *,
+    scale: bool = False,
+    status_extra: dict[str, Schema] | None = None,
+) -> dict[str, Any]:
+    subresources: dict[str, Any] = {"status": {}}
+    if scale:
+        subresources["scale"] = {
+            "specReplicasPath": ".spec.replicas",
+            "statusReplicasPath": ".status.replicas",
+            "labelSelectorPath": ".status.selector",
+        }
+    age = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": kind,
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": [short],
+                "categories": ["librechat"],
+            },
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": subresources,
+                    "additionalPrinterColumns": [*columns, age],
+                    "schema": {
+                        "openAPIV3Schema": _obj(
+                            {"spec": spec, "status": _status(status_extra)},
+                            required=["spec"],
+                        )
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _ready_column() -> dict[str, str]:
+    return {
+        "name": "Ready",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+    }
+
+
+def definitions() -> list[dict[str, Any]]:
+    """The four CRDs, in the order they are applied."""
+    return [
+        _crd(
+            "LibreChat",
+            "librechats",
+            "lc",
+            _librechat_spec(),
+            [
+                {"name": "Version", "type": "string", "jsonPath": ".spec.version"},
+                {"name": "Region", "type": "string", "jsonPath": ".spec.region"},
+                {"name": "Services", "type": "integer", "jsonPath": ".status.services"},
+                _ready_column(),
+            ],
+        ),
+        _crd(
+            "LibreChatService",
+            "librechatservices",
+            "lcs",
+            _service_spec(),
+            [
+                {"name": "Tier", "type": "integer", "jsonPath": ".spec.tier"},
+                {"name": "Desired", "type": "integer", "jsonPath": ".spec.replicas"},
+                {"name": "Replicas", "type": "integer", "jsonPath": ".status.replicas"},
+                {"name": "Available", "type": "integer", "jsonPath": ".status.availableReplicas"},
+                _ready_column(),
+            ],
+            scale=True,
+            status_extra={
+                "replicas": _int(0),
+                "availableReplicas": _int(0),
+                "selector": _str(),
+            },
+        ),
+        _crd(
+            "PredictiveAutoscaler",
+            "predictiveautoscalers",
+            "pas",
+            _autoscaler_spec(),
+            [
+                {"name": "Target", "type": "string", "jsonPath": ".spec.targetRef.name"},
+                {"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+                {
+                    "name": "Recommended",
+                    "type": "integer",
+                    "jsonPath": ".status.recommendedReplicas",
+                },
+                {"name": "Reason", "type": "string", "jsonPath": ".status.reason"},
+            ],
+        ),
+        _crd(
+            "ChaosSchedule",
+            "chaosschedules",
+            "cs",
+            _chaos_spec(),
+            [
+                {"name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"},
+                {"name": "Experiment", "type": "string", "jsonPath": ".spec.experiment"},
+                {"name": "Guard", "type": "string", "jsonPath": ".status.guard"},
+            ],
+        ),
+    ]

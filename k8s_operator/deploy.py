@@ -1,0 +1,181 @@
+"""The operator's own deployment: namespace, least-privilege RBAC, and a one-replica Deployment.
+
+Pure data. ``librechat-ops operator install`` applies the CRDs and the RBAC (and, with
+``--with-deployment``, the Deployment); the rendered YAML is ``k8s_operator/deploy/operator.yaml``.
+The operator never reads Secrets: the workloads reference them by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .chaos import CHAOS_SERVICE_ACCOUNT
+from .crds import GROUP
+
+NAMESPACE = "librechat-system"
+NAME = "librechat-operator"
+DEFAULT_IMAGE = "librechat-ops:0.1.0"
+"""Built from this repository (see k8s_operator/deploy/Dockerfile)."""
+
+Obj = dict[str, Any]
+
+_RW = ["get", "list", "watch", "create", "update", "patch", "delete"]
+_READ = ["get", "list", "watch"]
+
+
+def _rule(groups: list[str], resources: list[str], verbs: list[str]) -> Obj:
+    return {"apiGroups": groups, "resources": resources, "verbs": verbs}
+
+
+def operator_rules() -> list[Obj]:
+    """Exactly what the handlers use: no wildcards, no Secrets."""
+    return [
+        _rule(
+            [GROUP], ["librechats", "predictiveautoscalers", "chaosschedules"], [*_READ, "patch"]
+        ),
+        _rule([GROUP], ["librechatservices"], _RW),
+        _rule(
+            [GROUP],
+            [
+                "librechats/status",
+                "librechatservices/status",
+                "predictiveautoscalers/status",
+                "chaosschedules/status",
+            ],
+            ["get", "patch", "update"],
+        ),
+        _rule([GROUP], ["librechatservices/scale"], ["get", "patch", "update"]),
+        _rule(["apps"], ["deployments"], _RW),
+        _rule([""], ["services", "configmaps", "serviceaccounts"], _RW),
+        _rule([""], ["pods"], _READ),
+        _rule(["policy"], ["poddisruptionbudgets"], _RW),
+        _rule(["networking.k8s.io"], ["networkpolicies"], _RW),
+        _rule(["batch"], ["cronjobs"], _RW),
+        _rule(["", "events.k8s.io"], ["events"], ["create", "patch"]),
+        _rule(["apiextensions.k8s.io"], ["customresourcedefinitions"], _READ),
+        _rule([""], ["namespaces"], _READ),
+    ]
+
+
+def chaos_rules() -> list[Obj]:
+    """What the scheduled chaos experiments do: kill pods, scale, cordon or delete nodes, and
+    cut traffic with a deny NetworkPolicy."""
+    return [
+        _rule([""], ["pods"], ["get", "list", "watch", "delete"]),
+        _rule(["apps"], ["deployments", "deployments/scale"], ["get", "list", "patch"]),
+        _rule([""], ["nodes"], ["get", "list", "patch", "delete"]),
+        _rule(["networking.k8s.io"], ["networkpolicies"], ["get", "list", "create", "delete"]),
+    ]
+
+
+def _role_and_binding(name: str, account: str, rules: list[Obj]) -> list[Obj]:
+    return [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": name,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}],
+        },
+    ]
+
+
+def rbac() -> list[Obj]:
+    """Namespace, service accounts, cluster roles and bindings for the operator and chaos runs."""
+    restricted = {"pod-security.kubernetes.io/enforce": "restricted"}
+    objs: list[Obj] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": NAMESPACE, "labels": restricted},
+        }
+    ]
+    for account in (NAME, CHAOS_SERVICE_ACCOUNT):
+        objs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": account, "namespace": NAMESPACE},
+            }
+        )
+    objs += _role_and_binding(NAME, NAME, operator_rules())
+    objs += _role_and_binding(CHAOS_SERVICE_ACCOUNT, CHAOS_SERVICE_ACCOUNT, chaos_rules())
+    return objs
+
+
+def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometheus:9090") -> Obj:
+    """One replica, ``Recreate`` (never two operators at once), liveness probe, metrics port."""
+    labels = {"app.kubernetes.io/name": NAME}
+    container = {
+        "name": "operator",
+        "image": image,
+        "command": [
+            "kopf",
+            "run",
+            "-m",
+            "k8s_operator.handlers",
+            "--all-namespaces",
+            "--standalone",
+            "--liveness=http://0.0.0.0:8081/healthz",
+        ],
+        "env": [
+            {"name": "LIBRECHAT_PROMETHEUS_URL", "value": prometheus_url},
+            {"name": "LIBRECHAT_OPERATOR_METRICS_HOST", "value": "0.0.0.0"},
+            {"name": "LIBRECHAT_OPERATOR_METRICS_PORT", "value": "8082"},
+        ],
+        "ports": [
+            {"name": "healthz", "containerPort": 8081},
+            {"name": "metrics", "containerPort": 8082},
+        ],
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "healthz"},
+            "initialDelaySeconds": 10,
+            "periodSeconds": 15,
+        },
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"memory": "512Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": labels},
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {
+                    "labels": labels,
+                    "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8082"},
+                },
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                },
+            },
+        },
+    }

@@ -1,0 +1,213 @@
+"""The kopf handlers: the framework boundary of the operator.
+
+Run with ``librechat-ops operator run`` or ``kopf run -m k8s_operator.handlers --all-namespaces``.
+Handlers are thin: they call the converging functions and translate errors into kopf's terms
+(a conflict or a transient API failure is retried within seconds, an invalid object is permanent).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import kopf
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from . import chaos, platform, services
+from .children import MANAGER
+from .crds import GROUP, VERSION
+from .kube import Kube, KubeError
+from .settings import OperatorSettings
+
+RECONCILES = Counter(
+    "librechat_operator_reconciles_total", "Reconciliations by kind and result", ["kind", "result"]
+)
+SECONDS = Histogram("librechat_operator_reconcile_seconds", "Reconciliation time", ["kind"])
+WRITES = Gauge("librechat_operator_api_writes", "Write requests sent to the API server")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _kube(memo: Any) -> Kube:
+    kube: Kube = memo.kube
+    return kube
+
+
+def translated(kind: str) -> Callable[[F], F]:
+    """Count and time a handler, and turn API errors into kopf's retry semantics."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.monotonic()
+            result = "ok"
+            try:
+                return fn(*args, **kwargs)
+            except platform.HandOffInProgress as exc:
+                result = "waiting"
+                raise kopf.TemporaryError(str(exc), delay=2) from exc
+            except KubeError as exc:
+                result = f"http-{exc.status}"
+                if exc.status == 404:
+                    return None  # the object went away meanwhile: nothing left to do
+                if exc.status in (400, 422):
+                    raise kopf.PermanentError(str(exc)) from exc
+                raise kopf.TemporaryError(str(exc), delay=1 if exc.status == 409 else 5) from exc
+            finally:
+                RECONCILES.labels(kind, result).inc()
+                SECONDS.labels(kind).observe(time.monotonic() - started)
+                if "memo" in kwargs:
+                    WRITES.set(_kube(kwargs["memo"]).writes)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """Settings for a quiet, fast-retrying operator, and the API client."""
+    config = OperatorSettings.from_env()
+    settings.posting.level = logging.WARNING
+    settings.networking.error_backoffs = [0.5, 1, 2, 5]
+    settings.execution.max_workers = 16
+    settings.watching.server_timeout = 300
+    settings.persistence.finalizer = f"{GROUP}/operator"
+    memo.settings = config
+    memo.kube = Kube.connect(
+        field_manager=config.field_manager, inject_conflicts=config.inject_conflicts
+    )
+    if config.metrics_port:
+        start_http_server(config.metrics_port, addr=config.metrics_host)
+
+
+# ---------------------------------------------------------------------- LibreChatService
+
+
+@kopf.on.resume(GROUP, VERSION, "librechatservices")
+@kopf.on.create(GROUP, VERSION, "librechatservices")
+@kopf.on.update(GROUP, VERSION, "librechatservices", field="spec")
+@translated("LibreChatService")
+def service_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Converge a service's children and status."""
+    kube = _kube(memo)
+    services.converge(kube, body)
+    services.sync_status(kube, body)
+
+
+def _owner(body: Mapping[str, Any], kind: str) -> str | None:
+    for ref in body["metadata"].get("ownerReferences") or []:
+        if ref.get("kind") == kind and ref.get("apiVersion", "").startswith(GROUP):
+            name: str = ref["name"]
+            return name
+    return None
+
+
+def _child_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """A child changed or vanished: restore it if it drifted, refresh the owner's status."""
+    name = _owner(body, "LibreChatService")
+    if name is None:
+        return
+    kube = _kube(memo)
+    owner = kube.get("LibreChatService", body["metadata"]["namespace"], name)
+    if owner is None or owner["metadata"].get("deletionTimestamp"):
+        return
+    services.converge(kube, owner)
+    services.sync_status(kube, owner)
+
+
+_MANAGED = {"app.kubernetes.io/managed-by": MANAGER}
+for _group, _version, _plural in (
+    ("apps", "v1", "deployments"),
+    ("", "v1", "services"),
+    ("", "v1", "configmaps"),
+    ("", "v1", "serviceaccounts"),
+    ("policy", "v1", "poddisruptionbudgets"),
+    ("networking.k8s.io", "v1", "networkpolicies"),
+):
+    kopf.on.event(_group, _version, _plural, labels=_MANAGED, id=f"child-{_plural}")(
+        translated(_plural)(_child_event)
+    )
+
+
+# ---------------------------------------------------------------------- LibreChat
+
+
+def _sync_platform_status(kube: Kube, body: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+    ready, total = platform.readiness(kube, body)
+    wanted = {
+        **extra,
+        "observedGeneration": body["metadata"].get("generation", 0),
+        "readyServices": ready,
+    }
+    all_ready = total > 0 and ready == total
+    previous = (body.get("status") or {}).get("conditions") or []
+    condition = services.condition(
+        "Ready",
+        all_ready,
+        reason="AllServicesReady" if all_ready else "ServicesNotReady",
+        message=f"{ready}/{total} services ready",
+        generation=int(body["metadata"].get("generation", 0)),
+        previous=previous,
+    )
+    wanted["conditions"] = [condition]
+    changes = services.status_changes(body.get("status"), wanted)
+    if changes:
+        meta = body["metadata"]
+        kube.patch_status("LibreChat", meta["namespace"], meta["name"], changes)
+
+
+@kopf.on.resume(GROUP, VERSION, "librechats")
+@kopf.on.create(GROUP, VERSION, "librechats")
+@kopf.on.update(GROUP, VERSION, "librechats", field="spec")
+@translated("LibreChat")
+def platform_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Converge a platform's services (with the cold hand-off) and its status."""
+    kube = _kube(memo)
+    try:
+        status = platform.converge(kube, body)
+    except platform.HandOffInProgress as exc:
+        meta = body["metadata"]
+        kube.patch_status("LibreChat", meta["namespace"], meta["name"], {"phase": str(exc)})
+        raise
+    _sync_platform_status(kube, body, {**status, "phase": "Running"})
+
+
+@kopf.on.event(GROUP, VERSION, "librechatservices", labels={"librechat.io/platform": kopf.PRESENT})
+@translated("LibreChat")
+def platform_service_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """A platform's service changed (spec drift, status): converge the platform again."""
+    name = _owner(body, "LibreChat")
+    if name is None:
+        return
+    kube = _kube(memo)
+    owner = kube.get("LibreChat", body["metadata"]["namespace"], name)
+    if owner is None or owner["metadata"].get("deletionTimestamp"):
+        return
+    running = (owner.get("status") or {}).get("runningVersion")
+    if running and running != owner["spec"]["version"]:
+        return  # an upgrade is in progress: the platform handler drives it
+    status = platform.converge(kube, owner)
+    _sync_platform_status(kube, owner, {**status, "phase": "Running"})
+
+
+# ---------------------------------------------------------------------- ChaosSchedule
+
+
+@kopf.on.resume(GROUP, VERSION, "chaosschedules")
+@kopf.on.create(GROUP, VERSION, "chaosschedules")
+@kopf.on.update(GROUP, VERSION, "chaosschedules", field="spec")
+@translated("ChaosSchedule")
+def chaos_schedule_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Turn the schedule into a CronJob."""
+    chaos.converge(_kube(memo), body, memo.settings)
+
+
+@kopf.timer(GROUP, VERSION, "chaosschedules", interval=60, initial_delay=60)
+@translated("ChaosSchedule")
+def chaos_guard(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Re-evaluate the SLO guard every minute (suspending or resuming the CronJob)."""
+    chaos.converge(_kube(memo), body, memo.settings)

@@ -1,0 +1,243 @@
+"""The one module that talks to the Kubernetes API (besides kopf's own watching).
+
+Server-side apply with the operator's field manager, reads, deletes, status and scale patches, all
+as plain dicts. A 409 conflict is retried at once with a short backoff (never after kopf's default
+minute); what still fails is a :class:`KubeError` with the status code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from .crds import API_VERSION
+
+Obj = dict[str, Any]
+
+
+class OperatorError(Exception):
+    """Base of the operator's errors."""
+
+
+class KubeUnavailable(OperatorError):  # noqa: N818 - reads as a state
+    """No cluster: no kubeconfig, or the API server does not answer."""
+
+
+class KubeError(OperatorError):
+    """The API server refused a request."""
+
+    def __init__(self, status: int, method: str, path: str, body: str) -> None:
+        self.status = status
+        self.reason = ""
+        try:
+            self.reason = json.loads(body).get("message", "")
+        except ValueError:
+            self.reason = body[:300]
+        super().__init__(f"{method} {path}: {status} {self.reason}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Where one kind lives in the REST API."""
+
+    prefix: str
+    plural: str
+    namespaced: bool = True
+
+
+KINDS: dict[str, Kind] = {
+    "Namespace": Kind("/api/v1", "namespaces", namespaced=False),
+    "ServiceAccount": Kind("/api/v1", "serviceaccounts"),
+    "ConfigMap": Kind("/api/v1", "configmaps"),
+    "Service": Kind("/api/v1", "services"),
+    "Pod": Kind("/api/v1", "pods"),
+    "Deployment": Kind("/apis/apps/v1", "deployments"),
+    "PodDisruptionBudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
+    "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies"),
+    "CronJob": Kind("/apis/batch/v1", "cronjobs"),
+    "CustomResourceDefinition": Kind(
+        "/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
+    ),
+    "ClusterRole": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
+    "ClusterRoleBinding": Kind(
+        "/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False
+    ),
+    "LibreChat": Kind(f"/apis/{API_VERSION}", "librechats"),
+    "LibreChatService": Kind(f"/apis/{API_VERSION}", "librechatservices"),
+    "PredictiveAutoscaler": Kind(f"/apis/{API_VERSION}", "predictiveautoscalers"),
+    "ChaosSchedule": Kind(f"/apis/{API_VERSION}", "chaosschedules"),
+}
+
+
+def _incluster() -> client.Configuration | None:
+    """The pod's service-account configuration, or None outside a cluster."""
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        return None
+    configuration: client.Configuration = client.Configuration.get_default_copy()
+    return configuration
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, KubeError) and exc.status == 409
+
+
+_retry_conflicts = retry(
+    retry=retry_if_exception(_is_conflict),
+    stop=stop_after_attempt(6),
+    wait=wait_exponential(multiplier=0.05, max=1.0),
+    reraise=True,
+)
+
+
+class Kube:
+    """A client of one API server, as one field manager."""
+
+    def __init__(
+        self, api_client: client.ApiClient, *, field_manager: str, inject_conflicts: int = 0
+    ) -> None:
+        self.api_client = api_client
+        self.field_manager = field_manager
+        self._inject_conflicts = inject_conflicts
+        self.writes = 0
+        """Write requests sent (applies, patches, deletes): for the steady-state benchmark."""
+
+    @classmethod
+    def connect(
+        cls, *, field_manager: str, inject_conflicts: int = 0, kubeconfig: str | None = None
+    ) -> Kube:
+        """From ``kubeconfig`` if given, else the in-cluster service account, else $KUBECONFIG
+        (or ``~/.kube/config``)."""
+        configuration = None if kubeconfig else _incluster()
+        if configuration is None:
+            configuration = client.Configuration()
+            path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+            try:
+                config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=path, client_configuration=configuration
+                )
+            except (config.ConfigException, OSError) as exc:
+                raise KubeUnavailable(f"no usable kubeconfig at {path}: {exc}") from exc
+        return cls(
+            client.ApiClient(configuration),
+            field_manager=field_manager,
+            inject_conflicts=inject_conflicts,
+        )
+
+    # ------------------------------------------------------------------ paths
+
+    @staticmethod
+    def path(kind: str, namespace: str | None = None, name: str | None = None) -> str:
+        """The REST path of a kind, a namespace's collection, or one object."""
+        k = KINDS[kind]
+        path = k.prefix
+        if k.namespaced and namespace:
+            path += f"/namespaces/{namespace}"
+        path += f"/{k.plural}"
+        if name:
+            path += f"/{name}"
+        return path
+
+    # ------------------------------------------------------------------ requests
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Obj:
+        """One request; the decoded answer, or :class:`KubeError`."""
+        if query:
+            path = f"{path}?{urllib.parse.urlencode(query)}"
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        method_, url, headers_, body_, _ = self.api_client.param_serialize(
+            method, path, header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
+        try:
+            response = self.api_client.call_api(method_, url, headers_, body_)
+        except urllib3.exceptions.HTTPError as exc:
+            raise KubeUnavailable(f"{method} {url}: {exc}") from exc
+        data = response.read()  # type: ignore[no-untyped-call]
+        text = data.decode() if isinstance(data, bytes) else str(data or "")
+        if not 200 <= response.status < 300:
+            raise KubeError(response.status, method, path, text)
+        result: Obj = json.loads(text) if text else {}
+        return result
+
+    def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        """The object, or None when it does not exist."""
+        try:
+            return self.request("GET", self.path(kind, namespace, name))
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, kind: str, namespace: str | None, selector: str | None = None) -> list[Obj]:
+        """Objects of a kind in a namespace (all namespaces when None), by label selector."""
+        query = {"labelSelector": selector} if selector else None
+        items: list[Obj] = self.request("GET", self.path(kind, namespace), query=query)["items"]
+        return items
+
+    @_retry_conflicts
+    def apply(self, obj: Obj) -> Obj:
+        """Server-side apply ``obj`` as this field manager, taking over conflicting fields."""
+        meta = obj["metadata"]
+        body = obj
+        if self._inject_conflicts > 0:
+            # Fault injection for tests: a stale resourceVersion makes the server answer 409.
+            self._inject_conflicts -= 1
+            body = {**obj, "metadata": {**meta, "resourceVersion": "1"}}
+        self.writes += 1
+        return self.request(
+            "PATCH",
+            self.path(obj["kind"], meta.get("namespace"), meta["name"]),
+            body,
+            query={"fieldManager": self.field_manager, "force": "true"},
+            content_type="application/apply-patch+yaml",
+        )
+
+    @_retry_conflicts
+    def patch_status(self, kind: str, namespace: str, name: str, status: Obj) -> Obj:
+        """Merge ``status`` into the object's status subresource."""
+        self.writes += 1
+        return self.request(
+            "PATCH",
+            self.path(kind, namespace, name) + "/status",
+            {"status": status},
+            content_type="application/merge-patch+json",
+        )
+
+    @_retry_conflicts
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Obj:
+        """Set replicas through the scale subresource."""
+        self.writes += 1
+        return self.request(
+            "PATCH",
+            self.path(kind, namespace, name) + "/scale",
+            {"spec": {"replicas": replicas}},
+            content_type="application/merge-patch+json",
+        )
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> bool:
+        """Delete (foreground not needed: owner references cascade); False when already gone."""
+        self.writes += 1
+        try:
+            self.request("DELETE", self.path(kind, namespace, name))
+        except KubeError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True

@@ -1,0 +1,73 @@
+"""Typed views of the custom resources' specs (defaults applied by the API server's schema)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """One key of one Secret."""
+
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A ``LibreChatService`` resource: one service of the platform."""
+
+    name: str
+    namespace: str
+    uid: str
+    image: str
+    port: int = 8080
+    tier: int = 2
+    min_replicas: int = 1
+    max_replicas: int = 10
+    replicas: int | None = None
+    """What the scale subresource (the autoscaler, or a person) asked for."""
+    resources: Mapping[str, Any] = field(default_factory=dict)
+    probe_path: str = "/health"
+    probe_period: int = 10
+    config: Mapping[str, str] = field(default_factory=dict)
+    env_from_secret: str | None = None
+    secret_env: tuple[tuple[str, SecretKey], ...] = ()
+    public: bool = False
+    platform: str | None = None
+
+    @property
+    def desired_replicas(self) -> int:
+        """The replicas to run: what was asked for, within [min, max] (min when nothing asked)."""
+        wanted = self.min_replicas if self.replicas is None else self.replicas
+        return max(self.min_replicas, min(self.max_replicas, wanted))
+
+    @classmethod
+    def from_resource(cls, body: Mapping[str, Any]) -> ServiceSpec:
+        """Read a resource as the API server returns it."""
+        meta, spec = body["metadata"], body["spec"]
+        probe = spec.get("probe") or {}
+        return cls(
+            name=meta["name"],
+            namespace=meta["namespace"],
+            uid=meta["uid"],
+            image=spec["image"],
+            port=int(spec.get("port", 8080)),
+            tier=int(spec.get("tier", 2)),
+            min_replicas=int(spec.get("minReplicas", 1)),
+            max_replicas=int(spec.get("maxReplicas", 10)),
+            replicas=None if spec.get("replicas") is None else int(spec["replicas"]),
+            resources=spec.get("resources") or {},
+            probe_path=probe.get("path", "/health"),
+            probe_period=int(probe.get("periodSeconds", 10)),
+            config=dict(spec.get("config") or {}),
+            env_from_secret=spec.get("envFromSecret"),
+            secret_env=tuple(
+                (e["name"], SecretKey(e["secretRef"]["name"], e["secretRef"]["key"]))
+                for e in spec.get("secretEnv") or []
+            ),
+            public=bool(spec.get("public", False)),
+            platform=spec.get("platform"),
+        )

@@ -1,0 +1,186 @@
+"""Converge one ``LibreChat``: its ``LibreChatService`` resources, status, and safe upgrades.
+
+The platform runs LibreChat's own API (service ``api``) and the inventory services it lists (all
+of them by default). Upgrades across v0.8.8-rc1 are a cold hand-off: releases on either side of it
+must never share a Redis, so the old API pods are all stopped before a new one starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .children import MANAGER, PLATFORM_LABEL, drifted, key
+from .crds import API_VERSION
+from .inventory import API_SERVICE, DEFAULT_SERVICE_IMAGE, INVENTORY
+from .kube import Kube, Obj
+
+REDIS_BOUNDARY = "v0.8.8-rc1"
+"""Releases older than this must never share a Redis with this one or newer."""
+
+_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
+
+
+class HandOffInProgress(Exception):  # noqa: N818 - a state, not a failure
+    """Old API pods still run; the new release waits until they are gone."""
+
+
+def version_key(version: str) -> tuple[int, int, int, int, tuple[Any, ...]]:
+    """Order LibreChat versions: a pre-release sorts before its release (v0.8.8-rc1 < v0.8.8)."""
+    match = _VERSION.match(version)
+    if match is None:
+        raise ValueError(f"not a LibreChat version: {version!r}")
+    pre = match[4]
+    parts = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.-]", pre)) if pre else ()
+    return int(match[1]), int(match[2]), int(match[3]), 0 if pre else 1, parts
+
+
+def crosses_redis_boundary(old: str, new: str) -> bool:
+    """True when one version is older than v0.8.8-rc1 and the other is not."""
+    boundary = version_key(REDIS_BOUNDARY)
+    return (version_key(old) < boundary) != (version_key(new) < boundary)
+
+
+def _owner(body: Mapping[str, Any]) -> Obj:
+    meta = body["metadata"]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "LibreChat",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _service(body: Mapping[str, Any], name: str, spec: Obj) -> Obj:
+    meta = body["metadata"]
+    platform = meta["name"]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "LibreChatService",
+        "metadata": {
+            "name": f"{platform}-{name}",
+            "namespace": meta["namespace"],
+            "labels": {
+                PLATFORM_LABEL: platform,
+                "app.kubernetes.io/managed-by": MANAGER,
+                "app.kubernetes.io/part-of": platform,
+            },
+            "ownerReferences": [_owner(body)],
+        },
+        "spec": {"platform": platform, **spec},
+    }
+
+
+def api_service(body: Mapping[str, Any], version: str, *, stopped: bool = False) -> Obj:
+    """LibreChat's own API as a service of the platform (``stopped``: zero replicas)."""
+    spec = body["spec"]
+    api = spec.get("api") or {}
+    config = {"HOST": "0.0.0.0", "PORT": str(API_SERVICE.port)}
+    secret_env = []
+    redis = spec.get("redis")
+    if redis:
+        config["USE_REDIS"] = "true"
+        config["REDIS_KEY_PREFIX"] = redis.get("keyPrefix") or f"librechat-{spec.get('region')}:"
+        secret_env.append({"name": "REDIS_URI", "secretRef": redis["urlSecretRef"]})
+    for section, field, env in (
+        ("mongodb", "uriSecretRef", "MONGO_URI"),
+        ("meilisearch", "urlSecretRef", "MEILI_HOST"),
+    ):
+        if (spec.get(section) or {}).get(field):
+            secret_env.append({"name": env, "secretRef": spec[section][field]})
+    service_spec: Obj = {
+        "image": f"{spec.get('image')}:{version}",
+        "port": API_SERVICE.port,
+        "tier": API_SERVICE.tier,
+        "minReplicas": 0 if stopped else int(api.get("minReplicas", API_SERVICE.min_replicas)),
+        "maxReplicas": int(api.get("maxReplicas", API_SERVICE.max_replicas)),
+        "public": True,
+        "config": config,
+        "envFromSecret": spec["secretsRef"]["name"],
+        "slo": {"p99LatencyMs": 50, "availability": "99.9"},
+    }
+    if stopped:
+        service_spec["replicas"] = 0
+    if secret_env:
+        service_spec["secretEnv"] = secret_env
+    return _service(body, API_SERVICE.name, service_spec)
+
+
+def inventory_services(body: Mapping[str, Any]) -> list[Obj]:
+    """The inventory services the platform asks for, with their overrides."""
+    spec = body["spec"]
+    listed = spec.get("services")
+    overrides = {s["name"]: s for s in listed} if listed is not None else None
+    result = []
+    for defaults in INVENTORY:
+        if overrides is not None and defaults.name not in overrides:
+            continue
+        override = (overrides or {}).get(defaults.name, {})
+        if not override.get("enabled", True):
+            continue
+        image = override.get("image") or DEFAULT_SERVICE_IMAGE.format(
+            name=defaults.name, version=spec["version"]
+        )
+        service_spec = {
+            "image": image,
+            "port": defaults.port,
+            "tier": defaults.tier,
+            "minReplicas": int(override.get("minReplicas", defaults.min_replicas)),
+            "maxReplicas": int(override.get("maxReplicas", defaults.max_replicas)),
+        }
+        result.append(_service(body, defaults.name, service_spec))
+    return result
+
+
+def converge(kube: Kube, body: Mapping[str, Any]) -> Obj:
+    """Apply the platform's services (pruning those no longer wanted); returns status fields.
+
+    Raises :class:`HandOffInProgress` while a cold hand-off waits for old API pods to stop.
+    """
+    meta, spec = body["metadata"], body["spec"]
+    namespace, platform = meta["namespace"], meta["name"]
+    target = spec["version"]
+    running = (body.get("status") or {}).get("runningVersion") or target
+    status: Obj = {"runningVersion": target}
+    if running != target and crosses_redis_boundary(running, target):
+        api_name = f"{platform}-{API_SERVICE.name}"
+        kube.apply(api_service(body, running, stopped=True))
+        pods = kube.list("Pod", namespace, f"librechat.io/service={api_name}")
+        if pods:
+            raise HandOffInProgress(
+                f"cold hand-off {running} -> {target}: waiting for {len(pods)} old API pod(s) "
+                "to stop before the new release shares Redis"
+            )
+    wanted = [api_service(body, target), *inventory_services(body)]
+    for desired in wanted:
+        kind, name = key(desired)
+        if drifted(kube.get(kind, namespace, name), desired):
+            kube.apply(desired)
+    names = {d["metadata"]["name"] for d in wanted}
+    for existing in kube.list("LibreChatService", namespace, f"{PLATFORM_LABEL}={platform}"):
+        if existing["metadata"]["name"] not in names and _owned_by(existing, meta["uid"]):
+            kube.delete("LibreChatService", namespace, existing["metadata"]["name"])
+    status["services"] = len(wanted)
+    return status
+
+
+def _owned_by(obj: Obj, uid: str) -> bool:
+    return any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])
+
+
+def readiness(kube: Kube, body: Mapping[str, Any]) -> tuple[int, int]:
+    """(ready services, all services) of the platform."""
+    meta = body["metadata"]
+    services = kube.list("LibreChatService", meta["namespace"], f"{PLATFORM_LABEL}={meta['name']}")
+    ready = sum(
+        1
+        for s in services
+        if any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (s.get("status") or {}).get("conditions") or []
+        )
+    )
+    return ready, len(services)

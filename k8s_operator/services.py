@@ -1,0 +1,119 @@
+"""Converge one ``LibreChatService``: apply children that drifted, then compute its status.
+
+Idempotent by construction: each child is compared with what the operator wants and applied only
+when it differs (server-side apply, so a restart mid-way simply continues); nothing is written
+when nothing changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from .children import children, drifted, key, selector_string
+from .kube import Kube, Obj
+from .model import ServiceSpec
+
+
+def converge(kube: Kube, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Apply every child that is missing or drifted; return the (kind, name) of those applied."""
+    svc = ServiceSpec.from_resource(body)
+    applied = []
+    for desired in children(svc):
+        kind, name = key(desired)
+        if drifted(kube.get(kind, svc.namespace, name), desired):
+            kube.apply(desired)
+            applied.append((kind, name))
+    return applied
+
+
+def condition(
+    type_: str, ok: bool, *, reason: str, message: str, generation: int, previous: list[Obj]
+) -> Obj:
+    """One status condition; its transition time is kept while its status stays the same."""
+    status = "True" if ok else "False"
+    before = next((c for c in previous if c.get("type") == type_), None)
+    if before and before.get("status") == status:
+        since = before.get("lastTransitionTime")
+    else:
+        since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "type": type_,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": since,
+        "observedGeneration": generation,
+    }
+
+
+def status(body: Mapping[str, Any], deployment: Obj | None) -> Obj:
+    """The service's status from its Deployment: replicas, selector and conditions."""
+    svc = ServiceSpec.from_resource(body)
+    generation = int(body["metadata"].get("generation", 0))
+    previous: list[Obj] = list((body.get("status") or {}).get("conditions") or [])
+    want = svc.desired_replicas
+    ds: Obj = (deployment or {}).get("status") or {}
+    replicas = int(ds.get("replicas", 0))
+    available = int(ds.get("availableReplicas", 0))
+    updated = int(ds.get("updatedReplicas", 0))
+    observed = deployment is not None and ds.get("observedGeneration") == (
+        deployment["metadata"].get("generation")
+    )
+    failing = [
+        c.get("message", "")
+        for c in ds.get("conditions") or []
+        if (c.get("type") == "ReplicaFailure" and c.get("status") == "True")
+        or (c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded")
+    ]
+    ready = observed and available >= want and updated >= want and replicas == want
+    progress = f"{available}/{want} available, {updated} updated"
+    return {
+        "observedGeneration": generation,
+        "replicas": replicas,
+        "availableReplicas": available,
+        "selector": selector_string(svc),
+        "conditions": [
+            condition(
+                "Ready",
+                ready,
+                reason="Available" if ready else "Waiting",
+                message=progress,
+                generation=generation,
+                previous=previous,
+            ),
+            condition(
+                "Progressing",
+                not ready and not failing,
+                reason="RollingOut" if not ready else "Complete",
+                message=progress,
+                generation=generation,
+                previous=previous,
+            ),
+            condition(
+                "Degraded",
+                bool(failing),
+                reason="ReplicaFailure" if failing else "Healthy",
+                message="; ".join(failing) or "no failures",
+                generation=generation,
+                previous=previous,
+            ),
+        ],
+    }
+
+
+def status_changes(current: Mapping[str, Any] | None, wanted: Obj) -> Obj:
+    """The part of ``wanted`` that differs from ``current`` (empty: nothing to write)."""
+    current = current or {}
+    return {k: v for k, v in wanted.items() if current.get(k) != v}
+
+
+def sync_status(kube: Kube, body: Mapping[str, Any]) -> Obj:
+    """Write the service's status if it changed; returns what was written."""
+    meta = body["metadata"]
+    deployment = kube.get("Deployment", meta["namespace"], meta["name"])
+    changes = status_changes(body.get("status"), status(body, deployment))
+    if changes:
+        kube.patch_status("LibreChatService", meta["namespace"], meta["name"], changes)
+    return changes

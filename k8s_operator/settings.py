@@ -1,0 +1,38 @@
+"""The operator's configuration, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """How the operator runs."""
+
+    field_manager: str = "librechat-operator"
+    """The server-side-apply field manager that owns the children's fields."""
+    prometheus_url: str = "http://127.0.0.1:9090"
+    """Where PredictiveAutoscalers and ChaosSchedule guards query metrics
+    (``LIBRECHAT_PROMETHEUS_URL``)."""
+    metrics_port: int = 8082
+    """The operator's own Prometheus metrics on this port, 0 to disable
+    (``LIBRECHAT_OPERATOR_METRICS_PORT``)."""
+    metrics_host: str = "127.0.0.1"
+    """Address of the metrics endpoint; ``0.0.0.0`` in a pod
+    (``LIBRECHAT_OPERATOR_METRICS_HOST``)."""
+    inject_conflicts: int = 0
+    """Fault injection for tests: the first N applies get a 409 from the API server
+    (``LIBRECHAT_OPERATOR_INJECT_CONFLICTS``)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
+        env = os.environ if env is None else env
+        default = cls()
+        return cls(
+            prometheus_url=env.get("LIBRECHAT_PROMETHEUS_URL", default.prometheus_url),
+            metrics_port=int(env.get("LIBRECHAT_OPERATOR_METRICS_PORT", default.metrics_port)),
+            metrics_host=env.get("LIBRECHAT_OPERATOR_METRICS_HOST", default.metrics_host),
+            inject_conflicts=int(env.get("LIBRECHAT_OPERATOR_INJECT_CONFLICTS", "0")),
+        )

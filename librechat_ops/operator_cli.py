@@ -1,0 +1,147 @@
+"""``librechat-ops operator install|run|manifests``: the kopf operator for LibreChat resources."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from k8s_operator import crds, deploy
+from k8s_operator.kube import Kube, KubeError, KubeUnavailable
+from localplatform.cluster import LocalPlatform
+
+from .console import console, err_console, fail
+from .settings import Settings
+
+operator_app = typer.Typer(
+    help=(
+        "The kopf operator: LibreChat, LibreChatService, PredictiveAutoscaler and ChaosSchedule "
+        "custom resources turned into running, converged, secure workloads."
+    ),
+    no_args_is_help=True,
+)
+
+
+def manifests(*, with_deployment: bool, image: str) -> list[dict[str, Any]]:
+    """Everything ``install`` applies, in order."""
+    objs = [*crds.definitions(), *deploy.rbac()]
+    if with_deployment:
+        objs.append(deploy.deployment(image))
+    return objs
+
+
+def _local_kubeconfig() -> Path | None:
+    """The local platform's kubeconfig when it runs and KUBECONFIG is not set."""
+    if os.environ.get("KUBECONFIG"):
+        return None
+    settings = Settings.from_env()
+    platform = LocalPlatform(settings.state_dir, settings.cache_dir)
+    path = platform.layout.kubeconfig
+    return path if path.exists() else None
+
+
+@operator_app.command()
+def install(
+    with_deployment: Annotated[
+        bool, typer.Option("--with-deployment", help="Also deploy the operator in the cluster.")
+    ] = False,
+    image: Annotated[str, typer.Option(help="Operator image (with --with-deployment).")] = (
+        deploy.DEFAULT_IMAGE
+    ),
+) -> None:
+    """Apply the CRDs and the operator's RBAC to the current kubeconfig (the local platform's
+    when KUBECONFIG is unset), and wait until the CRDs are established."""
+    local = _local_kubeconfig()
+    try:
+        kube = Kube.connect(
+            field_manager="librechat-ops-install", kubeconfig=str(local) if local else None
+        )
+        for obj in manifests(with_deployment=with_deployment, image=image):
+            kube.apply(obj)
+            err_console.print(f"  applied {obj['kind']} {obj['metadata']['name']}")
+        _wait_established(kube)
+    except KubeError as exc:
+        fail(f"the API server refused: {exc}", "check the kubeconfig's user has cluster-admin")
+    except KubeUnavailable as exc:
+        fail(
+            f"cannot reach the cluster: {exc}",
+            "start the local platform (`librechat-ops cluster up`) or set KUBECONFIG",
+        )
+    console.print("[green]Operator CRDs and RBAC installed.[/]")
+
+
+def _wait_established(kube: Kube, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    names = [c["metadata"]["name"] for c in crds.definitions()]
+    for name in names:
+        while True:
+            crd = kube.get("CustomResourceDefinition", None, name) or {}
+            conditions = (crd.get("status") or {}).get("conditions") or []
+            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                break
+            if time.monotonic() > deadline:
+                fail(f"CRD {name} not established after {timeout:.0f} s")
+            time.sleep(0.2)
+
+
+@operator_app.command("manifests")
+def show_manifests(
+    with_deployment: Annotated[bool, typer.Option("--with-deployment")] = False,
+    image: Annotated[str, typer.Option()] = deploy.DEFAULT_IMAGE,
+) -> None:
+    """Print what `install` applies, as YAML (for kubectl, GitOps or review)."""
+    print(
+        yaml.safe_dump_all(manifests(with_deployment=with_deployment, image=image), sort_keys=False)
+    )
+
+
+@operator_app.command()
+def run(
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Watch one namespace (default: all).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="kopf's debug logging.")] = False,
+) -> None:
+    """Run the operator here, against the current kubeconfig (the local platform's when
+    KUBECONFIG is unset). Its metrics (port 8082) are registered with the platform's Prometheus."""
+    local = _local_kubeconfig()
+    env = dict(os.environ)
+    if local is not None:
+        env["KUBECONFIG"] = str(local)
+        settings = Settings.from_env()
+        targets = LocalPlatform(settings.state_dir, settings.cache_dir).layout.prometheus_targets
+        if targets.is_dir():
+            port = env.get("LIBRECHAT_OPERATOR_METRICS_PORT", "8082")
+            target = [{"targets": [f"127.0.0.1:{port}"], "labels": {"job": "librechat-operator"}}]
+            (targets / "librechat-operator.json").write_text(json.dumps(target))
+    elif not env.get("KUBECONFIG") and not Path("~/.kube/config").expanduser().exists():
+        fail(
+            "no cluster to run against: KUBECONFIG is unset and the local platform is not up",
+            "start it with `librechat-ops cluster up`, or set KUBECONFIG",
+        )
+    scope = ["--namespace", namespace] if namespace else ["--all-namespaces"]
+    argv = [
+        sys.executable,
+        "-m",
+        "kopf",
+        "run",
+        "-m",
+        "k8s_operator.handlers",
+        "--standalone",
+        *scope,
+        "--liveness=http://127.0.0.1:8081/healthz",
+        *(["--verbose"] if verbose else []),
+    ]
+    err_console.print(f"running: {' '.join(argv[1:])}", highlight=False)
+    os.execvpe(argv[0], argv, env)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``operator`` group."""
+    app.add_typer(operator_app, name="operator")

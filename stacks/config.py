@@ -1,0 +1,237 @@
+"""The one place that reads and validates the stack's configuration (namespace ``librechat``).
+
+Every problem raises :class:`components.errors.ConfigError` naming the full config key. The
+result is an :class:`components.spec.EnvironmentSpec`; secrets stay secret Outputs throughout.
+Keys are documented in the committed ``Pulumi.<stack>.yaml`` files next to this module.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import pulumi
+
+from components.errors import ConfigError
+from components.regions import KNOWN_REGIONS
+from components.spec import (
+    DATA_SECRET_KEYS,
+    MIN_NODES_PER_REGION,
+    MIN_REGIONS,
+    SHARED_SECRET_KEYS,
+    CloudSpec,
+    DataStoreSizes,
+    EnvironmentKind,
+    EnvironmentSpec,
+    LaptopSpec,
+    NodePool,
+    Nodes,
+    SharedSecrets,
+)
+
+NAMESPACE = "librechat"
+"""Config namespace: keys are ``librechat:<name>``."""
+
+
+def _key(name: str) -> str:
+    return f"{NAMESPACE}:{name}"
+
+
+def _get(cfg: pulumi.Config, name: str, kind: type, *, required: bool = True) -> Any:
+    """A value of the expected JSON type, or a ConfigError naming the key."""
+    try:
+        raw = cfg.get_object(name) if kind in (list, dict) else cfg.get(name)
+    except ValueError as exc:
+        raise ConfigError(_key(name), f"is not valid JSON/YAML: {exc}") from None
+    if raw is None:
+        if required:
+            raise ConfigError(_key(name), "is required but not set")
+        return None
+    if kind is bool:
+        if str(raw).lower() not in ("true", "false"):
+            raise ConfigError(_key(name), f"must be true or false, got {raw!r}")
+        return str(raw).lower() == "true"
+    if not isinstance(raw, kind):
+        raise ConfigError(_key(name), f"must be a {kind.__name__}, got {raw!r}")
+    return raw
+
+
+def _field(
+    obj: dict[str, Any], path: str, name: str, kind: type, minimum: int | None = None
+) -> Any:
+    key = f"{_key(path)}.{name}"
+    if name not in obj:
+        raise ConfigError(key, "is required but not set")
+    value = obj[name]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(key, f"must be an integer, got {value!r}")
+    if not isinstance(value, kind):
+        raise ConfigError(key, f"must be a {kind.__name__}, got {value!r}")
+    if minimum is not None and isinstance(value, int) and value < minimum:
+        raise ConfigError(key, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _secret(cfg: pulumi.Config, name: str) -> pulumi.Output[str]:
+    key = _key(name)
+    value = cfg.get_secret(name)
+    if value is None:
+        raise ConfigError(
+            key, f"secret is missing; set it with `pulumi config set --secret {key} <value>`"
+        )
+    if not pulumi.runtime.is_config_secret(key):
+        raise ConfigError(
+            key, f"is stored in plain text; re-set it with `pulumi config set --secret {key}`"
+        )
+    return value
+
+
+def _regions(cfg: pulumi.Config, kind: EnvironmentKind) -> tuple[str, ...]:
+    regions = _get(cfg, "regions", list)
+    for region in regions:
+        if region not in KNOWN_REGIONS:
+            known = ", ".join(sorted(KNOWN_REGIONS))
+            raise ConfigError(_key("regions"), f"unknown region {region!r}; known regions: {known}")
+    if len(set(regions)) != len(regions):
+        raise ConfigError(_key("regions"), f"lists a region twice: {regions}")
+    if len(regions) < MIN_REGIONS[kind]:
+        raise ConfigError(
+            _key("regions"),
+            f"{kind.value} needs at least {MIN_REGIONS[kind]} regions, got {len(regions)}",
+        )
+    if kind is EnvironmentKind.PRODUCTION:
+        geos = {KNOWN_REGIONS[r].geography for r in regions}
+        if geos < {"US", "EU", "Asia"}:
+            raise ConfigError(
+                _key("regions"), f"production must span US, EU and Asia, got {sorted(geos)}"
+            )
+    return tuple(regions)
+
+
+def _cidrs(cfg: pulumi.Config, regions: tuple[str, ...]) -> dict[str, str]:
+    cidrs = _get(cfg, "vpcCidrs", dict)
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for region in regions:
+        key = f"{_key('vpcCidrs')}.{region}"
+        if region not in cidrs:
+            raise ConfigError(key, "is required: one /16 per region")
+        try:
+            net = ipaddress.ip_network(cidrs[region])
+        except ValueError:
+            raise ConfigError(key, f"is not a CIDR: {cidrs[region]!r}") from None
+        if net.prefixlen != 16:
+            raise ConfigError(key, f"must be a /16, got {net}")
+        if any(net.overlaps(other) for other in nets):
+            raise ConfigError(key, f"{net} overlaps another region's VPC")
+        nets.append(net)
+    return {r: cidrs[r] for r in regions}
+
+
+def _pool(obj: dict[str, Any], path: str) -> NodePool:
+    types = _field(obj, path, "instanceTypes", list)
+    if not types or not all(isinstance(t, str) for t in types):
+        raise ConfigError(f"{_key(path)}.instanceTypes", f"must list instance types, got {types!r}")
+    count = _field(obj, path, "count", int, 0)
+    return NodePool(tuple(types), count, _field(obj, path, "maxCount", int, max(count, 1)))
+
+
+def _nodes(cfg: pulumi.Config, kind: EnvironmentKind) -> Nodes:
+    obj = _get(cfg, "nodes", dict)
+    spot = obj.get("spot")
+    nodes = Nodes(
+        on_demand=_pool(_field(obj, "nodes", "onDemand", dict), "nodes.onDemand"),
+        spot=_pool(spot, "nodes.spot") if isinstance(spot, dict) else None,
+        disk_gib=_field(obj, "nodes", "diskGiB", int, 20),
+    )
+    if nodes.count < MIN_NODES_PER_REGION[kind]:
+        raise ConfigError(
+            _key("nodes"),
+            f"{kind.value} needs at least {MIN_NODES_PER_REGION[kind]} nodes per region "
+            f"(onDemand.count + spot.count), got {nodes.count}",
+        )
+    return nodes
+
+
+def _sizes(cfg: pulumi.Config) -> DataStoreSizes:
+    obj = _get(cfg, "dataStores", dict)
+    p = "dataStores"
+    sizes = DataStoreSizes(
+        docdb_instance_class=_field(obj, p, "docdbInstanceClass", str),
+        docdb_instances=_field(obj, p, "docdbInstances", int, 1),
+        redis_node_type=_field(obj, p, "redisNodeType", str),
+        redis_shards=_field(obj, p, "redisShards", int, 1),
+        redis_replicas=_field(obj, p, "redisReplicas", int, 1),
+        aurora_instance_class=_field(obj, p, "auroraInstanceClass", str),
+        aurora_instances=_field(obj, p, "auroraInstances", int, 1),
+        opensearch_instance_type=_field(obj, p, "opensearchInstanceType", str),
+        opensearch_instances=_field(obj, p, "opensearchInstances", int, 3),
+        opensearch_volume_gib=_field(obj, p, "opensearchVolumeGiB", int, 10),
+        msk_instance_type=_field(obj, p, "mskInstanceType", str),
+        msk_brokers=_field(obj, p, "mskBrokers", int, 3),
+        msk_volume_gib=_field(obj, p, "mskVolumeGiB", int, 1),
+        flink_parallelism=_field(obj, p, "flinkParallelism", int, 1),
+        backup_retention_days=_field(obj, p, "backupRetentionDays", int, 1),
+    )
+    for name, value in (
+        ("opensearchInstances", sizes.opensearch_instances),
+        ("mskBrokers", sizes.msk_brokers),
+    ):
+        if value % 3:
+            raise ConfigError(
+                f"{_key(p)}.{name}", f"must be a multiple of 3 (one per zone), got {value}"
+            )
+    return sizes
+
+
+def _cloud(cfg: pulumi.Config, kind: EnvironmentKind) -> CloudSpec:
+    regions = _regions(cfg, kind)
+    return CloudSpec(
+        regions=regions,
+        vpc_cidrs=_cidrs(cfg, regions),
+        kubernetes_version=_get(cfg, "kubernetesVersion", str),
+        private_endpoint=_get(cfg, "privateEndpoint", bool),
+        nat_per_az=_get(cfg, "natPerAz", bool),
+        deletion_protection=_get(cfg, "deletionProtection", bool),
+        shield_advanced=_get(cfg, "shieldAdvanced", bool),
+        domain=_get(cfg, "domain", str),
+        hosted_zone_id=_get(cfg, "hostedZoneId", str),
+        nodes=_nodes(cfg, kind),
+        data=_sizes(cfg),
+        flink_code_key=_get(cfg, "flinkCodeKey", str),
+    )
+
+
+def load() -> EnvironmentSpec:
+    """Read ``librechat:*`` config of the current stack into a validated EnvironmentSpec."""
+    cfg = pulumi.Config(NAMESPACE)
+    name = _get(cfg, "environment", str)
+    try:
+        kind = EnvironmentKind(name)
+    except ValueError:
+        choices = ", ".join(k.value for k in EnvironmentKind)
+        raise ConfigError(_key("environment"), f"must be one of {choices}, got {name!r}") from None
+    extra_tags = _get(cfg, "tags", dict, required=False) or {}
+    tags = {str(k): str(v) for k, v in extra_tags.items()}
+    tags.update({"project": "librechat", "environment": kind.value, "managed-by": "pulumi"})
+    librechat = {var: _secret(cfg, key) for key, var in SHARED_SECRET_KEYS.items()}
+    image_tag = _get(cfg, "imageTag", str)
+    if kind is EnvironmentKind.LAPTOP:
+        return EnvironmentSpec(
+            kind=kind,
+            librechat_image_tag=image_tag,
+            tags=tags,
+            secrets=SharedSecrets(librechat=librechat),
+            laptop=LaptopSpec(
+                kubeconfig=_get(cfg, "kubeconfig", str, required=False),
+                context=_get(cfg, "kubeContext", str, required=False),
+            ),
+        )
+    cloud = _cloud(cfg, kind)
+    data = {key: _secret(cfg, key) for key in DATA_SECRET_KEYS}
+    return EnvironmentSpec(
+        kind=kind,
+        librechat_image_tag=image_tag,
+        tags=tags,
+        secrets=SharedSecrets(librechat=librechat, data=data),
+        cloud=cloud,
+    )

@@ -1,0 +1,114 @@
+"""The edge: TLS >= 1.2, WAF rules within the WCU budget, Shield, DNS routing, us-east-1 pieces."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.waf import AUTH_PATHS, MAX_WCU, statement_wcu, web_acl_rules, web_acl_wcu
+
+from .planning import plan_of, provider_region, snake
+
+CLOUD = ("staging", "production")
+
+
+@pytest.mark.parametrize("env", CLOUD)
+def test_viewers_and_origins_use_tls_1_2_or_newer(env: str) -> None:
+    (dist,) = plan_of(env).of_type("aws:cloudfront/distribution:Distribution")
+    cert = dist.inputs["viewerCertificate"]
+    assert cert["minimumProtocolVersion"] in ("TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.3_2025")
+    assert cert["sslSupportMethod"] == "sni-only"
+    for origin in dist.inputs["origins"]:
+        custom = origin["customOriginConfig"]
+        assert custom["originProtocolPolicy"] == "https-only"
+        assert custom["originSslProtocols"] == ["TLSv1.2"]
+    behaviours = [dist.inputs["defaultCacheBehavior"], *dist.inputs["orderedCacheBehaviors"]]
+    assert all(b["viewerProtocolPolicy"] == "redirect-to-https" for b in behaviours)
+
+
+@pytest.mark.parametrize("env", CLOUD)
+def test_the_deployed_waf_is_the_rule_list_and_fits_the_wcu_budget(env: str) -> None:
+    plan = plan_of(env)
+    (acl,) = plan.of_type("aws:wafv2/webAcl:WebAcl")
+    (dist,) = plan.of_type("aws:cloudfront/distribution:Distribution")
+    assert acl.inputs["scope"] == "CLOUDFRONT"
+    assert dist.inputs["webAclId"]
+    deployed = snake(acl.inputs["rules"])
+    assert deployed == snake(web_acl_rules())
+    assert web_acl_wcu(deployed) <= MAX_WCU
+    groups = {
+        r["statement"]["managed_rule_group_statement"]["name"]
+        for r in deployed
+        if "managed_rule_group_statement" in r["statement"]
+    }
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= groups
+    (rate,) = [r for r in deployed if "rate_based_statement" in r["statement"]]
+    scope = rate["statement"]["rate_based_statement"]["scope_down_statement"]["or_statement"]
+    paths = {s["byte_match_statement"]["search_string"] for s in scope["statements"]}
+    assert paths == set(AUTH_PATHS)
+    assert rate["action"] == {"block": {}}
+
+
+def test_wcu_arithmetic_follows_the_waf_rules() -> None:
+    assert web_acl_wcu(web_acl_rules()) == 25 + 700 + 200 + 2 + 2 + 2
+    contains = {
+        "byte_match_statement": {
+            "positional_constraint": "CONTAINS",
+            "text_transformations": [{"type": "LOWERCASE"}, {"type": "NONE"}],
+        }
+    }
+    assert statement_wcu(contains) == 20
+    with pytest.raises(ValueError, match="no WCU rule"):
+        statement_wcu({"geo_match_statement": {}})
+
+
+@pytest.mark.parametrize("env", CLOUD)
+def test_certificate_waf_and_lambda_at_edge_live_in_us_east_1(env: str) -> None:
+    plan = plan_of(env)
+    for typ in (
+        "aws:acm/certificate:Certificate",
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:lambda/function:Function",
+        "aws:cloudfront/distribution:Distribution",
+    ):
+        (res,) = plan.of_type(typ)
+        assert provider_region(plan, res) == "us-east-1", typ
+    (fn,) = plan.of_type("aws:lambda/function:Function")
+    assert fn.inputs["publish"] is True
+    (dist,) = plan.of_type("aws:cloudfront/distribution:Distribution")
+    (assoc,) = dist.inputs["defaultCacheBehavior"]["lambdaFunctionAssociations"]
+    assert assoc["eventType"] == "origin-request"
+    assert assoc["lambdaArn"].endswith(":1")
+
+
+def test_shield_advanced_protects_production_only() -> None:
+    prod = plan_of("production")
+    protected = {p.inputs["resourceArn"] for p in prod.of_type("aws:shield/protection:Protection")}
+    (dist,) = prod.of_type("aws:cloudfront/distribution:Distribution")
+    assert any("hostedzone/" in arn for arn in protected)
+    assert len(protected) == 2
+    assert len(prod.of_type("aws:shield/subscription:Subscription")) == 1
+    assert not plan_of("staging").of_type("aws:shield/protection:Protection")
+    assert dist.inputs["enabled"] is True
+
+
+def test_route53_routes_by_latency_with_health_checks_and_fails_over() -> None:
+    plan = plan_of("production")
+    checks = plan.of_type("aws:route53/healthCheck:HealthCheck")
+    assert len(checks) == 3
+    assert all(
+        c.inputs["type"] == "HTTPS" and c.inputs["resourcePath"] == "/health" for c in checks
+    )
+    records = plan.of_type("aws:route53/record:Record")
+    latency = [r for r in records if "latencyRoutingPolicies" in r.inputs]
+    assert sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in latency) == [
+        "ap-southeast-1",
+        "eu-west-1",
+        "us-east-1",
+    ]
+    assert all(r.inputs["healthCheckId"] for r in latency)
+    failover = sorted(
+        r.inputs["failoverRoutingPolicies"][0]["type"]
+        for r in records
+        if "failoverRoutingPolicies" in r.inputs
+    )
+    assert failover == ["PRIMARY", "SECONDARY"]
