@@ -1,87 +1,63 @@
-"""The LibreChat custom resources of one region, as plain dicts (kept small and isolated).
+"""The operator and the region's ``LibreChat`` resource, as plain dicts.
 
-What belongs here: only the rendering of ``librechat.io/v1alpha1`` ``LibreChat`` and
-``LibreChatService`` objects that the operator (written separately, with its CRDs) reconciles.
+What belongs here: composing what the in-cluster platform needs from the operator package — its
+CRDs, least-privilege RBAC and Deployment (:mod:`k8s_operator.crds`, :mod:`k8s_operator.deploy`,
+never copied) — and the region's ``LibreChat`` resource, which the operator turns into the API and
+the inventory services.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-API_VERSION = "librechat.io/v1alpha1"
+from k8s_operator import crds, deploy
+from k8s_operator.inventory import LIBRECHAT_IMAGE
+
+API_VERSION = crds.API_VERSION
 """Group/version of the operator's CRDs."""
 
-IMAGE = "registry.librechat.ai/danny-avila/librechat"
-"""LibreChat's image (DESIGN.md §1)."""
+OPERATOR_PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+"""The in-cluster Prometheus (the kube-prometheus-stack release) the autoscaler reads."""
 
 
-@dataclass(frozen=True)
-class ServiceDefault:
-    """One row of DESIGN.md §3."""
+def operator_objects(image: str = deploy.DEFAULT_IMAGE) -> list[dict[str, Any]]:
+    """CRDs, then service accounts, roles and bindings, then the operator's Deployment.
 
-    name: str
-    """Service name."""
-    tier: int
-    """1 core business ... 4 infrastructure."""
-    min_pods: int
-    """Minimum replicas."""
-    max_pods: int
-    """Maximum replicas."""
-
-
-SERVICES = (
-    ServiceDefault("identity", 1, 3, 50),
-    ServiceDefault("conversation", 1, 5, 100),
-    ServiceDefault("assistant", 1, 3, 30),
-    ServiceDefault("file", 1, 2, 20),
-    ServiceDefault("notification", 1, 2, 15),
-    ServiceDefault("ai-gateway", 2, 10, 200),
-    ServiceDefault("streaming", 2, 5, 50),
-    ServiceDefault("search", 2, 3, 25),
-    ServiceDefault("rate-limiting", 2, 3, 15),
-    ServiceDefault("caching", 2, 3, 20),
-    ServiceDefault("ai-orchestrator", 3, 2, 10),
-    ServiceDefault("ml-pipeline", 3, 1, 5),
-    ServiceDefault("vector-embedding", 3, 3, 15),
-    ServiceDefault("analytics-engine", 3, 2, 8),
-    ServiceDefault("event-store", 4, 3, 9),
-    ServiceDefault("configuration", 4, 2, 6),
-    ServiceDefault("monitoring", 4, 2, 5),
-)
-"""The seed's service inventory with its min-max pods (DESIGN.md §3)."""
+    The operator's namespace is left out: the platform renders it with the other namespaces.
+    """
+    rbac = [o for o in deploy.rbac() if o["kind"] != "Namespace"]
+    return [
+        *crds.definitions(),
+        *rbac,
+        deploy.deployment(image, prometheus_url=OPERATOR_PROMETHEUS_URL),
+    ]
 
 
-def librechat_objects(
-    *, region: str, namespace: str, image_tag: str, secret_name: str, labels: dict[str, str]
-) -> list[dict[str, Any]]:
-    """The region's ``LibreChat`` plus one ``LibreChatService`` per §3 service."""
-    meta = {"namespace": namespace, "labels": labels}
-    app = {
+def librechat_object(
+    *,
+    region: str,
+    namespace: str,
+    version: str,
+    secret_name: str,
+    labels: dict[str, str],
+    api_replicas: tuple[int, int] = (2, 20),
+) -> dict[str, Any]:
+    """The region's ``LibreChat``: its version, where the stores' addresses are (keys of the
+    shared Secret), and its own Redis key prefix (regions never share Redis keys)."""
+    return {
         "apiVersion": API_VERSION,
         "kind": "LibreChat",
-        "metadata": {"name": "librechat", **meta},
+        "metadata": {"name": "librechat", "namespace": namespace, "labels": labels},
         "spec": {
-            "image": f"{IMAGE}:{image_tag}",
+            "version": version,
+            "image": LIBRECHAT_IMAGE,
             "region": region,
-            "redisKeyPrefix": f"librechat:{region}:",
-            "envFromSecret": secret_name,
-            "port": 3080,
-            "healthPath": "/health",
+            "api": {"minReplicas": api_replicas[0], "maxReplicas": api_replicas[1]},
+            "redis": {
+                "urlSecretRef": {"name": secret_name, "key": "REDIS_URI"},
+                "keyPrefix": f"librechat:{region}:",
+            },
+            "mongodb": {"uriSecretRef": {"name": secret_name, "key": "MONGO_URI"}},
+            "secretsRef": {"name": secret_name},
         },
     }
-    services = [
-        {
-            "apiVersion": API_VERSION,
-            "kind": "LibreChatService",
-            "metadata": {"name": s.name, **meta},
-            "spec": {
-                "libreChatRef": "librechat",
-                "tier": s.tier,
-                "minReplicas": s.min_pods,
-                "maxReplicas": s.max_pods,
-            },
-        }
-        for s in SERVICES
-    ]
-    return [app, *services]

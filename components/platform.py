@@ -25,7 +25,7 @@ from .k8s_objects import (
     network_policies,
     platform_namespaces,
 )
-from .librechat import librechat_objects
+from .librechat import librechat_object, operator_objects
 
 SHARED_SECRET_NAME = "librechat-shared"
 """The Secret with the five shared secrets and the store URIs that LibreChat reads as env."""
@@ -34,7 +34,8 @@ SHARED_SECRET_NAME = "librechat-shared"
 def rendered_objects(
     *, kind: str, region: str, image_tag: str, labels: dict[str, str], kms_key_arn: str | None
 ) -> list[dict[str, Any]]:
-    """Every non-secret object: namespaces, policies, storage class, ingress, LibreChat CRs."""
+    """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
+    RBAC, Deployment) and the region's LibreChat resource."""
     names = platform_namespaces(kind)
     objects = [namespace(n, labels) for n in names]
     for n in names:
@@ -43,12 +44,15 @@ def rendered_objects(
         objects.append(encrypted_storage_class(kms_key_arn))
     if kind != "laptop":
         objects.append(edge_service())
-    objects += librechat_objects(
-        region=region,
-        namespace=APP_NAMESPACE,
-        image_tag=image_tag,
-        secret_name=SHARED_SECRET_NAME,
-        labels=labels,
+    objects += operator_objects()
+    objects.append(
+        librechat_object(
+            region=region,
+            namespace=APP_NAMESPACE,
+            version=image_tag,
+            secret_name=SHARED_SECRET_NAME,
+            labels=labels,
+        )
     )
     return objects
 
@@ -101,8 +105,12 @@ class Platform(pulumi.ComponentResource):
             labels=labels,
             kms_key_arn=None,
         )
-        namespaces = [self._create(name, o) for o in objects if o["kind"] == "Namespace"]
-        created = [self._create(name, o, namespaces) for o in objects if o["kind"] != "Namespace"]
+        first = ("Namespace", "CustomResourceDefinition")
+        namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
+        plain = [o for o in objects if o["kind"] not in (*first, "LibreChat")]
+        created = [self._create(name, o, namespaces) for o in plain]
+        crs = [o for o in objects if o["kind"] == "LibreChat"]
+        created += [self._create(name, o, namespaces + created) for o in crs]
         if args.kms_key_arn is not None:
             self._storage_class(name, args.kms_key_arn)
         self._secrets(name, args, namespaces)
@@ -130,6 +138,20 @@ class Platform(pulumi.ComponentResource):
             )
         if kind == "Service":
             return k8s.core.v1.Service(rname, metadata=meta, spec=obj["spec"], opts=opts)
+        if kind == "CustomResourceDefinition":
+            return k8s.apiextensions.v1.CustomResourceDefinition(
+                rname, metadata=meta, spec=obj["spec"], opts=opts
+            )
+        if kind == "ServiceAccount":
+            return k8s.core.v1.ServiceAccount(rname, metadata=meta, opts=opts)
+        if kind == "ClusterRole":
+            return k8s.rbac.v1.ClusterRole(rname, metadata=meta, rules=obj["rules"], opts=opts)
+        if kind == "ClusterRoleBinding":
+            return k8s.rbac.v1.ClusterRoleBinding(
+                rname, metadata=meta, role_ref=obj["roleRef"], subjects=obj["subjects"], opts=opts
+            )
+        if kind == "Deployment":
+            return k8s.apps.v1.Deployment(rname, metadata=meta, spec=obj["spec"], opts=opts)
         return k8s.apiextensions.CustomResource(
             rname,
             api_version=obj["apiVersion"],

@@ -63,6 +63,8 @@ KINDS: dict[str, Kind] = {
     "PodDisruptionBudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
     "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies"),
     "CronJob": Kind("/apis/batch/v1", "cronjobs"),
+    "StorageClass": Kind("/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+    "Ingress": Kind("/apis/networking.k8s.io/v1", "ingresses"),
     "CustomResourceDefinition": Kind(
         "/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
     ),
@@ -192,20 +194,25 @@ class Kube:
         return items
 
     @_retry_conflicts
-    def apply(self, obj: Obj) -> Obj:
-        """Server-side apply ``obj`` as this field manager, taking over conflicting fields."""
+    def apply(self, obj: Obj, *, dry_run: bool = False) -> Obj:
+        """Server-side apply ``obj`` as this field manager, taking over conflicting fields
+        (``dry_run``: validated and admitted by the server, not stored)."""
         meta = obj["metadata"]
         body = obj
         if self._inject_conflicts > 0:
             # Fault injection for tests: a stale resourceVersion makes the server answer 409.
             self._inject_conflicts -= 1
             body = {**obj, "metadata": {**meta, "resourceVersion": "1"}}
-        self.writes += 1
+        query = {"fieldManager": self.field_manager, "force": "true"}
+        if dry_run:
+            query["dryRun"] = "All"
+        else:
+            self.writes += 1
         return self.request(
             "PATCH",
             self.path(obj["kind"], meta.get("namespace"), meta["name"]),
             body,
-            query={"fieldManager": self.field_manager, "force": "true"},
+            query=query,
             content_type="application/apply-patch+yaml",
         )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from components.k8s_objects import PRIVILEGED_NAMESPACES, network_policies, platform_namespaces
-from components.librechat import API_VERSION, SERVICES
+from components.librechat import API_VERSION
 from components.platform import rendered_objects
 
 from .planning import ENVS, plan_of
@@ -60,15 +62,29 @@ def test_policies_only_admit_the_listed_namespaces() -> None:
     assert peers == {"librechat-data", "librechat", "keycloak", "monitoring"}
 
 
-def test_librechat_custom_resources_are_rendered_for_the_region() -> None:
-    crs = [o for o in _objects("production") if o["apiVersion"] == API_VERSION]
-    (app,) = [o for o in crs if o["kind"] == "LibreChat"]
-    assert app["spec"]["region"] == "eu-west-1"  # type: ignore[index]
-    assert app["spec"]["redisKeyPrefix"] == "librechat:eu-west-1:"  # type: ignore[index]
-    services = {o["metadata"]["name"]: o["spec"] for o in crs if o["kind"] == "LibreChatService"}  # type: ignore[index]
-    assert len(services) == len(SERVICES) == 17
-    assert services["ai-gateway"]["minReplicas"] == 10
-    assert services["ai-gateway"]["maxReplicas"] == 200
+def test_librechat_custom_resource_is_rendered_for_the_region() -> None:
+    objs: list[dict[str, Any]] = _objects("production")
+    (app,) = [o for o in objs if o["apiVersion"] == API_VERSION]
+    spec = app["spec"]
+    assert spec["region"] == "eu-west-1"
+    assert spec["redis"]["keyPrefix"] == "librechat:eu-west-1:"
+    assert spec["redis"]["urlSecretRef"] == {"name": "librechat-shared", "key": "REDIS_URI"}
+    assert spec["secretsRef"] == {"name": "librechat-shared"}
+    assert "services" not in spec  # the operator runs the whole inventory by default
+
+
+def test_operator_is_installed_with_its_crds_and_least_privilege_rbac() -> None:
+    objs: list[dict[str, Any]] = _objects("staging")
+    assert [o["kind"] for o in objs].count("CustomResourceDefinition") == 4
+    roles = [o for o in objs if o["kind"] == "ClusterRole"]
+    (role,) = [r for r in roles if r["metadata"]["name"] == "librechat-operator"]
+    for rule in role["rules"]:
+        assert "*" not in rule["verbs"]
+        assert "*" not in rule["resources"]
+        assert "secrets" not in rule["resources"]
+    (deployment,) = [o for o in objs if o["kind"] == "Deployment"]
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["replicas"] == 1
 
 
 def test_encrypted_storage_class_uses_the_regions_key() -> None:
