@@ -19,6 +19,8 @@ from localplatform.cluster import LocalPlatform
 from .console import console, err_console, fail
 from .settings import Settings
 
+CRDS_FILE = "k8s_operator/deploy/crds.yaml"
+
 operator_app = typer.Typer(
     help=(
         "The kopf operator: LibreChat, LibreChatService, PredictiveAutoscaler and ChaosSchedule "
@@ -94,11 +96,15 @@ def _wait_established(kube: Kube, timeout: float = 30.0) -> None:
 def show_manifests(
     with_deployment: Annotated[bool, typer.Option("--with-deployment")] = False,
     image: Annotated[str, typer.Option()] = deploy.DEFAULT_IMAGE,
+    crds_only: Annotated[bool, typer.Option("--crds-only", help="Only the four CRDs.")] = False,
 ) -> None:
     """Print what `install` applies, as YAML (for kubectl, GitOps or review)."""
-    print(
-        yaml.safe_dump_all(manifests(with_deployment=with_deployment, image=image), sort_keys=False)
-    )
+    if crds_only:
+        print(f"# Rendered by: librechat-ops operator manifests --crds-only > {CRDS_FILE}")
+        objs = crds.definitions()
+    else:
+        objs = manifests(with_deployment=with_deployment, image=image)
+    print(yaml.safe_dump_all(objs, sort_keys=False), end="")
 
 
 @operator_app.command()

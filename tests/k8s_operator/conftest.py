@@ -1,0 +1,118 @@
+"""The operator as a real process (``kopf run``) against the local platform, with its CRDs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from k8s_operator import crds
+from k8s_operator.kube import Kube
+from localplatform.cluster import LocalPlatform
+from tests.conftest import PlatformSession
+from tests.waiting import wait_until
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OperatorProcess:
+    """``kopf run -m k8s_operator.handlers`` in a subprocess, restartable and killable."""
+
+    def __init__(self, kubeconfig: Path, log: Path, env: dict[str, str] | None = None) -> None:
+        self.kubeconfig = kubeconfig
+        self.log = log
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.liveness = 0
+
+    def start(self) -> None:
+        self.liveness = _free_port()
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(self.kubeconfig),
+            "LIBRECHAT_OPERATOR_METRICS_PORT": str(_free_port()),
+            **self.extra_env,
+        }
+        argv = [
+            sys.executable, "-m", "kopf", "run", "-m", "k8s_operator.handlers",
+            "--standalone", "--all-namespaces",
+            f"--liveness=http://127.0.0.1:{self.liveness}/healthz",
+        ]  # fmt: skip
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        wait_until(self._alive, 60, "the operator's liveness endpoint")
+
+    def _alive(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            pytest.fail(f"the operator exited with {self.proc.returncode}:\n{self.tail()}")
+        try:
+            url = f"http://127.0.0.1:{self.liveness}/healthz"
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                return int(resp.status) == 200
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as a crash or an OOM kill."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def install_crds(kube: Kube) -> None:
+    for crd in crds.definitions():
+        kube.apply(crd)
+
+    def established() -> bool:
+        for crd in crds.definitions():
+            live = kube.get("CustomResourceDefinition", None, crd["metadata"]["name"]) or {}
+            conditions = (live.get("status") or {}).get("conditions") or []
+            if not any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                return False
+        return True
+
+    wait_until(established, 30, "the CRDs to be established")
+
+
+@pytest.fixture(scope="module")
+def kube(platform_session: PlatformSession) -> Kube:
+    platform: LocalPlatform = platform_session.platform
+    platform.up(3)
+    client = Kube.connect(field_manager="pytest", kubeconfig=str(platform.layout.kubeconfig))
+    install_crds(client)
+    return client
+
+
+@pytest.fixture(scope="module")
+def operator(
+    kube: Kube, platform_session: PlatformSession, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    proc = OperatorProcess(platform_session.platform.layout.kubeconfig, log)
+    proc.start()
+    yield proc
+    proc.stop()
