@@ -1,0 +1,121 @@
+"""A ``LibreChat`` becomes its API plus the inventory services; upgrades across v0.8.8-rc1 are a
+cold hand-off (old and new releases never run together on one Redis)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from k8s_operator import crds
+from k8s_operator.inventory import INVENTORY
+from k8s_operator.kube import Kube
+from k8s_operator.platform import crosses_redis_boundary, version_key
+from tests.k8s_operator.conftest import OperatorProcess
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def _platform(namespace: str, version: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": crds.API_VERSION,
+        "kind": "LibreChat",
+        "metadata": {"name": "chat", "namespace": namespace},
+        "spec": {
+            "version": version,
+            "secretsRef": {"name": "chat-secrets"},
+            "redis": {"urlSecretRef": {"name": "chat-stores", "key": "REDIS_URI"}},
+            **spec,
+        },
+    }
+
+
+def _ready(kube: Kube, namespace: str, name: str = "chat") -> bool:
+    lc = kube.get("LibreChat", namespace, name) or {}
+    conditions = (lc.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def _service_names(kube: Kube, namespace: str) -> set[str]:
+    return {s["metadata"]["name"] for s in kube.list("LibreChatService", namespace)}
+
+
+def test_version_order_and_redis_boundary() -> None:
+    assert version_key("v0.8.8-rc1") < version_key("v0.8.8") < version_key("v0.8.10")
+    assert version_key("v0.8.7") < version_key("v0.8.8-rc1") < version_key("v0.8.8-rc2")
+    assert crosses_redis_boundary("v0.8.7", "v0.8.8-rc1")
+    assert crosses_redis_boundary("v0.8.8", "v0.7.9")
+    assert not crosses_redis_boundary("v0.8.8-rc1", "v0.8.9")
+    assert not crosses_redis_boundary("v0.7.0", "v0.8.7")
+
+
+def test_platform_runs_api_and_inventory_and_becomes_ready(
+    kube: Kube, operator: OperatorProcess, namespace: str
+) -> None:
+    kube.apply(_platform(namespace, "v0.8.8"))
+    expected = {"chat-api"} | {f"chat-{s.name}" for s in INVENTORY}
+    wait_until(lambda: _service_names(kube, namespace) == expected, 60, "18 services")
+    wait_until(lambda: _ready(kube, namespace), 120, "the platform to be Ready")
+
+    lc = kube.get("LibreChat", namespace, "chat")
+    assert lc is not None
+    assert lc["status"]["services"] == 18
+    assert lc["status"]["readyServices"] == 18
+    api = kube.get("Deployment", namespace, "chat-api")
+    assert api is not None
+    container = api["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "registry.librechat.ai/danny-avila/librechat:v0.8.8"
+    assert {
+        "name": "REDIS_URI",
+        "valueFrom": {"secretKeyRef": {"name": "chat-stores", "key": "REDIS_URI"}},
+    } in container["env"]
+    gateway = kube.get("LibreChatService", namespace, "chat-ai-gateway")
+    assert gateway is not None
+    assert (gateway["spec"]["minReplicas"], gateway["spec"]["maxReplicas"]) == (10, 200)
+
+    # Narrowing the service list prunes what is no longer wanted.
+    kube.apply(_platform(namespace, "v0.8.8", services=[{"name": "search"}, {"name": "streaming"}]))
+    wait_until(
+        lambda: _service_names(kube, namespace) == {"chat-api", "chat-search", "chat-streaming"},
+        60,
+        "the services to be pruned",
+    )
+
+
+def test_upgrade_across_the_redis_boundary_is_a_cold_hand_off(
+    kube: Kube, operator: OperatorProcess, namespace: str
+) -> None:
+    kube.apply(_platform(namespace, "v0.8.7", services=[{"name": "search"}]))
+    wait_until(lambda: _ready(kube, namespace), 90, "the old release to be Ready")
+
+    seen: list[set[str]] = []
+    stop = threading.Event()
+
+    def watch_images() -> None:
+        while not stop.is_set():
+            pods = kube.list("Pod", namespace, "librechat.io/service=chat-api")
+            seen.append({p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods})
+            stop.wait(0.05)
+
+    watcher = threading.Thread(target=watch_images)
+    watcher.start()
+    try:
+        kube.apply(_platform(namespace, "v0.8.8", services=[{"name": "search"}]))
+
+        def upgraded() -> bool:
+            lc = kube.get("LibreChat", namespace, "chat") or {}
+            running = (lc.get("status") or {}).get("runningVersion")
+            pods = kube.list("Pod", namespace, "librechat.io/service=chat-api")
+            tags = {p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods}
+            return running == "v0.8.8" and tags == {"v0.8.8"} and len(pods) == 2
+
+        wait_until(upgraded, 120, "the new release to run")
+    finally:
+        stop.set()
+        watcher.join()
+    assert any(s == {"v0.8.7"} for s in seen), "the watcher saw the old release"
+    assert any(not s for s in seen), "a moment with no API pod at all: the cold hand-off"
+    assert all(s != {"v0.8.7", "v0.8.8"} for s in seen), "old and new ran together on one Redis"
+    wait_until(lambda: _ready(kube, namespace), 60, "Ready after the upgrade")
