@@ -16,8 +16,10 @@ from . import (
     __version__,
     cluster_cli,
     doctor_cli,
+    loadtest_cli,
     operator_cli,
     plan_cli,
+    sim_cli,
     up_cli,
 )
 from .console import console
@@ -53,6 +55,8 @@ def _root(
 # One line per area: each module adds its commands or command group.
 doctor_cli.register(app)
 plan_cli.register(app)
+loadtest_cli.register(app)
+sim_cli.register(app)
 up_cli.register(app)
 cluster_cli.register(app)
 operator_cli.register(app)

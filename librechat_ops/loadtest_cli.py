@@ -1,0 +1,137 @@
+"""``librechat-ops loadtest``: Locust journeys against LibreChat and the pass/fail SLO verdict.
+
+Locust runs in its own processes; this module imports the load tests only when the command runs,
+so ``librechat-ops --help`` stays fast and gevent never patches the command line.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, NoReturn
+
+import typer
+from rich.table import Table
+
+from loadtests.errors import LoadtestError
+from loadtests.shapes import parse_duration
+from loadtests.simulator.config import LLMConfig, SimConfig
+
+from .console import console, err_console, fail
+from .settings import Settings
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> NoReturn:
+    """Turn SIGTERM into SystemExit, so the simulator and Locust are stopped on the way out."""
+    raise SystemExit(128 + signum)
+
+
+def _duration(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def loadtest(
+    *,
+    profile: Annotated[str, typer.Option(help="SLO profile: laptop, staging, production...")],
+    report: Annotated[Path, typer.Option(help="Directory for verdict.json and report.html.")],
+    target: Annotated[
+        str | None, typer.Option(help="LibreChat URL; omitted: the simulator, for this run.")
+    ] = None,
+    users: Annotated[int, typer.Option(min=1, help="Peak simulated users.")] = 10,
+    duration: Annotated[
+        str | None, typer.Option(help="Run length: 90s, 5m, 1h (default: the shape's).")
+    ] = None,
+    shape: Annotated[str, typer.Option(help="Load shape: smoke, ramp, spike, soak.")] = "smoke",
+    profiles: Annotated[
+        Path | None, typer.Option(help="Your copy of loadtests/profiles.yaml.")
+    ] = None,
+    credentials: Annotated[
+        Path | None, typer.Option(help="CSV of email,password of existing users (real targets).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Locust worker processes (distributed mode).")
+    ] = 0,
+    chat_endpoint: Annotated[
+        str, typer.Option(help="Endpoint behind the ephemeral agent of the chat journey.")
+    ] = "openAI",
+    chat_model: Annotated[
+        str, typer.Option(help="Model the chat journey asks for.")
+    ] = "gpt-4o-mini",
+    sim_ttft_ms: Annotated[
+        float, typer.Option(min=0, help="Simulator only: mock LLM time to first token.")
+    ] = 150,
+    sim_tokens_per_second: Annotated[
+        float, typer.Option(min=0.1, help="Simulator only: mock LLM token rate.")
+    ] = 200,
+    sim_replicas: Annotated[int, typer.Option(min=1, help="Simulator only: API replicas.")] = 2,
+) -> None:
+    """Run the journeys headless, write the verdict and report; exit 0 only if every SLO holds."""
+    seconds = _duration(duration)
+    # pydantic, redis and matplotlib: imported when the command runs, not for --help.
+    from loadtests.runner import LoadtestSpec, run  # noqa: PLC0415
+
+    sim = None
+    if target is None:
+        sim = SimConfig(
+            state_dir=Settings.from_env().state_dir / "loadtest",
+            front_port=0,
+            replica_base_port=0,
+            redis_port=0,
+            llm_port=0,
+            replicas=sim_replicas,
+            llm=LLMConfig(sim_ttft_ms, sim_tokens_per_second),
+        )
+        err_console.print("starting the LibreChat API simulator for this run...")
+    spec = LoadtestSpec(
+        profile=profile,
+        report_dir=report,
+        profiles_file=profiles,
+        target=target,
+        users=users,
+        duration_s=seconds,
+        shape=shape,
+        credentials_file=credentials,
+        workers=workers,
+        sim=sim,
+        chat_endpoint=chat_endpoint,
+        chat_model=chat_model,
+    )
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        outcome = run(spec)
+    except LoadtestError as exc:
+        fail(exc.message, exc.hint)
+    verdict = outcome.verdict
+    table = Table(title=f"SLO verdict ({verdict.profile}, ms) against {verdict.host}")
+    table.add_column("journey", no_wrap=True)
+    for column in ("req", "fail", "p50", "p95", "p99", "target", "verdict"):
+        table.add_column(column, justify="right")
+    for j in verdict.journeys:
+        mark = "[green]pass[/]" if j.passed else "[red]FAIL[/]"
+        if not j.judged:
+            mark = "-"
+        numbers = [f"{v:g}" if v is not None else "-" for v in (j.p50_ms, j.p95_ms, j.p99_ms)]
+        target_text = f"{j.target_p99_ms:g}" if j.target_p99_ms else "-"
+        table.add_row(j.journey, str(j.requests), str(j.failures), *numbers, target_text, mark)
+    console.print(table)
+    for j in verdict.journeys:
+        for reason in j.reasons:
+            console.print(f"[red]{j.journey}[/]: {reason}", highlight=False)
+    for warning in verdict.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    console.print(f"verdict {outcome.verdict_file}, report {outcome.report_file}", highlight=False)
+    if not verdict.passed:
+        console.print("[bold red]SLO verdict: FAIL[/]")
+        raise typer.Exit(1)
+    console.print("[bold green]SLO verdict: PASS[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``loadtest`` to the application."""
+    app.command()(loadtest)

@@ -1,0 +1,93 @@
+"""``librechat-ops sim up|down|status``: the local LibreChat API simulator on loopback."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from loadtests.errors import LoadtestError
+from loadtests.simulator.config import LLMConfig, SimConfig
+
+from .console import console, fail
+from .settings import Settings
+
+sim_app = typer.Typer(
+    help="The local LibreChat API simulator: replicas sharing Redis behind haproxy, a mock LLM.",
+    no_args_is_help=True,
+)
+
+
+@sim_app.command()
+def up(
+    *,
+    port: Annotated[int, typer.Option(help="haproxy's port on 127.0.0.1 (the URL).")] = 3080,
+    replicas: Annotated[int, typer.Option(min=1, max=16, help="API replicas.")] = 3,
+    base_port: Annotated[int, typer.Option(help="First replica's port.")] = 3081,
+    redis_port: Annotated[int, typer.Option(help="The simulator's redis-server port.")] = 6380,
+    llm_port: Annotated[int, typer.Option(help="The mock LLM's port.")] = 3095,
+    ttft_ms: Annotated[float, typer.Option(min=0, help="Mock LLM time to first token.")] = 150,
+    tokens_per_second: Annotated[float, typer.Option(min=0.1, help="Mock LLM token rate.")] = 200,
+    reply_tokens: Annotated[int, typer.Option(min=1, help="Tokens per reply.")] = 40,
+    seed_users: Annotated[int, typer.Option(min=1, help="Pre-seeded users.")] = 50,
+    login_max: Annotated[
+        int, typer.Option(min=1, help="Logins per IP and window (LibreChat: 7).")
+    ] = 10_000,
+) -> None:
+    """Start Redis, the mock LLM, the replicas and haproxy; print the URL and the users."""
+    from loadtests.simulator.cluster import Cluster  # noqa: PLC0415 (redis: not for --help)
+
+    config = SimConfig(
+        state_dir=Settings.from_env().state_dir,
+        front_port=port,
+        replicas=replicas,
+        replica_base_port=base_port,
+        redis_port=redis_port,
+        llm_port=llm_port,
+        llm=LLMConfig(ttft_ms, tokens_per_second, reply_tokens),
+        seed_users=seed_users,
+        login_max=login_max,
+    )
+    try:
+        info = Cluster(config).up()
+    except LoadtestError as exc:
+        fail(exc.message, exc.hint)
+    console.print(f"[green]simulator up[/] at [bold]{info.url}[/]", highlight=False)
+    console.print(
+        f"users: loadtest-0@example.com .. loadtest-{seed_users - 1}@example.com, "
+        f"password {config.seed_password!r}; stop it with `librechat-ops sim down`",
+        highlight=False,
+    )
+
+
+@sim_app.command()
+def down() -> None:
+    """Stop every process `sim up` started."""
+    from loadtests.simulator.cluster import down as stop_all  # noqa: PLC0415 (see up)
+
+    try:
+        stopped = stop_all(Settings.from_env().state_dir)
+    except LoadtestError as exc:
+        fail(exc.message, exc.hint)
+    console.print(f"simulator down (stopped: {', '.join(stopped) or 'nothing was running'})")
+
+
+@sim_app.command()
+def status() -> None:
+    """Show whether the simulator runs, its URL and its processes."""
+    from loadtests.simulator.cluster import load  # noqa: PLC0415 (see up)
+    from loadtests.simulator.processes import alive  # noqa: PLC0415 (see up)
+
+    try:
+        info = load(Settings.from_env().state_dir)
+    except LoadtestError as exc:
+        fail(exc.message, exc.hint)
+    console.print(f"simulator at [bold]{info.url}[/]", highlight=False)
+    for child in info.children:
+        state = "[green]running[/]" if alive(child) else "[red]gone[/]"
+        console.print(f"  {child.name:8} pid {child.pid:<8} {state}  log {child.log}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sim`` command group to the application."""
+    app.add_typer(sim_app, name="sim")

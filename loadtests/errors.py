@@ -1,0 +1,52 @@
+"""The load tests' one error hierarchy; the command line turns each into one clear message.
+
+Every error carries a ``hint``: the fix the user can apply. Nothing else in ``loadtests`` raises
+for a user's mistake or an environment gap.
+"""
+
+from __future__ import annotations
+
+
+class LoadtestError(Exception):
+    """A user mistake or environment gap in the load tests or the simulator."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UnknownProfileError(LoadtestError):
+    """The SLO profile named on the command line is not in the profiles file."""
+
+
+class ProfileFileError(LoadtestError):
+    """The SLO profiles file cannot be read or does not match the schema."""
+
+
+class TargetUnreachableError(LoadtestError):
+    """The LibreChat URL under test does not answer."""
+
+
+class BadCredentialsError(LoadtestError):
+    """The target rejected the load-test user's email and password (or its User-Agent)."""
+
+
+class CredentialsFileError(LoadtestError):
+    """The credentials file is missing, empty or malformed."""
+
+
+class LocustRunError(LoadtestError):
+    """Locust could not run, or exited without writing its results."""
+
+
+class SimulatorError(LoadtestError):
+    """The local LibreChat API simulator could not start or stop."""
+
+
+class PortConflictError(SimulatorError):
+    """A loopback port the simulator needs is already taken."""
+
+
+class ProgramMissingError(SimulatorError):
+    """A Debian program the simulator needs (redis-server, haproxy) is not installed."""

@@ -1,0 +1,1 @@
+"""Locustfiles: run by ``locust -f`` in their own process (they import locust and gevent)."""

@@ -1,0 +1,91 @@
+"""Load shapes as pure functions of elapsed time: smoke, ramp, spike and soak.
+
+Each returns ``(users, spawn_rate)`` for the elapsed seconds, or None when the run is over. The
+locustfile's one ``LoadTestShape`` calls the shape named by ``--shape``; keeping the arithmetic here
+makes it testable without Locust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Step = tuple[int, float] | None
+
+
+@dataclass(frozen=True)
+class ShapeSpec:
+    """The parameters every shape takes."""
+
+    users: int
+    """Peak simulated users."""
+
+    duration_s: float
+    """Length of the whole run."""
+
+
+def smoke(spec: ShapeSpec, t: float) -> Step:
+    """All users at once, held for the whole duration: does every journey work at all?"""
+    return None if t >= spec.duration_s else (spec.users, float(max(1, spec.users)))
+
+
+def ramp(spec: ShapeSpec, t: float) -> Step:
+    """Climb linearly to the peak over 80 % of the run, then hold it."""
+    if t >= spec.duration_s:
+        return None
+    climb = 0.8 * spec.duration_s
+    return spec.users, max(0.1, spec.users / climb)
+
+
+def spike(spec: ShapeSpec, t: float) -> Step:
+    """A fifth of the users, the peak for the middle 30 % of the run, then back to a fifth."""
+    if t >= spec.duration_s:
+        return None
+    base = max(1, spec.users // 5)
+    if 0.3 * spec.duration_s <= t < 0.6 * spec.duration_s:
+        return spec.users, float(max(1, spec.users))
+    return base, float(max(1, spec.users))
+
+
+def soak(spec: ShapeSpec, t: float) -> Step:
+    """Ramp over the first 10 %, then hold the peak for a long time (leaks, slow growth)."""
+    if t >= spec.duration_s:
+        return None
+    return spec.users, max(0.1, spec.users / (0.1 * spec.duration_s))
+
+
+SHAPES: dict[str, Callable[[ShapeSpec, float], Step]] = {
+    "smoke": smoke,
+    "ramp": ramp,
+    "spike": spike,
+    "soak": soak,
+}
+"""Shapes by name."""
+
+DEFAULT_DURATION_S: dict[str, float] = {"smoke": 30, "ramp": 300, "spike": 300, "soak": 3600}
+"""Run length when ``--duration`` is not given."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``"90"``, ``"90s"``, ``"5m"``, ``"1h"`` or ``"1h30m"``; ValueError otherwise."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    text = text.strip().lower()
+    if not text:
+        raise ValueError("empty duration")
+    if text.replace(".", "", 1).isdigit():
+        seconds = float(text)
+    else:
+        seconds, number = 0.0, ""
+        for char in text:
+            if char.isdigit() or char == ".":
+                number += char
+            elif char in units and number:
+                seconds += float(number) * units[char]
+                number = ""
+            else:
+                raise ValueError(f"cannot read duration {text!r} (use 90s, 5m, 1h30m)")
+        if number:
+            raise ValueError(f"cannot read duration {text!r}: a number without a unit at the end")
+    if seconds <= 0:
+        raise ValueError(f"duration {text!r} must be more than zero")
+    return seconds

@@ -1,0 +1,221 @@
+"""Bring the whole simulator up and down: redis-server, the mock LLM, the replicas, haproxy.
+
+``Cluster(config).up()`` resolves ports (0 means a free one; a taken fixed port is a
+:class:`~loadtests.errors.PortConflictError`), starts every process, seeds the users and writes
+``<state>/sim/cluster.json``; on any failure it stops what it started. ``Cluster.down(state_dir)``
+stops what that file lists, so ``sim up`` and ``sim down`` can run in different processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import PortConflictError, ProgramMissingError, SimulatorError
+from . import haproxy
+from .config import SimConfig
+from .processes import Child, alive, free_port, is_free, spawn, stop, wait_ready
+from .seed import seed
+
+REDIS_SERVER = "/usr/bin/redis-server"
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def sim_dir(state_dir: Path) -> Path:
+    """Where the simulator keeps its files under the toolkit's state directory."""
+    return state_dir / "sim"
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """A running simulator, as written to ``cluster.json``."""
+
+    url: str
+    """The front URL (haproxy)."""
+
+    config: SimConfig
+    """The settings with every port resolved."""
+
+    replica_ports: tuple[int, ...]
+    """One port per replica, in order r1, r2..."""
+
+    children: tuple[Child, ...]
+    """Every process, in start order."""
+
+    def child(self, name: str) -> Child:
+        """The process called ``name`` (``redis``, ``llm``, ``r1``.., ``haproxy``)."""
+        for child in self.children:
+            if child.name == name:
+                return child
+        raise KeyError(name)
+
+    def to_json(self) -> str:
+        """Serialise to ``cluster.json``."""
+        children = [asdict(c) | {"log": str(c.log)} for c in self.children]
+        data = {
+            "url": self.url,
+            "config": json.loads(self.config.to_json()),
+            "replica_ports": list(self.replica_ports),
+            "children": children,
+        }
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> ClusterInfo:
+        """Read what :meth:`to_json` wrote."""
+        data = json.loads(text)
+        children = tuple(
+            Child(c["name"], int(c["pid"]), int(c["started"]), Path(c["log"]))
+            for c in data["children"]
+        )
+        config = SimConfig.from_json(json.dumps(data["config"]))
+        return cls(data["url"], config, tuple(data["replica_ports"]), children)
+
+
+def _resolve_ports(config: SimConfig) -> tuple[SimConfig, tuple[int, ...]]:
+    wanted: list[tuple[str, int]] = [
+        ("haproxy (front)", config.front_port),
+        ("redis-server", config.redis_port),
+        ("mock LLM", config.llm_port),
+    ]
+    base = config.replica_base_port
+    wanted += [(f"replica r{i + 1}", base + i if base else 0) for i in range(config.replicas)]
+    taken = [f"127.0.0.1:{port} (for {who})" for who, port in wanted if port and not is_free(port)]
+    if taken:
+        raise PortConflictError(
+            "ports the simulator needs are taken: " + ", ".join(taken),
+            hint="stop what holds them (`ss -ltnp` shows it), run `librechat-ops sim down` if it "
+            "is an earlier simulator, or choose other ports with --port/--base-port",
+        )
+    ports = [port or free_port() for _, port in wanted]
+    if len(set(ports)) != len(ports):
+        raise PortConflictError("two simulator components were given the same port")
+    front, redis_port, llm, *replicas = ports
+    resolved = replace(config, front_port=front, redis_port=redis_port, llm_port=llm)
+    return resolved, tuple(replicas)
+
+
+class Cluster:
+    """A simulator started by this process (a context manager that always stops it)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.dir = sim_dir(config.state_dir)
+        self.info: ClusterInfo | None = None
+        self._children: list[Child] = []
+
+    def __enter__(self) -> ClusterInfo:
+        return self.up()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def up(self) -> ClusterInfo:
+        """Start everything, or stop what started and raise."""
+        for program in (REDIS_SERVER, HAPROXY):
+            if not Path(program).exists() and shutil.which(Path(program).name) is None:
+                raise ProgramMissingError(
+                    f"{program} is not installed",
+                    hint="apt-get install -y redis-server haproxy (or run `make up`)",
+                )
+        running = self.dir / "cluster.json"
+        if running.exists() and any(alive(c) for c in load(self.config.state_dir).children):
+            raise SimulatorError(
+                f"a simulator is already running from {self.dir}",
+                hint="run `librechat-ops sim down` first",
+            )
+        config, replica_ports = _resolve_ports(self.config)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start(config, replica_ports)
+        except BaseException:
+            self.stop()
+            raise
+        assert self.info is not None
+        return self.info
+
+    def _start(self, config: SimConfig, replica_ports: tuple[int, ...]) -> None:
+        logs = self.dir / "logs"
+        config_file = self.dir / "sim.json"
+        config_file.write_text(config.to_json())
+        (self.dir / "redis").mkdir(exist_ok=True)
+        redis_argv = [
+            shutil.which("redis-server") or REDIS_SERVER,
+            "--port", str(config.redis_port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(self.dir / "redis"), "--daemonize", "no",
+        ]  # fmt: skip
+        redis = self._spawn("redis", redis_argv, logs)
+        wait_ready(redis, config.redis_port, None)
+        asyncio.run(seed(config))
+        llm_argv = [
+            sys.executable, "-m", "loadtests.simulator.llm", "--port", str(config.llm_port),
+            "--ttft-ms", str(config.llm.ttft_ms),
+            "--tokens-per-second", str(config.llm.tokens_per_second),
+            "--reply-tokens", str(config.llm.reply_tokens),
+        ]  # fmt: skip
+        llm = self._spawn("llm", llm_argv, logs)
+        replicas = []
+        for index, port in enumerate(replica_ports):
+            name = f"r{index + 1}"
+            argv = [
+                sys.executable, "-m", "loadtests.simulator.app", "--config", str(config_file),
+                "--name", name, "--port", str(port),
+            ]  # fmt: skip
+            replicas.append((self._spawn(name, argv, logs), port))
+        wait_ready(llm, config.llm_port, "/health")
+        for child, port in replicas:
+            wait_ready(child, port, "/health")
+        cfg = self.dir / "haproxy.cfg"
+        cfg.write_text(haproxy.render(config.front_port, replica_ports, self.dir / "haproxy.pid"))
+        haproxy_argv = [shutil.which("haproxy") or HAPROXY, "-f", str(cfg)]
+        front = self._spawn("haproxy", haproxy_argv, logs)
+        wait_ready(front, config.front_port, "/health")
+        url = f"http://127.0.0.1:{config.front_port}"
+        self.info = ClusterInfo(url, config, replica_ports, tuple(self._children))
+        (self.dir / "cluster.json").write_text(self.info.to_json())
+
+    def _spawn(self, name: str, argv: list[str], logs: Path) -> Child:
+        child = spawn(name, argv, logs / f"{name}.log")
+        self._children.append(child)
+        return child
+
+    def stop(self) -> None:
+        """Stop every process this object started, newest first."""
+        for child in reversed(self._children):
+            stop(child)
+        self._children.clear()
+        (self.dir / "cluster.json").unlink(missing_ok=True)
+
+
+def load(state_dir: Path) -> ClusterInfo:
+    """The simulator described by ``<state>/sim/cluster.json``."""
+    path = sim_dir(state_dir) / "cluster.json"
+    try:
+        return ClusterInfo.from_json(path.read_text())
+    except FileNotFoundError:
+        raise SimulatorError(
+            "no simulator is running (nothing recorded in " + str(path) + ")",
+            hint="start one with `librechat-ops sim up`",
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SimulatorError(f"{path} is damaged: {exc}", hint=f"remove {path}") from None
+
+
+def down(state_dir: Path) -> list[str]:
+    """Stop the simulator recorded under ``state_dir``; returns the names of what was running."""
+    info = load(state_dir)
+    stopped = [c.name for c in info.children if alive(c)]
+    for child in reversed(info.children):
+        stop(child)
+    (sim_dir(state_dir) / "cluster.json").unlink(missing_ok=True)
+    return stopped

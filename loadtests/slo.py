@@ -1,0 +1,151 @@
+"""The SLO gate: a run's results judged against a profile, journey by journey.
+
+A journey with targets passes when it has at least ``min_requests`` requests, its failure ratio is
+within ``1 - availability`` and its percentiles are within the targets. The run passes when every
+judged journey passes. The generator being CPU-bound is a warning, not a failure: its percentiles
+then include the generator's own queueing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .common.names import JOURNEY_ENTRIES
+from .profiles import Profile
+from .results import RunResults, merge, percentile
+
+CPU_BOUND_SHARE = 0.9
+"""The generator counts as CPU-bound above this share of one core per generator process."""
+
+
+@dataclass(frozen=True)
+class JourneyVerdict:
+    """One journey's numbers and whether they meet the profile."""
+
+    journey: str
+    """SLO journey name (DESIGN.md §4)."""
+
+    entries: tuple[str, ...]
+    """The Locust entries it covers."""
+
+    requests: int
+    """Requests, successes and failures."""
+
+    failures: int
+    """Failed requests."""
+
+    p50_ms: float | None
+    """Median latency."""
+
+    p95_ms: float | None
+    """95th percentile."""
+
+    p99_ms: float | None
+    """99th percentile."""
+
+    target_p99_ms: float | None
+    """The profile's P99 limit (None: not judged on P99)."""
+
+    target_p95_ms: float | None
+    """The profile's P95 limit (None: not judged on P95)."""
+
+    judged: bool
+    """False when the profile sets no target for this journey."""
+
+    passed: bool
+    """True when judged and every check holds (and for journeys that are not judged)."""
+
+    reasons: tuple[str, ...]
+    """Why it failed (empty when it passed)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's verdict."""
+
+    profile: str
+    """Profile name."""
+
+    host: str
+    """The URL under test."""
+
+    passed: bool
+    """Every judged journey passed."""
+
+    journeys: tuple[JourneyVerdict, ...]
+    """Per journey."""
+
+    warnings: tuple[str, ...]
+    """Things that make the numbers less trustworthy (CPU-bound generator)."""
+
+    wall_s: float
+    """Run duration."""
+
+    generator_cpu_share: float
+    """Generator CPU seconds / wall seconds / generator processes."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def judge_journey(name: str, results: RunResults, profile: Profile) -> JourneyVerdict:
+    """One journey's verdict."""
+    entries = JOURNEY_ENTRIES[name]
+    stats = [results.entries[e] for e in entries if e in results.entries]
+    requests = sum(s.requests for s in stats)
+    failures = sum(s.failures for s in stats)
+    hist = merge(s.response_times for s in stats)
+    p50, p95, p99 = (percentile(hist, f) for f in (0.50, 0.95, 0.99))
+    target = profile.journeys.get(name)
+    judged = target is not None and (target.p99_ms is not None or target.p95_ms is not None)
+    reasons: list[str] = []
+    if judged and target is not None:
+        if requests < profile.min_requests:
+            reasons.append(f"{requests} requests, fewer than the {profile.min_requests} required")
+        budget = 1 - profile.availability
+        if requests and failures / requests > budget:
+            reasons.append(
+                f"{failures}/{requests} failed ({failures / requests:.3%}), "
+                f"above the {budget:.3%} error budget"
+            )
+        for label, value, limit in (("P99", p99, target.p99_ms), ("P95", p95, target.p95_ms)):
+            if limit is not None and value is not None and value > limit:
+                reasons.append(f"{label} {value:g} ms above the {limit:g} ms target")
+    return JourneyVerdict(
+        journey=name,
+        entries=entries,
+        requests=requests,
+        failures=failures,
+        p50_ms=p50,
+        p95_ms=p95,
+        p99_ms=p99,
+        target_p99_ms=target.p99_ms if target else None,
+        target_p95_ms=target.p95_ms if target else None,
+        judged=judged,
+        passed=not reasons,
+        reasons=tuple(reasons),
+    )
+
+
+def judge(results: RunResults, profile_name: str, profile: Profile, processes: int = 1) -> Verdict:
+    """The run's verdict against ``profile``; ``processes`` is the number of generators."""
+    journeys = tuple(judge_journey(name, results, profile) for name in JOURNEY_ENTRIES)
+    share = results.cpu_s / results.wall_s / max(1, processes) if results.wall_s > 0 else 0.0
+    warnings = []
+    if results.cpu_warning or share > CPU_BOUND_SHARE:
+        warnings.append(
+            f"the load generator was CPU-bound ({share:.0%} of a core per process"
+            + (", Locust reported CPU above 90 %" if results.cpu_warning else "")
+            + "): its percentiles include its own queueing; add --workers or fewer --users"
+        )
+    return Verdict(
+        profile=profile_name,
+        host=results.host,
+        passed=all(j.passed for j in journeys),
+        journeys=journeys,
+        warnings=tuple(warnings),
+        wall_s=results.wall_s,
+        generator_cpu_share=share,
+    )

@@ -1,0 +1,128 @@
+"""The SLO gate: percentiles, error budget, minimum requests, untargeted journeys, CPU warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtests.common import names
+from loadtests.errors import LocustRunError
+from loadtests.profiles import JourneyTarget, Profile
+from loadtests.results import EntryStats, RunResults, merge, percentile
+from loadtests.slo import judge
+
+
+def _results(
+    entries: dict[str, EntryStats], cpu_s: float = 1.0, warned: bool = False
+) -> RunResults:
+    return RunResults(
+        host="http://x", entries=entries, samples=[], wall_s=10.0, cpu_s=cpu_s, cpu_warning=warned
+    )
+
+
+def _profile(**journeys: JourneyTarget) -> Profile:
+    return Profile(availability=0.99, min_requests=10, journeys=journeys)
+
+
+def _fast(n: int = 100, failures: int = 0) -> EntryStats:
+    return EntryStats(requests=n, failures=failures, response_times={5: n - 1, 20: 1})
+
+
+def test_percentile_is_the_smallest_time_covering_the_fraction() -> None:
+    hist = {1: 50, 2: 45, 10: 4, 100: 1}
+    assert percentile(hist, 0.5) == 1
+    assert percentile(hist, 0.95) == 2
+    assert percentile(hist, 0.99) == 10
+    assert percentile(hist, 1.0) == 100
+    assert percentile({}, 0.99) is None
+    assert merge([{1: 2}, {1: 1, 3: 1}]) == {1: 3, 3: 1}
+
+
+def test_passes_when_every_target_holds() -> None:
+    results = _results({names.SEARCH: _fast()})
+    verdict = judge(results, "p", _profile(search=JourneyTarget(p99_ms=25)))
+    search = next(j for j in verdict.journeys if j.journey == "search")
+    assert verdict.passed
+    assert search.judged
+    assert search.passed
+    assert (search.p50_ms, search.p99_ms) == (5, 5)
+
+
+def test_fails_on_latency_above_the_p99_target() -> None:
+    slow = EntryStats(requests=100, failures=0, response_times={5: 90, 300: 10})
+    verdict = judge(_results({names.SEARCH: slow}), "p", _profile(search=JourneyTarget(p99_ms=100)))
+    search = next(j for j in verdict.journeys if j.journey == "search")
+    assert not verdict.passed
+    assert search.reasons == ("P99 300 ms above the 100 ms target",)
+
+
+def test_fails_when_errors_exceed_the_budget() -> None:
+    results = _results({names.UPLOAD: _fast(100, failures=2)})
+    verdict = judge(results, "p", _profile(file_operations=JourneyTarget(p99_ms=200)))
+    assert not verdict.passed
+    assert (
+        "error budget"
+        in next(j for j in verdict.journeys if j.journey == "file_operations").reasons[0]
+    )
+
+
+def test_fails_with_too_few_requests_and_with_none() -> None:
+    verdict = judge(
+        _results({names.SEARCH: _fast(5)}), "p", _profile(search=JourneyTarget(p99_ms=25))
+    )
+    assert not verdict.passed
+    empty = judge(_results({}), "p", _profile(search=JourneyTarget(p99_ms=25)))
+    assert not empty.passed
+    assert "0 requests" in next(j for j in empty.journeys if j.journey == "search").reasons[0]
+
+
+def test_journeys_without_targets_are_reported_but_not_judged() -> None:
+    slow = EntryStats(requests=100, failures=50, response_times={9000: 100})
+    verdict = judge(
+        _results({names.CHAT_TTFT: slow}), "p", _profile(time_to_first_token=JourneyTarget())
+    )
+    ttft = next(j for j in verdict.journeys if j.journey == "time_to_first_token")
+    assert verdict.passed
+    assert not ttft.judged
+    assert ttft.p99_ms == 9000
+
+
+def test_authentication_merges_login_and_refresh() -> None:
+    login = EntryStats(requests=10, failures=0, response_times={40: 10})
+    refresh = EntryStats(requests=90, failures=0, response_times={5: 90})
+    verdict = judge(
+        _results({names.LOGIN: login, names.REFRESH: refresh}),
+        "p",
+        _profile(authentication=JourneyTarget(p99_ms=25, p95_ms=10)),
+    )
+    auth = next(j for j in verdict.journeys if j.journey == "authentication")
+    assert auth.requests == 100
+    assert auth.p99_ms == 40
+    assert not auth.passed
+
+
+@pytest.mark.parametrize(
+    ("cpu_s", "warned", "expect"), [(1.0, False, 0), (9.5, False, 1), (1.0, True, 1)]
+)
+def test_cpu_bound_generator_is_a_warning_not_a_failure(
+    cpu_s: float, warned: bool, expect: int
+) -> None:
+    verdict = judge(_results({}, cpu_s=cpu_s, warned=warned), "p", _profile())
+    assert len(verdict.warnings) == expect
+    assert verdict.passed
+
+
+def test_results_round_trip_and_unreadable_results(tmp_path: Path) -> None:
+    results = RunResults(
+        host="h",
+        entries={"a": _fast(3)},
+        samples=[(0.5, "a", 5.0)],
+        wall_s=1,
+        cpu_s=0.5,
+        cpu_warning=False,
+    )
+    results.write(tmp_path / "r.json")
+    assert RunResults.read(tmp_path / "r.json") == results
+    with pytest.raises(LocustRunError, match="no readable results"):
+        RunResults.read(tmp_path / "missing.json")
