@@ -18,8 +18,9 @@ from .crds import API_VERSION
 from .kube import Kube, Obj
 from .settings import OperatorSettings
 
-CHAOS_SERVICE_ACCOUNT = "librechat-chaos"
-"""Installed by ``librechat-ops operator install`` with the rights the experiments need."""
+CHAOS_CLUSTER_ROLE = "librechat-chaos"
+"""Installed by ``librechat-ops operator install``: the rights the experiments need. Each schedule
+gets its own ServiceAccount bound to it in its namespace."""
 
 
 def burn_rate(prometheus_url: str, query: str, timeout: float = 5.0) -> float | None:
@@ -74,58 +75,91 @@ def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
             "seccompProfile": {"type": "RuntimeDefault"},
         },
     }
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {
-            "name": f"chaos-{meta['name']}",
-            "namespace": meta["namespace"],
-            "labels": {"app.kubernetes.io/managed-by": MANAGER, "librechat.io/chaos": meta["name"]},
-            "ownerReferences": [
-                {
-                    "apiVersion": API_VERSION,
-                    "kind": "ChaosSchedule",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
-        "spec": {
-            "schedule": spec["schedule"],
-            "suspend": suspend,
-            "concurrencyPolicy": "Forbid",
-            "successfulJobsHistoryLimit": 3,
-            "failedJobsHistoryLimit": 3,
-            "jobTemplate": {
-                "spec": {
-                    "backoffLimit": 0,
-                    "activeDeadlineSeconds": 1800,
-                    "template": {
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "serviceAccountName": CHAOS_SERVICE_ACCOUNT,
-                            "securityContext": {
-                                "runAsNonRoot": True,
-                                "seccompProfile": {"type": "RuntimeDefault"},
-                            },
-                            "containers": [container],
-                        }
-                    },
-                }
+    return _owned(
+        body,
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": f"chaos-{meta['name']}"},
+            "spec": {
+                "schedule": spec["schedule"],
+                "suspend": suspend,
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "spec": {
+                        "backoffLimit": 0,
+                        "activeDeadlineSeconds": 1800,
+                        "template": {
+                            "spec": {
+                                "restartPolicy": "Never",
+                                "serviceAccountName": f"chaos-{meta['name']}",
+                                "securityContext": {
+                                    "runAsNonRoot": True,
+                                    "seccompProfile": {"type": "RuntimeDefault"},
+                                },
+                                "containers": [container],
+                            }
+                        },
+                    }
+                },
             },
         },
+    )
+
+
+def _owned(body: Mapping[str, Any], obj: Obj) -> Obj:
+    meta = body["metadata"]
+    obj["metadata"].update(
+        namespace=meta["namespace"],
+        labels={"app.kubernetes.io/managed-by": MANAGER, "librechat.io/chaos": meta["name"]},
+        ownerReferences=[
+            {
+                "apiVersion": API_VERSION,
+                "kind": "ChaosSchedule",
+                "name": meta["name"],
+                "uid": meta["uid"],
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+    )
+    return obj
+
+
+def run_identity(body: Mapping[str, Any]) -> list[Obj]:
+    """The runs' ServiceAccount in the schedule's namespace, bound to the chaos ClusterRole."""
+    name = f"chaos-{body['metadata']['name']}"
+    account: Obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": CHAOS_CLUSTER_ROLE,
+        },
+        "subjects": [
+            {
+                "kind": "ServiceAccount",
+                "name": name,
+                "namespace": body["metadata"]["namespace"],
+            }
+        ],
     }
+    return [_owned(body, account), _owned(body, binding)]
 
 
 def converge(kube: Kube, body: Mapping[str, Any], settings: OperatorSettings) -> None:
-    """Apply the CronJob with the guard's verdict; record the verdict in status if it changed."""
+    """Apply the runs' identity and the CronJob with the guard's verdict; record the verdict in
+    status if it changed."""
     suspend, why = guard_state(body["spec"], settings)
-    desired = cron_job(body, suspend)
-    meta = desired["metadata"]
-    if drifted(kube.get("CronJob", meta["namespace"], meta["name"]), desired):
-        kube.apply(desired)
+    for desired in (*run_identity(body), cron_job(body, suspend)):
+        meta = desired["metadata"]
+        if drifted(kube.get(desired["kind"], meta["namespace"], meta["name"]), desired):
+            kube.apply(desired)
     if (body.get("status") or {}).get("guard") != why:
         kube.patch_status(
             "ChaosSchedule", meta["namespace"], body["metadata"]["name"], {"guard": why}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chaos import CHAOS_SERVICE_ACCOUNT
+from .chaos import CHAOS_CLUSTER_ROLE
 from .crds import GROUP
 
 NAMESPACE = "librechat-system"
@@ -51,6 +51,13 @@ def operator_rules() -> list[Obj]:
         _rule(["policy"], ["poddisruptionbudgets"], _RW),
         _rule(["networking.k8s.io"], ["networkpolicies"], _RW),
         _rule(["batch"], ["cronjobs"], _RW),
+        _rule(["rbac.authorization.k8s.io"], ["rolebindings"], _RW),
+        {
+            "apiGroups": ["rbac.authorization.k8s.io"],
+            "resources": ["clusterroles"],
+            "verbs": ["bind"],
+            "resourceNames": [CHAOS_CLUSTER_ROLE],
+        },
         _rule(["", "events.k8s.io"], ["events"], ["create", "patch"]),
         _rule(["apiextensions.k8s.io"], ["customresourcedefinitions"], _READ),
         _rule([""], ["namespaces"], _READ),
@@ -68,49 +75,44 @@ def chaos_rules() -> list[Obj]:
     ]
 
 
-def _role_and_binding(name: str, account: str, rules: list[Obj]) -> list[Obj]:
-    return [
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": name},
-            "rules": rules,
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": name},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": name,
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}],
-        },
-    ]
-
-
 def rbac() -> list[Obj]:
-    """Namespace, service accounts, cluster roles and bindings for the operator and chaos runs."""
+    """Namespace, the operator's service account, role and binding, and the chaos ClusterRole
+    (bound per schedule, in the schedule's namespace, by the operator)."""
     restricted = {"pod-security.kubernetes.io/enforce": "restricted"}
-    objs: list[Obj] = [
+    return [
         {
             "apiVersion": "v1",
             "kind": "Namespace",
             "metadata": {"name": NAMESPACE, "labels": restricted},
-        }
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": NAME, "namespace": NAMESPACE},
+        },
+        _cluster_role(NAME, operator_rules()),
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": NAME},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": NAME,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
+        },
+        _cluster_role(CHAOS_CLUSTER_ROLE, chaos_rules()),
     ]
-    for account in (NAME, CHAOS_SERVICE_ACCOUNT):
-        objs.append(
-            {
-                "apiVersion": "v1",
-                "kind": "ServiceAccount",
-                "metadata": {"name": account, "namespace": NAMESPACE},
-            }
-        )
-    objs += _role_and_binding(NAME, NAME, operator_rules())
-    objs += _role_and_binding(CHAOS_SERVICE_ACCOUNT, CHAOS_SERVICE_ACCOUNT, chaos_rules())
-    return objs
+
+
+def _cluster_role(name: str, rules: list[Obj]) -> Obj:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": name},
+        "rules": rules,
+    }
 
 
 def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometheus:9090") -> Obj:

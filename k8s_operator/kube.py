@@ -8,6 +8,7 @@ minute); what still fails is a :class:`KubeError` with the status code.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.parse
 from collections.abc import Mapping
@@ -16,7 +17,13 @@ from typing import Any
 
 import urllib3
 from kubernetes import client, config
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (
+    before_sleep_log,
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from .crds import API_VERSION
 
@@ -68,6 +75,7 @@ KINDS: dict[str, Kind] = {
     "CustomResourceDefinition": Kind(
         "/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
     ),
+    "RoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
     "ClusterRole": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
     "ClusterRoleBinding": Kind(
         "/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False
@@ -93,10 +101,13 @@ def _is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, KubeError) and exc.status == 409
 
 
+log = logging.getLogger("librechat.operator.kube")
+
 _retry_conflicts = retry(
     retry=retry_if_exception(_is_conflict),
     stop=stop_after_attempt(6),
     wait=wait_exponential(multiplier=0.05, max=1.0),
+    before_sleep=before_sleep_log(log, logging.WARNING),
     reraise=True,
 )
 
@@ -199,8 +210,11 @@ class Kube:
         (``dry_run``: validated and admitted by the server, not stored)."""
         meta = obj["metadata"]
         body = obj
-        if self._inject_conflicts > 0:
-            # Fault injection for tests: a stale resourceVersion makes the server answer 409.
+        if self._inject_conflicts > 0 and self.get(
+            obj["kind"], meta.get("namespace"), meta["name"]
+        ):
+            # Fault injection for tests: on an existing object, a stale resourceVersion makes the
+            # server answer 409 Conflict.
             self._inject_conflicts -= 1
             body = {**obj, "metadata": {**meta, "resourceVersion": "1"}}
         query = {"fieldManager": self.field_manager, "force": "true"}

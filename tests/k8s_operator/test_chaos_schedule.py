@@ -1,0 +1,77 @@
+"""A ``ChaosSchedule`` becomes a CronJob whose runs the SLO guard suspends while the error budget
+burns (read from the platform's real Prometheus)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from k8s_operator import crds
+from k8s_operator.chaos import guard_state
+from k8s_operator.kube import Kube
+from k8s_operator.settings import OperatorSettings
+from tests.k8s_operator.conftest import OperatorProcess
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def _schedule(namespace: str, burn_query: str) -> dict[str, Any]:
+    return {
+        "apiVersion": crds.API_VERSION,
+        "kind": "ChaosSchedule",
+        "metadata": {"name": "gateway-kill", "namespace": namespace},
+        "spec": {
+            "schedule": "0 */6 * * *",
+            "experiment": "ai-gateway-pod-kill",
+            "image": "librechat-ops:0.1.0",
+            "targetSelector": {"matchLabels": {"librechat.io/service": "ai-gateway"}},
+            "sloGuard": {"query": burn_query, "maxBurnRate": 1.0},
+        },
+    }
+
+
+def _cron(kube: Kube, namespace: str) -> dict[str, Any]:
+    return kube.get("CronJob", namespace, "chaos-gateway-kill") or {}
+
+
+def test_schedule_becomes_a_guarded_cron_job(
+    kube: Kube, operator: OperatorProcess, namespace: str
+) -> None:
+    kube.apply(_schedule(namespace, "vector(14.4)"))  # paging-level burn: skip chaos
+    wait_until(lambda: _cron(kube, namespace).get("spec", {}).get("suspend") is True, 30, "suspend")
+    cron = _cron(kube, namespace)
+    assert cron["spec"]["schedule"] == "0 */6 * * *"
+    container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][-1] == "/experiments/ai-gateway-pod-kill.json"
+    schedule = kube.get("ChaosSchedule", namespace, "gateway-kill") or {}
+    assert "burning at 14.40x > 1.00x" in schedule["status"]["guard"]
+
+    kube.apply(_schedule(namespace, "vector(0.5)"))  # within budget: runs allowed
+    wait_until(lambda: _cron(kube, namespace)["spec"]["suspend"] is False, 30, "resume")
+    schedule = kube.get("ChaosSchedule", namespace, "gateway-kill") or {}
+    assert schedule["status"]["guard"].startswith("open")
+
+    # The job's pod passes Pod Security `restricted`.
+    kube.request(
+        "PATCH",
+        kube.path("Namespace", None, namespace),
+        {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+        content_type="application/merge-patch+json",
+    )
+    pod_spec = _cron(kube, namespace)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job"}, "spec": pod_spec}
+    kube.request("POST", kube.path("Pod", namespace), pod, query={"dryRun": "All"})
+
+
+def test_guard_without_prometheus_skips_runs() -> None:
+    with socket.socket() as sock:  # a loopback port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = OperatorSettings(prometheus_url=f"http://127.0.0.1:{port}")
+    suspend, why = guard_state({"sloGuard": {"query": "vector(0)"}}, settings)
+    assert suspend is True
+    assert "Prometheus did not answer" in why
+    assert guard_state({"suspend": True}, settings) == (True, "suspended by spec")
