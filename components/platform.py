@@ -7,6 +7,7 @@ server-side dry-run against a real API server).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -64,6 +65,23 @@ def _with_db_host(values: dict[str, Any], host: str) -> dict[str, Any]:
 def _secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
     """Mark a value secret (again): a no-op for secrets, a safeguard for anything else."""
     return value.apply(pulumi.Output.secret)
+
+
+_TYPED: dict[str, tuple[Callable[..., pulumi.Resource], dict[str, str]]] = {
+    "Namespace": (k8s.core.v1.Namespace, {}),
+    "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, {"spec": "spec"}),
+    "Service": (k8s.core.v1.Service, {"spec": "spec"}),
+    "CustomResourceDefinition": (k8s.apiextensions.v1.CustomResourceDefinition, {"spec": "spec"}),
+    "ServiceAccount": (k8s.core.v1.ServiceAccount, {}),
+    "ClusterRole": (k8s.rbac.v1.ClusterRole, {"rules": "rules"}),
+    "ClusterRoleBinding": (
+        k8s.rbac.v1.ClusterRoleBinding,
+        {"role_ref": "roleRef", "subjects": "subjects"},
+    ),
+    "Deployment": (k8s.apps.v1.Deployment, {"spec": "spec"}),
+}
+"""Typed resources for rendered kinds (Python argument ← manifest field); others are custom
+resources."""
 
 
 @dataclass(frozen=True)
@@ -130,28 +148,11 @@ class Platform(pulumi.ComponentResource):
         rname = f"{name}-{obj['kind'].lower()}-{scope}{meta['name']}"
         opts = child_opts(self, depends_on=deps or [])
         kind = obj["kind"]
-        if kind == "Namespace":
-            return k8s.core.v1.Namespace(rname, metadata=meta, opts=opts)
-        if kind == "NetworkPolicy":
-            return k8s.networking.v1.NetworkPolicy(
-                rname, metadata=meta, spec=obj["spec"], opts=opts
-            )
-        if kind == "Service":
-            return k8s.core.v1.Service(rname, metadata=meta, spec=obj["spec"], opts=opts)
-        if kind == "CustomResourceDefinition":
-            return k8s.apiextensions.v1.CustomResourceDefinition(
-                rname, metadata=meta, spec=obj["spec"], opts=opts
-            )
-        if kind == "ServiceAccount":
-            return k8s.core.v1.ServiceAccount(rname, metadata=meta, opts=opts)
-        if kind == "ClusterRole":
-            return k8s.rbac.v1.ClusterRole(rname, metadata=meta, rules=obj["rules"], opts=opts)
-        if kind == "ClusterRoleBinding":
-            return k8s.rbac.v1.ClusterRoleBinding(
-                rname, metadata=meta, role_ref=obj["roleRef"], subjects=obj["subjects"], opts=opts
-            )
-        if kind == "Deployment":
-            return k8s.apps.v1.Deployment(rname, metadata=meta, spec=obj["spec"], opts=opts)
+        if kind in _TYPED:
+            ctor, fields = _TYPED[kind]
+            args = {arg: obj[key] for arg, key in fields.items()}
+            resource: pulumi.Resource = ctor(rname, metadata=meta, opts=opts, **args)
+            return resource
         return k8s.apiextensions.CustomResource(
             rname,
             api_version=obj["apiVersion"],

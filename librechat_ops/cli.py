@@ -14,6 +14,7 @@ import typer
 
 from . import (
     __version__,
+    backtest_cli,
     cluster_cli,
     doctor_cli,
     loadtest_cli,
@@ -54,6 +55,7 @@ def _root(
 
 # One line per area: each module adds its commands or command group.
 doctor_cli.register(app)
+backtest_cli.register(app)
 plan_cli.register(app)
 loadtest_cli.register(app)
 sim_cli.register(app)

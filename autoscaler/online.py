@@ -1,0 +1,250 @@
+"""The online forecaster: a seasonal model refitted on a schedule, corrected cheaply every step.
+
+What belongs here: :class:`OnlineForecaster` and its settings. Fitting MSTL on 14 days of
+1-minute data takes minutes, so the seasonal shape is learnt on a coarse grid (15-minute bins by
+default), re-selected weekly and refitted daily; between refits each control step only updates a
+damped-Holt correction of the residual (demand minus the seasonal forecast) and the spread of the
+recent forecast errors. A step therefore costs microseconds, and refits are amortised over the
+steps they serve. With too little history for a seasonal cycle, the correction alone is the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from .band import Band, FitRecord
+from .errors import SeriesError
+from .errortrack import ErrorTracker
+from .forecast import ForecastResults
+from .models import candidates
+from .selector import Candidate, Selector
+
+_15_MIN = pd.Timedelta("15min")
+_16_DAYS = pd.Timedelta("16D")
+_1_DAY = pd.Timedelta("1D")
+_7_DAYS = pd.Timedelta("7D")
+_5_MIN = pd.Timedelta("5min")
+_10_MIN = pd.Timedelta("10min")
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """How the online forecaster learns; one configuration serves every service."""
+
+    model_step: pd.Timedelta = _15_MIN
+    """Resolution of the seasonal model (the series is summed onto this grid before fitting)."""
+    history: pd.Timedelta = _16_DAYS
+    """History the seasonal model sees: two weekly cycles, the selector's hold-out day, a spare."""
+    refit_every: pd.Timedelta = _1_DAY
+    """How often the chosen seasonal model is refitted on the latest history."""
+    reselect_every: pd.Timedelta = _7_DAYS
+    """How often the candidates are compared again by rolling-origin error."""
+    level_halflife: pd.Timedelta = _5_MIN
+    """Half-life of the residual level correction (shorter reacts faster, and noisier)."""
+    trend_halflife: pd.Timedelta | None = None
+    """Half-life of the residual trend (None: no trend term)."""
+    trend_damping: pd.Timedelta = _10_MIN
+    """Half-life over which an extrapolated trend fades out."""
+    error_halflife: pd.Timedelta = _15_MIN
+    """Half-life of the running mean of squared forecast errors (reported as ``sigma``)."""
+    error_window: pd.Timedelta = _7_DAYS
+    """Recent standardised forecast errors whose empirical quantiles set the upper bound."""
+    min_errors: int = 10
+    """Forecast errors needed before the forecast is trusted (before that: reactive rule)."""
+
+
+def _weight(step: pd.Timedelta, halflife: pd.Timedelta) -> float:
+    return float(1.0 - 0.5 ** (step / halflife))
+
+
+class OnlineForecaster:
+    """Feed it one observation per interval with :meth:`observe`; :meth:`band` forecasts."""
+
+    def __init__(
+        self,
+        settings: ForecastSettings,
+        *,
+        step: pd.Timedelta,
+        lead_steps: int,
+        horizon_steps: int,
+    ) -> None:
+        model_step = max(settings.model_step, step)
+        if model_step % step != pd.Timedelta(0):
+            raise SeriesError(
+                f"model step {model_step} is not a multiple of the series step {step}"
+            )
+        self.settings, self.step, self.model_step = settings, step, model_step
+        self.per_bin = int(model_step / step)
+        self.day_bins = int(pd.Timedelta("1D") / model_step)
+        self.lead, self.horizon = lead_steps, horizon_steps
+        self.values: deque[float] = deque(maxlen=int(settings.history / step) + self.per_bin)
+        self.alpha = _weight(step, settings.level_halflife)
+        self.beta = _weight(step, settings.trend_halflife) if settings.trend_halflife else 0.0
+        self.phi = 0.5 ** (step / settings.trend_damping)
+        self.level = self.trend = 0.0
+        self.errors = ErrorTracker(
+            weight=_weight(step, settings.error_halflife),
+            window=int(settings.error_window / step),
+        )
+        self.last: pd.Timestamp | None = None
+        self.base_start: pd.Timestamp | None = None
+        self.base = np.zeros(0)
+        self.model, self.chosen = "level-only", ""
+        self.failure: str | None = None
+        self.next_refit: pd.Timestamp | None = None
+        self.next_select: pd.Timestamp | None = None
+        self.fits: list[FitRecord] = []
+
+    def preload(self, start: pd.Timestamp, values: np.ndarray) -> None:
+        """Load history (intervals from ``start``) without running the per-step correction."""
+        if self.last is not None:
+            raise SeriesError("preload() must come before the first observation")
+        if len(values) == 0:
+            return
+        self.values.extend(float(v) for v in np.asarray(values, dtype=float))
+        self.last = start + (len(values) - 1) * self.step
+
+    def observe(self, time: pd.Timestamp, value: float) -> None:
+        """Record the requests of the interval starting at ``time`` (NaN when unknown)."""
+        if self.last is not None and time != self.last + self.step:
+            raise SeriesError(f"observation at {time} does not follow {self.last} by {self.step}")
+        value = float(value)
+        finite = math.isfinite(value)
+        if finite:
+            self.errors.actual(time, value)
+        residual = value - self._base_at(time) if finite else math.nan
+        if math.isfinite(residual):
+            predicted = self.level + self.phi * self.trend
+            error = residual - predicted
+            self.level = predicted + self.alpha * error
+            self.trend = self.phi * self.trend + self.alpha * self.beta * error
+        self.values.append(value if finite else math.nan)
+        self.last = time
+        if self.next_refit is None or time + self.step >= self.next_refit:
+            self._refit()
+        mean = self._mean(self.lead + 1)
+        self.errors.expect(time + (self.lead + 1) * self.step, float(mean[-1]))
+
+    def band(self) -> Band:
+        """Forecast after the last observation: the peak to cover, its error scale, the horizon."""
+        if self.last is None:
+            raise SeriesError("band() needs at least one observation")
+        ahead = max(self.lead + 1, self.horizon)
+        mean = self._mean(ahead)
+        peak = float(np.max(mean[: self.lead + 1]))
+        sigma = self.errors.scale(peak)
+        failure = self.failure
+        if not np.isfinite(mean).all():
+            failure = failure or "the model's forecast is not finite"
+        elif self.errors.count < self.settings.min_errors:
+            failure = failure or (
+                f"{self.errors.count} forecast errors observed, {self.settings.min_errors} needed"
+            )
+        return Band(
+            peak=peak,
+            sigma=sigma,
+            horizon=float(mean[self.horizon - 1]),
+            model=self.model,
+            quantiles=self.errors.quantiles(),
+            failure=failure,
+        )
+
+    def _mean(self, steps: int) -> np.ndarray:
+        assert self.last is not None
+        k = np.arange(1, steps + 1, dtype=float)
+        damp = np.cumsum(self.phi**k) if self.beta else np.zeros(steps)
+        if self.base_start is None:
+            base = np.zeros(steps)
+        else:
+            first = int((self.last - self.base_start) / self.step) + 1
+            base = np.full(steps, np.nan)
+            lo, hi = max(first, 0), min(first + steps, len(self.base))
+            if hi > lo:
+                base[lo - first : hi - first] = self.base[lo:hi]
+        return base + self.level + self.trend * damp
+
+    def _base_at(self, time: pd.Timestamp) -> float:
+        if self.base_start is None:
+            return 0.0
+        index = int((time - self.base_start) / self.step)
+        if 0 <= index < len(self.base):
+            return float(self.base[index])
+        return math.nan
+
+    def _refit(self) -> None:
+        assert self.last is not None
+        self.next_refit = self.last + self.step + self.settings.refit_every
+        coarse = self._coarse()
+        options = candidates(len(coarse), self.day_bins, holdout=self._holdout * 4)
+        if not options:
+            self._switch_base(None, np.zeros(0))
+            self.model = "level-only"
+            return
+        try:
+            results = self._fit(coarse, options)
+        except Exception as exc:  # a failing model must not stop the autoscaler
+            self.failure = f"refit of {self.chosen or 'the selector'} failed: {exc}"
+            self.fits.append(FitRecord(self.last, "failed", (str(exc),)))
+            self.next_select = None
+            self.next_refit = self.last + self.step + self.model_step
+            return
+        self.failure, self.model = None, results.model
+        self.fits.append(FitRecord(self.last, results.model, results.fit_warnings))
+        start = coarse.index[-1] + self.model_step
+        self._switch_base(start, self._base_from(results))
+
+    def _fit(self, coarse: pd.Series, options: Mapping[str, Candidate]) -> ForecastResults:
+        assert self.last is not None
+        due = self.next_select is None or self.last >= self.next_select
+        if due or self.chosen not in options:
+            selection = Selector(coarse, candidates=options, horizon=self._holdout, origins=4).fit()
+            self.chosen = selection.best
+            self.next_select = self.last + self.settings.reselect_every
+            return selection.results
+        return options[self.chosen](coarse).fit()
+
+    @property
+    def _holdout(self) -> int:
+        """Bins per rolling origin of the selector (four origins cover the last day)."""
+        return max(1, self.day_bins // 4)
+
+    def _switch_base(self, start: pd.Timestamp | None, base: np.ndarray) -> None:
+        """Replace the seasonal base, shifting the level so the forecast stays continuous."""
+        assert self.last is not None
+        following = self.last + self.step
+        before = self._base_at(following)
+        self.base_start, self.base = start, base
+        after = self._base_at(following)
+        if math.isfinite(before) and math.isfinite(after):
+            self.level += before - after
+
+    def _coarse(self) -> pd.Series:
+        assert self.last is not None
+        end = (self.last + self.step).floor(self.model_step)
+        partial = int((self.last + self.step - end) / self.step)
+        values = np.array(self.values, dtype=float)
+        values = values[: len(values) - partial]
+        bins = len(values) // self.per_bin
+        sums = values[len(values) - bins * self.per_bin :].reshape(bins, self.per_bin).sum(axis=1)
+        index = pd.date_range(end=end - self.model_step, periods=bins, freq=self.model_step)
+        series = pd.Series(sums, index=index)
+        first = series.first_valid_index()
+        series = series.loc[first:] if first is not None else series.iloc[:0]
+        series = series.fillna(series.shift(self.day_bins)).fillna(series.shift(-self.day_bins))
+        return series.interpolate(limit_direction="both").asfreq(to_offset(self.model_step))
+
+    def _base_from(self, results: ForecastResults) -> np.ndarray:
+        """The coarse forecast as a per-interval rate, interpolated between bin centres."""
+        span = self.settings.refit_every + (self.horizon + self.lead + 4 * self.per_bin) * self.step
+        bins = int(span / self.model_step) + 2
+        rate = results.forecast(bins).to_numpy() / self.per_bin
+        centres = (np.arange(bins) + 0.5) * self.per_bin
+        steps = int(bins * self.per_bin)
+        return np.asarray(np.maximum(np.interp(np.arange(steps) + 0.5, centres, rate), 0.0))
