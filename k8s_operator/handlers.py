@@ -106,8 +106,9 @@ def _owner(body: Mapping[str, Any], kind: str) -> str | None:
     return None
 
 
-def _child_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """A child changed or vanished: restore it if it drifted, refresh the owner's status."""
+def _child_event(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
+    """A child changed or vanished: restore it if it drifted; a Deployment's change refreshes the
+    owner's status. One read (the owner) per event."""
     name = _owner(body, "LibreChatService")
     if name is None:
         return
@@ -115,8 +116,10 @@ def _child_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     owner = kube.get("LibreChatService", body["metadata"]["namespace"], name)
     if owner is None or owner["metadata"].get("deletionTimestamp"):
         return
-    services.converge(kube, owner)
-    services.sync_status(kube, owner)
+    gone = type == "DELETED"
+    services.restore_child(kube, owner, body, gone=gone)
+    if body["kind"] == "Deployment":
+        services.sync_status(kube, owner, None if gone else body)
 
 
 _MANAGED = {"app.kubernetes.io/managed-by": MANAGER}
@@ -178,8 +181,9 @@ def platform_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(GROUP, VERSION, "librechatservices", labels={"librechat.io/platform": kopf.PRESENT})
 @translated("LibreChat")
-def platform_service_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """A platform's service changed (spec drift, status): converge the platform again."""
+def platform_service_event(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
+    """A platform's service changed: restore it if it drifted (or was deleted), refresh the
+    platform's readiness."""
     name = _owner(body, "LibreChat")
     if name is None:
         return
@@ -190,8 +194,8 @@ def platform_service_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     running = (owner.get("status") or {}).get("runningVersion")
     if running and running != owner["spec"]["version"]:
         return  # an upgrade is in progress: the platform handler drives it
-    status = platform.converge(kube, owner)
-    _sync_platform_status(kube, owner, {**status, "phase": "Running"})
+    platform.restore_service(kube, owner, body, gone=type == "DELETED")
+    _sync_platform_status(kube, owner, {})
 
 
 # ---------------------------------------------------------------------- ChaosSchedule

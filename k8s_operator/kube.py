@@ -29,6 +29,9 @@ from .crds import API_VERSION
 
 Obj = dict[str, Any]
 
+POOL_SIZE = 32
+"""HTTP connections kept to the API server: at least kopf's handler threads, so they never queue."""
+
 
 class OperatorError(Exception):
     """Base of the operator's errors."""
@@ -64,6 +67,7 @@ KINDS: dict[str, Kind] = {
     "Namespace": Kind("/api/v1", "namespaces", namespaced=False),
     "ServiceAccount": Kind("/api/v1", "serviceaccounts"),
     "ConfigMap": Kind("/api/v1", "configmaps"),
+    "Secret": Kind("/api/v1", "secrets"),
     "Service": Kind("/api/v1", "services"),
     "Pod": Kind("/api/v1", "pods"),
     "Deployment": Kind("/apis/apps/v1", "deployments"),
@@ -140,6 +144,7 @@ class Kube:
                 )
             except (config.ConfigException, OSError) as exc:
                 raise KubeUnavailable(f"no usable kubeconfig at {path}: {exc}") from exc
+        configuration.connection_pool_maxsize = POOL_SIZE
         return cls(
             client.ApiClient(configuration),
             field_manager=field_manager,

@@ -167,6 +167,22 @@ def converge(kube: Kube, body: Mapping[str, Any]) -> Obj:
     return status
 
 
+def restore_service(
+    kube: Kube, body: Mapping[str, Any], service: Mapping[str, Any], *, gone: bool
+) -> bool:
+    """One of the platform's services changed (or was deleted, ``gone``): re-apply it if it is
+    not what the platform wants."""
+    version = (body.get("status") or {}).get("runningVersion") or body["spec"]["version"]
+    wanted = {
+        d["metadata"]["name"]: d for d in [api_service(body, version), *inventory_services(body)]
+    }
+    desired = wanted.get(service["metadata"]["name"])
+    if desired is None or not (gone or drifted(dict(service), desired)):
+        return False
+    kube.apply(desired)
+    return True
+
+
 def _owned_by(obj: Obj, uid: str) -> bool:
     return any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])
 

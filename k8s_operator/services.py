@@ -48,7 +48,7 @@ def condition(
     }
 
 
-def status(body: Mapping[str, Any], deployment: Obj | None) -> Obj:
+def status(body: Mapping[str, Any], deployment: Mapping[str, Any] | None) -> Obj:
     """The service's status from its Deployment: replicas, selector and conditions."""
     svc = ServiceSpec.from_resource(body)
     generation = int(body["metadata"].get("generation", 0))
@@ -109,10 +109,28 @@ def status_changes(current: Mapping[str, Any] | None, wanted: Obj) -> Obj:
     return {k: v for k, v in wanted.items() if current.get(k) != v}
 
 
-def sync_status(kube: Kube, body: Mapping[str, Any]) -> Obj:
-    """Write the service's status if it changed; returns what was written."""
+def restore_child(
+    kube: Kube, owner: Mapping[str, Any], child: Mapping[str, Any], *, gone: bool
+) -> bool:
+    """One child changed (or was deleted, ``gone``): re-apply it if it is not what the owner
+    wants. Compares with the event's copy of the child, so no extra read is needed."""
+    svc = ServiceSpec.from_resource(owner)
+    wanted = {key(c): c for c in children(svc)}
+    desired = wanted.get((child["kind"], child["metadata"]["name"]))
+    if desired is None or not (gone or drifted(dict(child), desired)):
+        return False
+    kube.apply(desired)
+    return True
+
+
+def sync_status(
+    kube: Kube, body: Mapping[str, Any], deployment: Mapping[str, Any] | None = None
+) -> Obj:
+    """Write the service's status if it changed (reading the Deployment unless given); returns
+    what was written."""
     meta = body["metadata"]
-    deployment = kube.get("Deployment", meta["namespace"], meta["name"])
+    if deployment is None:
+        deployment = kube.get("Deployment", meta["namespace"], meta["name"])
     changes = status_changes(body.get("status"), status(body, deployment))
     if changes:
         kube.patch_status("LibreChatService", meta["namespace"], meta["name"], changes)

@@ -32,7 +32,8 @@ class KubeApi:
         req.add_header("Authorization", f"Bearer {self.token}")
         req.add_header("Accept", "application/json")
         if data is not None:
-            req.add_header("Content-Type", "application/json")
+            patch = "application/merge-patch+json"
+            req.add_header("Content-Type", patch if method == "PATCH" else "application/json")
         context = ssl.create_default_context(cafile=str(self.ca_file))
         try:
             with urllib.request.urlopen(req, timeout=30, context=context) as resp:

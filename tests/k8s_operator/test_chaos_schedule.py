@@ -37,22 +37,26 @@ def _cron(kube: Kube, namespace: str) -> dict[str, Any]:
     return kube.get("CronJob", namespace, "chaos-gateway-kill") or {}
 
 
+def _guard(kube: Kube, namespace: str) -> str:
+    schedule = kube.get("ChaosSchedule", namespace, "gateway-kill") or {}
+    return str((schedule.get("status") or {}).get("guard", ""))
+
+
 def test_schedule_becomes_a_guarded_cron_job(
     kube: Kube, operator: OperatorProcess, namespace: str
 ) -> None:
     kube.apply(_schedule(namespace, "vector(14.4)"))  # paging-level burn: skip chaos
     wait_until(lambda: _cron(kube, namespace).get("spec", {}).get("suspend") is True, 30, "suspend")
+    wait_until(lambda: "burning" in _guard(kube, namespace), 30, "the guard's verdict in status")
     cron = _cron(kube, namespace)
     assert cron["spec"]["schedule"] == "0 */6 * * *"
     container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["command"][-1] == "/experiments/ai-gateway-pod-kill.json"
-    schedule = kube.get("ChaosSchedule", namespace, "gateway-kill") or {}
-    assert "burning at 14.40x > 1.00x" in schedule["status"]["guard"]
+    assert "burning at 14.40x > 1.00x" in _guard(kube, namespace)
 
     kube.apply(_schedule(namespace, "vector(0.5)"))  # within budget: runs allowed
     wait_until(lambda: _cron(kube, namespace)["spec"]["suspend"] is False, 30, "resume")
-    schedule = kube.get("ChaosSchedule", namespace, "gateway-kill") or {}
-    assert schedule["status"]["guard"].startswith("open")
+    wait_until(lambda: _guard(kube, namespace).startswith("open"), 30, "the guard to open")
 
     # The job's pod passes Pod Security `restricted`.
     kube.request(
