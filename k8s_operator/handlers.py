@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import kopf
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from . import chaos, platform, services
+from . import autoscaling, chaos, platform, services
 from .children import MANAGER
 from .crds import GROUP, VERSION
 from .kube import Kube, KubeError
@@ -215,3 +215,29 @@ def chaos_schedule_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 def chaos_guard(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Re-evaluate the SLO guard every minute (suspending or resuming the CronJob)."""
     chaos.converge(_kube(memo), body, memo.settings)
+
+
+# ---------------------------------------------------------------------- PredictiveAutoscaler
+
+
+@kopf.daemon(GROUP, VERSION, "predictiveautoscalers", cancellation_timeout=5.0)
+def predictive_autoscaler(
+    body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    """One control loop per resource, every ``intervalSeconds``, until the resource goes."""
+    import pandas as pd  # noqa: PLC0415 - only processes with autoscalers pay for pandas
+
+    from autoscaler.prometheus import PrometheusSource  # noqa: PLC0415
+
+    kube = _kube(memo)
+    source = PrometheusSource(memo.settings.prometheus_url, timeout=10, retries=0)
+    state = autoscaling.LoopState()
+    meta = body["metadata"]
+    while not stopped:
+        try:
+            status = autoscaling.tick(kube, source, body, state, pd.Timestamp.now(tz="UTC"))
+            if status and autoscaling.changed(body.get("status"), status):
+                kube.patch_status("PredictiveAutoscaler", meta["namespace"], meta["name"], status)
+        except KubeError as exc:
+            logger.warning(f"autoscaler step failed: {exc}")
+        stopped.wait(float(body["spec"].get("intervalSeconds", 60)))

@@ -69,7 +69,8 @@ def _build_progress() -> Iterator[ProgressFn]:
     yield plain
 
 
-def _platform(progress: ProgressFn | None = None) -> LocalPlatform:
+def local_platform(progress: ProgressFn | None = None) -> LocalPlatform:
+    """The local platform of the current settings."""
     settings = Settings.from_env()
     return LocalPlatform(settings.state_dir, settings.cache_dir, build_progress=progress)
 
@@ -81,7 +82,7 @@ def _fail_platform(exc: PlatformError) -> NoReturn:
 def start_platform(nodes: int) -> UpResult:
     """Build if needed, then bring the platform up with live progress (shared with ``up``)."""
     with _build_progress() as progress:
-        platform = _platform(progress)
+        platform = local_platform(progress)
         missing = platform.builder.missing()
         if missing:
             err_console.print(
@@ -102,7 +103,7 @@ def build() -> None:
     so this is instant once done. `cluster up` builds first when needed.
     """
     with _build_progress() as progress:
-        platform = _platform(progress)
+        platform = local_platform(progress)
         try:
             binaries = platform.builder.ensure()
         except PlatformError as exc:
@@ -128,7 +129,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show each component with its state, pid, ports and log. Exits 1 unless all are running."""
-    rows = _platform().status()
+    rows = local_platform().status()
     if as_json:
         data = [
             {
@@ -166,7 +167,7 @@ def down(
     ] = False,
 ) -> None:
     """Stop every component and remove the platform's state (builds stay cached)."""
-    stopped = _platform().down(keep_data=keep_data)
+    stopped = local_platform().down(keep_data=keep_data)
     what = ", ".join(stopped) if stopped else "nothing was running"
     kept = " (data kept)" if keep_data else ""
     console.print(f"Stopped: {what}{kept}")
@@ -175,7 +176,7 @@ def down(
 @cluster_app.command("kubeconfig")
 def kubeconfig_path() -> None:
     """Print the path of the admin kubeconfig (for scripts: KUBECONFIG=$(... kubeconfig))."""
-    platform = _platform()
+    platform = local_platform()
     try:
         platform.require_running()
     except PlatformError as exc:

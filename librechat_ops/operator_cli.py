@@ -14,12 +14,15 @@ import yaml
 
 from k8s_operator import crds, deploy
 from k8s_operator.kube import Kube, KubeError, KubeUnavailable
+from localplatform import process
 from localplatform.cluster import LocalPlatform
+from localplatform.health import Probe
 
 from .console import console, err_console, fail
 from .settings import Settings
 
 CRDS_FILE = "k8s_operator/deploy/crds.yaml"
+LIVENESS_PORT = 8081
 
 operator_app = typer.Typer(
     help=(
@@ -48,17 +51,8 @@ def _local_kubeconfig() -> Path | None:
     return path if path.exists() else None
 
 
-@operator_app.command()
-def install(
-    with_deployment: Annotated[
-        bool, typer.Option("--with-deployment", help="Also deploy the operator in the cluster.")
-    ] = False,
-    image: Annotated[str, typer.Option(help="Operator image (with --with-deployment).")] = (
-        deploy.DEFAULT_IMAGE
-    ),
-) -> None:
-    """Apply the CRDs and the operator's RBAC to the current kubeconfig (the local platform's
-    when KUBECONFIG is unset), and wait until the CRDs are established."""
+def install_operator(*, with_deployment: bool = False, image: str = deploy.DEFAULT_IMAGE) -> None:
+    """Apply the CRDs and RBAC (and the Deployment) and wait for the CRDs; exits on errors."""
     local = _local_kubeconfig()
     try:
         kube = Kube.connect(
@@ -75,6 +69,20 @@ def install(
             f"cannot reach the cluster: {exc}",
             "start the local platform (`librechat-ops cluster up`) or set KUBECONFIG",
         )
+
+
+@operator_app.command()
+def install(
+    with_deployment: Annotated[
+        bool, typer.Option("--with-deployment", help="Also deploy the operator in the cluster.")
+    ] = False,
+    image: Annotated[str, typer.Option(help="Operator image (with --with-deployment).")] = (
+        deploy.DEFAULT_IMAGE
+    ),
+) -> None:
+    """Apply the CRDs and the operator's RBAC to the current kubeconfig (the local platform's
+    when KUBECONFIG is unset), and wait until the CRDs are established."""
+    install_operator(with_deployment=with_deployment, image=image)
     console.print("[green]Operator CRDs and RBAC installed.[/]")
 
 
@@ -107,15 +115,8 @@ def show_manifests(
     print(yaml.safe_dump_all(objs, sort_keys=False), end="")
 
 
-@operator_app.command()
-def run(
-    namespace: Annotated[
-        str | None, typer.Option("--namespace", "-n", help="Watch one namespace (default: all).")
-    ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="kopf's debug logging.")] = False,
-) -> None:
-    """Run the operator here, against the current kubeconfig (the local platform's when
-    KUBECONFIG is unset). Its metrics (port 8082) are registered with the platform's Prometheus."""
+def _operator_command(namespace: str | None, verbose: bool) -> tuple[list[str], dict[str, str]]:
+    """The kopf command line and environment for running the operator here."""
     local = _local_kubeconfig()
     env = dict(os.environ)
     if local is not None:
@@ -141,11 +142,75 @@ def run(
         "k8s_operator.handlers",
         "--standalone",
         *scope,
-        "--liveness=http://127.0.0.1:8081/healthz",
+        f"--liveness=http://127.0.0.1:{LIVENESS_PORT}/healthz",
         *(["--verbose"] if verbose else []),
     ]
+    return argv, env
+
+
+@operator_app.command()
+def run(
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Watch one namespace (default: all).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="kopf's debug logging.")] = False,
+) -> None:
+    """Run the operator here in the foreground, against the current kubeconfig (the local
+    platform's when KUBECONFIG is unset). Its metrics (port 8082) are registered with the
+    platform's Prometheus. Same as `kopf run -m k8s_operator.handlers --all-namespaces`."""
+    argv, env = _operator_command(namespace, verbose)
     err_console.print(f"running: {' '.join(argv[1:])}", highlight=False)
     os.execvpe(argv[0], argv, env)
+
+
+def _daemon_paths() -> tuple[Path, Path]:
+    root = Settings.from_env().state_dir / "operator"
+    return root / "operator.pid", root / "operator.log"
+
+
+def start_operator() -> int:
+    """Start the operator in the background (or keep the running one); returns its pid."""
+    pid_file, log = _daemon_paths()
+    running = process.find(pid_file)
+    if running is not None:
+        return running.pid
+    argv, env = _operator_command(None, verbose=False)
+    handle = process.start(argv, log=log, pid_file=pid_file, env=env)
+    deadline = time.monotonic() + 60
+    probe = Probe(f"http://127.0.0.1:{LIVENESS_PORT}/healthz")
+    while not probe.check():
+        if not handle.alive() or time.monotonic() > deadline:
+            process.stop(handle, pid_file=pid_file)
+            fail(
+                "the operator did not start",
+                f"read its log {log}",
+                details=f"last lines:\n{process.tail(log)}",
+            )
+        time.sleep(0.2)
+    return handle.pid
+
+
+def stop_operator() -> bool:
+    """Stop the background operator; False when none ran."""
+    pid_file, _ = _daemon_paths()
+    handle = process.find(pid_file)
+    if handle is None:
+        return False
+    process.stop(handle, pid_file=pid_file)
+    return True
+
+
+@operator_app.command()
+def start() -> None:
+    """Run the operator in the background (log and pid under the state directory)."""
+    pid = start_operator()
+    console.print(f"operator running (pid {pid}); log {_daemon_paths()[1]}")
+
+
+@operator_app.command()
+def stop() -> None:
+    """Stop the background operator."""
+    console.print("operator stopped" if stop_operator() else "no operator was running")
 
 
 def register(app: typer.Typer) -> None:

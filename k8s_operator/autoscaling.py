@@ -1,0 +1,153 @@
+"""``PredictiveAutoscaler``: the autoscaler library in the loop, one control step per interval.
+
+Each resource keeps one :class:`autoscaler.controller.PredictiveAutoscaler` (its forecaster and
+scale-down window) on a grid of ``intervalSeconds``. A tick reads the intervals since the last one
+from Prometheus (gaps and an unreachable Prometheus become NaN, which the library turns into the
+reactive floor or a hold, never a scale-down), decides, writes replicas through the target's scale
+subresource (``mode: auto``; ``observe`` only records), and reports forecast, recommendation and
+reason in status when they change.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autoscaler.capacity import CapacitySettings, Decision
+from autoscaler.controller import AutoscalerSettings, PredictiveAutoscaler
+from autoscaler.errors import AutoscalerError
+from autoscaler.prometheus import PrometheusSource
+
+from .kube import Kube, Obj
+
+PRELOAD = pd.Timedelta("16D")
+"""History read on the first tick (what the weekly seasonal model needs) ..."""
+PRELOAD_STEPS = 24_000
+"""... but no more intervals than this (short intervals get a shorter history)."""
+
+_STEP_LOCK = threading.Lock()
+"""The library captures fit warnings per fit, which is not thread-safe: one step at a time."""
+
+
+@dataclass
+class LoopState:
+    """What one resource's loop keeps between ticks."""
+
+    controller: PredictiveAutoscaler | None = None
+    key: tuple[Any, ...] = ()
+    """The settings the controller was built with (rebuilt when they change)."""
+    last: pd.Timestamp | None = None
+    """Start of the last interval fed to the controller."""
+    notes: list[str] = field(default_factory=list)
+
+
+def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> AutoscalerSettings:
+    """The library's settings from the resource and its target service's bounds."""
+    interval = pd.Timedelta(seconds=int(spec.get("intervalSeconds", 60)))
+    window = int(spec.get("behavior", {}).get("scaleDownStabilizationSeconds", 300))
+    return AutoscalerSettings(
+        capacity=CapacitySettings(
+            pod_capacity=float(spec["podCapacity"]),
+            min_replicas=max(1, int(target.get("minReplicas", 1))),
+            max_replicas=max(1, int(target.get("maxReplicas", 10))),
+            scale_down_window=max(1, math.ceil(window / interval.total_seconds())),
+        ),
+        step=interval,
+        startup=pd.Timedelta(seconds=int(spec.get("startupDelaySeconds", 120))),
+        horizon=pd.Timedelta(minutes=int(spec.get("horizonMinutes", 30))),
+    )
+
+
+def _read(
+    source: PrometheusSource, query: str, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
+) -> tuple[np.ndarray, str | None]:
+    """Values on the grid [start, end) (NaN where missing) and what went wrong, if anything."""
+    count = int((end - start) / step)
+    try:
+        values = source.range(query, start=start, end=end, step=step).to_numpy(dtype=float)
+    except AutoscalerError as exc:
+        return np.full(count, math.nan), str(exc)
+    return values, None
+
+
+def tick(
+    kube: Kube,
+    source: PrometheusSource,
+    body: Mapping[str, Any],
+    state: LoopState,
+    now: pd.Timestamp,
+) -> Obj:
+    """One control step; returns the status to report."""
+    meta, spec = body["metadata"], body["spec"]
+    namespace = meta["namespace"]
+    target = kube.get("LibreChatService", namespace, spec["targetRef"]["name"])
+    if target is None:
+        return {
+            "reason": "target-missing",
+            "detail": f"no LibreChatService {spec['targetRef']['name']}",
+        }
+    settings = settings_for(spec, target["spec"])
+    step = settings.step
+    key = (spec["query"], settings)
+    current = int(target["spec"].get("replicas", target["spec"].get("minReplicas", 1)))
+    grid_now = now.floor(step) - step  # the last interval that is complete
+    problem = None
+    if state.controller is None or state.key != key:
+        state.controller = PredictiveAutoscaler(settings, replicas=current)
+        state.key = key
+        span = min(PRELOAD, PRELOAD_STEPS * step)
+        history, problem = _read(source, spec["query"], grid_now - span, grid_now, step)
+        finite = np.flatnonzero(np.isfinite(history))
+        if finite.size:
+            first = int(finite[0])
+            with _STEP_LOCK:
+                state.controller.preload(grid_now - span + first * step, history[first:])
+        state.last = grid_now - step
+    assert state.last is not None
+    start = state.last + step
+    if start > grid_now:
+        return {}
+    values, read_problem = _read(source, spec["query"], start, grid_now + step, step)
+    problem = read_problem or problem
+    decision: Decision | None = None
+    with _STEP_LOCK:
+        for i, value in enumerate(values):
+            when = start + i * step
+            decision = state.controller.step(when, float(value), current=current)
+            state.last = when
+    assert decision is not None
+    band = state.controller.forecaster.band()
+    mode = spec.get("mode", "auto")
+    if mode == "auto" and decision.replicas != current:
+        kube.scale("LibreChatService", namespace, target["metadata"]["name"], decision.replicas)
+    detail = decision.detail + (f" (metrics: {problem})" if problem else "")
+    return {
+        "recommendedReplicas": decision.replicas,
+        "currentReplicas": decision.replicas if mode == "auto" else current,
+        "reason": decision.reason.value,
+        "detail": detail,
+        "mode": mode,
+        "forecast": {
+            "horizonMinutes": int(settings.horizon / pd.Timedelta(minutes=1)),
+            "expected": _finite(band.horizon),
+            "upper": _finite(band.upper(settings.capacity.coverage)),
+            "model": band.model,
+        },
+    }
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 3) if math.isfinite(value) else None
+
+
+def changed(previous: Mapping[str, Any] | None, status: Obj) -> bool:
+    """Write only when the decision or its reason changed (forecast numbers move every step)."""
+    previous = previous or {}
+    keys = ("recommendedReplicas", "currentReplicas", "reason", "detail", "mode")
+    return any(previous.get(k) != status.get(k) for k in keys)
