@@ -1,0 +1,172 @@
+"""Operator figures on the local platform: N LibreChatServices from creation to all Ready, API
+writes per minute in steady state, and the operator's memory.
+
+    .venv/bin/python benchmarks/operator_scale.py [--services 1000] [--steady 60]
+
+Prints figures; asserts nothing. Brings the local platform up if needed (and leaves it as it
+found it). Baseline in the same run: 100 services before the full count. Writes are counted by the
+API server itself (``apiserver_request_total``, mutating verbs), leaving out what kwok writes to
+keep simulated nodes and pods alive (leases, node and pod status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from k8s_operator import crds
+from k8s_operator.kube import Kube
+from librechat_ops.settings import Settings
+from localplatform.cluster import API_SERVER, LocalPlatform
+from localplatform.nodes import wait_for_service_account
+
+_WRITE = re.compile(
+    r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$", re.MULTILINE
+)
+KWOK_RESOURCES = {"leases", "nodes", "pods", "events"}
+
+
+def operator_writes(platform: LocalPlatform) -> float:
+    """Mutating requests the API server has served, except kwok's node/pod upkeep."""
+    pki = platform.layout.pki
+    request = urllib.request.Request(f"{API_SERVER}/metrics")
+    request.add_header("Authorization", f"Bearer {pki.token('admin')}")
+    context = ssl.create_default_context(cafile=str(pki.ca_cert))
+    with urllib.request.urlopen(request, context=context, timeout=30) as resp:
+        text = resp.read().decode()
+    total = 0.0
+    for match in _WRITE.finditer(text):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"]))
+        if labels.get("verb") in {"POST", "PUT", "PATCH", "DELETE", "APPLY"} and (
+            labels.get("resource") not in KWOK_RESOURCES
+        ):
+            total += float(match["value"])
+    return total
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def ready_count(kube: Kube, namespace: str) -> int:
+    items = kube.list("LibreChatService", namespace)
+    return sum(
+        1
+        for s in items
+        if any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in (s.get("status") or {}).get("conditions") or []
+        )
+    )
+
+
+def create_and_wait(kube: Kube, count: int, timeout: float) -> tuple[str, float]:
+    namespace = f"bench-operator-{count}-{os.getpid()}"
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    wait_for_service_account_of(kube, namespace)
+    t0 = time.monotonic()
+    for i in range(count):
+        kube.apply(
+            {
+                "apiVersion": crds.API_VERSION,
+                "kind": "LibreChatService",
+                "metadata": {"name": f"svc-{i:04d}", "namespace": namespace},
+                "spec": {"image": "registry.librechat.ai/platform/bench:v1", "minReplicas": 1},
+            }
+        )
+    created = time.monotonic() - t0
+    ready = 0
+    while ready < count and time.monotonic() - t0 < timeout:
+        time.sleep(2)
+        ready = ready_count(kube, namespace)
+    elapsed = time.monotonic() - t0
+    label = f"{count} services: created in {created:.1f} s, all Ready after"
+    print(f"{label:58} {elapsed:7.1f} s ({ready}/{count} Ready)")
+    return namespace, elapsed
+
+
+def wait_for_service_account_of(kube: Kube, namespace: str) -> None:
+    deadline = time.monotonic() + 60
+    while not kube.get("ServiceAccount", namespace, "default"):
+        if time.monotonic() > deadline:
+            sys.exit(f"no default ServiceAccount in {namespace}")
+        time.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady state")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    platform = LocalPlatform(settings.state_dir, settings.cache_dir)
+    was_running = all(r.state == "running" for r in platform.status())
+    platform.up(3)
+    wait_for_service_account(platform.api())
+    kube = Kube.connect(field_manager="benchmark", kubeconfig=str(platform.layout.kubeconfig))
+    for crd in crds.definitions():
+        kube.apply(crd)
+    time.sleep(2)
+    log = Path(tempfile.mkdtemp()) / "operator.log"
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(platform.layout.kubeconfig),
+        "LIBRECHAT_OPERATOR_METRICS_PORT": str(free_port()),
+    }
+    argv = [
+        sys.executable, "-m", "kopf", "run", "-m", "k8s_operator.handlers", "--standalone",
+        "--all-namespaces", "--quiet",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        operator = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    namespaces = []
+    try:
+        time.sleep(3)
+        print(
+            f"operator pid {operator.pid}, log {log}; RSS at start {rss_mib(operator.pid):.0f} MiB"
+        )
+        for count in (100, args.services):
+            ns, _ = create_and_wait(kube, count, args.timeout)
+            namespaces.append(ns)
+        time.sleep(10)  # let the last status updates settle
+        before = operator_writes(platform)
+        time.sleep(args.steady)
+        after = operator_writes(platform)
+        per_minute = (after - before) * 60 / args.steady
+        print(f"{'API writes per minute in steady state (goal 0)':58} {per_minute:7.1f}")
+        label = f"operator RSS with {100 + args.services} services (goal <= 250 MB)"
+        print(f"{label:58} {rss_mib(operator.pid):7.0f} MiB")
+    finally:
+        operator.terminate()
+        operator.wait(timeout=30)
+        for ns in namespaces:
+            kube.delete("Namespace", None, ns)
+        if not was_running:
+            platform.down()
+
+
+if __name__ == "__main__":
+    main()
