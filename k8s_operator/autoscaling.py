@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,6 @@ class LoopState:
     """The settings the controller was built with (rebuilt when they change)."""
     last: pd.Timestamp | None = None
     """Start of the last interval fed to the controller."""
-    notes: list[str] = field(default_factory=list)
 
 
 def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> AutoscalerSettings:
@@ -147,7 +146,8 @@ def _finite(value: float) -> float | None:
 
 
 def changed(previous: Mapping[str, Any] | None, status: Obj) -> bool:
-    """Write only when the decision or its reason changed (forecast numbers move every step)."""
+    """Write only when the decision or its rule changed: the forecast and the detail line carry
+    numbers that move every step, and are refreshed with the next decision."""
     previous = previous or {}
-    keys = ("recommendedReplicas", "currentReplicas", "reason", "detail", "mode")
+    keys = ("recommendedReplicas", "currentReplicas", "reason", "mode")
     return any(previous.get(k) != status.get(k) for k in keys)

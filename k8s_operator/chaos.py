@@ -11,6 +11,7 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .children import MANAGER, drifted
@@ -39,20 +40,32 @@ def burn_rate(prometheus_url: str, query: str, timeout: float = 5.0) -> float | 
         return None
 
 
-def guard_state(spec: Mapping[str, Any], settings: OperatorSettings) -> tuple[bool, str]:
-    """(suspend?, why) from the spec's own ``suspend`` and its SLO guard."""
+@dataclass(frozen=True)
+class Guard:
+    """The guard's verdict on the next runs."""
+
+    suspend: bool
+    verdict: str
+    """``open``, ``burning``, ``unknown`` (Prometheus did not answer), ``suspended`` (by spec) or
+    ``unguarded``: what status reports, and written only when it changes."""
+    detail: str
+    """The numbers behind the verdict (kept with it in status)."""
+
+
+def guard_state(spec: Mapping[str, Any], settings: OperatorSettings) -> Guard:
+    """The verdict from the spec's own ``suspend`` and its SLO guard."""
     if spec.get("suspend"):
-        return True, "suspended by spec"
+        return Guard(True, "suspended", "suspended by spec")
     guard = spec.get("sloGuard")
     if not guard:
-        return False, "no guard"
+        return Guard(False, "unguarded", "no SLO guard")
     rate = burn_rate(settings.prometheus_url, guard["query"])
     limit = float(guard.get("maxBurnRate", 1.0))
     if rate is None:
-        return True, "guard unknown: Prometheus did not answer, runs skipped"
+        return Guard(True, "unknown", "Prometheus did not answer the guard: runs skipped")
     if rate > limit:
-        return True, f"error budget burning at {rate:.2f}x > {limit:.2f}x: runs skipped"
-    return False, f"open: burn rate {rate:.2f}x <= {limit:.2f}x"
+        return Guard(True, "burning", f"error budget burning at {rate:.2f}x > {limit:.2f}x")
+    return Guard(False, "open", f"burn rate {rate:.2f}x <= {limit:.2f}x")
 
 
 def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
@@ -154,13 +167,13 @@ def run_identity(body: Mapping[str, Any]) -> list[Obj]:
 
 def converge(kube: Kube, body: Mapping[str, Any], settings: OperatorSettings) -> None:
     """Apply the runs' identity and the CronJob with the guard's verdict; record the verdict in
-    status if it changed."""
-    suspend, why = guard_state(body["spec"], settings)
-    for desired in (*run_identity(body), cron_job(body, suspend)):
+    status when it changed (not when only the burn rate moved)."""
+    guard = guard_state(body["spec"], settings)
+    for desired in (*run_identity(body), cron_job(body, guard.suspend)):
         meta = desired["metadata"]
         if drifted(kube.get(desired["kind"], meta["namespace"], meta["name"]), desired):
             kube.apply(desired)
-    if (body.get("status") or {}).get("guard") != why:
-        kube.patch_status(
-            "ChaosSchedule", meta["namespace"], body["metadata"]["name"], {"guard": why}
-        )
+    if (body.get("status") or {}).get("guard") != guard.verdict:
+        meta = body["metadata"]
+        status = {"guard": guard.verdict, "guardDetail": guard.detail}
+        kube.patch_status("ChaosSchedule", meta["namespace"], meta["name"], status)

@@ -1,7 +1,7 @@
 """The operator's own deployment: namespace, least-privilege RBAC, and a one-replica Deployment.
 
 Pure data. ``librechat-ops operator install`` applies the CRDs and the RBAC (and, with
-``--with-deployment``, the Deployment); the rendered YAML is ``k8s_operator/deploy/operator.yaml``.
+``--with-deployment``, the Deployment); ``librechat-ops operator manifests`` prints them as YAML.
 The operator never reads Secrets: the workloads reference them by name.
 """
 
@@ -15,11 +15,13 @@ from .crds import GROUP
 NAMESPACE = "librechat-system"
 NAME = "librechat-operator"
 DEFAULT_IMAGE = "librechat-ops:0.1.0"
-"""Built from this repository (see k8s_operator/deploy/Dockerfile)."""
+"""An image of this repository (Python 3.11 with ``pip install .``) that you build and push; no
+image is published, so set ``--image`` to yours."""
 
 Obj = dict[str, Any]
 
-_RW = ["get", "list", "watch", "create", "update", "patch", "delete"]
+_APPLY = ["get", "list", "watch", "create", "patch"]
+"""Server-side apply (a PATCH, or a create the first time) of children read from watches."""
 _READ = ["get", "list", "watch"]
 
 
@@ -28,12 +30,13 @@ def _rule(groups: list[str], resources: list[str], verbs: list[str]) -> Obj:
 
 
 def operator_rules() -> list[Obj]:
-    """Exactly what the handlers use: no wildcards, no Secrets."""
+    """Exactly what the handlers use: no wildcards, no Secrets, no update (apply is a patch);
+    deleting is only for services a platform no longer lists (children go by garbage collection)."""
     return [
         _rule(
             [GROUP], ["librechats", "predictiveautoscalers", "chaosschedules"], [*_READ, "patch"]
         ),
-        _rule([GROUP], ["librechatservices"], _RW),
+        _rule([GROUP], ["librechatservices"], [*_APPLY, "delete"]),
         _rule(
             [GROUP],
             [
@@ -41,17 +44,24 @@ def operator_rules() -> list[Obj]:
                 "librechatservices/status",
                 "predictiveautoscalers/status",
                 "chaosschedules/status",
+                "librechatservices/scale",
             ],
-            ["get", "patch", "update"],
+            ["patch"],
         ),
-        _rule([GROUP], ["librechatservices/scale"], ["get", "patch", "update"]),
-        _rule(["apps"], ["deployments"], _RW),
-        _rule([""], ["services", "configmaps", "serviceaccounts"], _RW),
+        # Owner references with blockOwnerDeletion need this where the
+        # OwnerReferencesPermissionEnforcement admission plugin is on (e.g. OpenShift).
+        _rule(
+            [GROUP],
+            ["librechats/finalizers", "librechatservices/finalizers", "chaosschedules/finalizers"],
+            ["update"],
+        ),
+        _rule(["apps"], ["deployments"], _APPLY),
+        _rule([""], ["services", "configmaps", "serviceaccounts"], _APPLY),
         _rule([""], ["pods"], _READ),
-        _rule(["policy"], ["poddisruptionbudgets"], _RW),
-        _rule(["networking.k8s.io"], ["networkpolicies"], _RW),
-        _rule(["batch"], ["cronjobs"], _RW),
-        _rule(["rbac.authorization.k8s.io"], ["rolebindings"], _RW),
+        _rule(["policy"], ["poddisruptionbudgets"], _APPLY),
+        _rule(["networking.k8s.io"], ["networkpolicies"], _APPLY),
+        _rule(["batch"], ["cronjobs"], _APPLY),
+        _rule(["rbac.authorization.k8s.io"], ["rolebindings"], _APPLY),
         {
             "apiGroups": ["rbac.authorization.k8s.io"],
             "resources": ["clusterroles"],
@@ -65,12 +75,11 @@ def operator_rules() -> list[Obj]:
 
 
 def chaos_rules() -> list[Obj]:
-    """What the scheduled chaos experiments do: kill pods, scale, cordon or delete nodes, and
-    cut traffic with a deny NetworkPolicy."""
+    """What a scheduled chaos run does in its namespace (bound there by a RoleBinding): kill
+    pods, scale deployments, cut traffic with a deny NetworkPolicy."""
     return [
         _rule([""], ["pods"], ["get", "list", "watch", "delete"]),
         _rule(["apps"], ["deployments", "deployments/scale"], ["get", "list", "patch"]),
-        _rule([""], ["nodes"], ["get", "list", "patch", "delete"]),
         _rule(["networking.k8s.io"], ["networkpolicies"], ["get", "list", "create", "delete"]),
     ]
 

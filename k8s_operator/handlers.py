@@ -7,6 +7,7 @@ Handlers are thin: they call the converging functions and translate errors into 
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import time
@@ -19,7 +20,7 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from . import autoscaling, chaos, platform, services
 from .children import MANAGER
 from .crds import GROUP, VERSION
-from .kube import Kube, KubeError
+from .kube import Kube, KubeError, KubeUnavailable, OperatorError
 from .settings import OperatorSettings
 
 RECONCILES = Counter(
@@ -56,6 +57,9 @@ def translated(kind: str) -> Callable[[F], F]:
                 if exc.status in (400, 422):
                     raise kopf.PermanentError(str(exc)) from exc
                 raise kopf.TemporaryError(str(exc), delay=1 if exc.status == 409 else 5) from exc
+            except KubeUnavailable as exc:
+                result = "unavailable"
+                raise kopf.TemporaryError(str(exc), delay=5) from exc
             finally:
                 RECONCILES.labels(kind, result).inc()
                 SECONDS.labels(kind).observe(time.monotonic() - started)
@@ -74,6 +78,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.posting.level = logging.WARNING
     settings.networking.error_backoffs = [0.5, 1, 2, 5]
     settings.execution.max_workers = 16
+    settings.queueing.worker_limit = 64  # bounded memory under bursts of thousands of objects
     settings.watching.server_timeout = 300
     settings.persistence.finalizer = f"{GROUP}/operator"
     memo.settings = config
@@ -87,14 +92,37 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 # ---------------------------------------------------------------------- LibreChatService
 
 
+@kopf.index(GROUP, VERSION, "librechatservices")
+def service_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every service as last seen, so child events find their owner without a request."""
+    meta = body["metadata"]
+    return {(meta["namespace"], meta["name"]): copy.deepcopy(dict(body))}
+
+
+def _indexed_owner(
+    kube: Kube, index: kopf.Index[tuple[str, str], dict[str, Any]], namespace: str, name: str
+) -> dict[str, Any] | None:
+    for owner in index.get((namespace, name), []):
+        return owner
+    return kube.get("LibreChatService", namespace, name)
+
+
 @kopf.on.resume(GROUP, VERSION, "librechatservices")
+@translated("LibreChatService")
+def service_resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """After a restart: compare every child and converge what drifted (no write otherwise)."""
+    kube = _kube(memo)
+    services.converge(kube, body, compare=True)
+    services.sync_status(kube, body)
+
+
 @kopf.on.create(GROUP, VERSION, "librechatservices")
 @kopf.on.update(GROUP, VERSION, "librechatservices", field="spec")
 @translated("LibreChatService")
 def service_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Converge a service's children and status."""
+    """The spec is new: apply every child, then the status."""
     kube = _kube(memo)
-    services.converge(kube, body)
+    services.converge(kube, body, compare=False)
     services.sync_status(kube, body)
 
 
@@ -106,14 +134,15 @@ def _owner(body: Mapping[str, Any], kind: str) -> str | None:
     return None
 
 
-def _child_event(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
+def _child_event(body: kopf.Body, type: str, memo: kopf.Memo, **kwargs: Any) -> None:
     """A child changed or vanished: restore it if it drifted; a Deployment's change refreshes the
-    owner's status. One read (the owner) per event."""
+    owner's status. The owner comes from the index: no read per event."""
     name = _owner(body, "LibreChatService")
     if name is None:
         return
     kube = _kube(memo)
-    owner = kube.get("LibreChatService", body["metadata"]["namespace"], name)
+    index = kwargs["service_index"]  # kopf passes each index by its handler's name
+    owner = _indexed_owner(kube, index, body["metadata"]["namespace"], name)
     if owner is None or owner["metadata"].get("deletionTimestamp"):
         return
     gone = type == "DELETED"
@@ -227,6 +256,7 @@ def predictive_autoscaler(
     """One control loop per resource, every ``intervalSeconds``, until the resource goes."""
     import pandas as pd  # noqa: PLC0415 - only processes with autoscalers pay for pandas
 
+    from autoscaler.errors import AutoscalerError  # noqa: PLC0415
     from autoscaler.prometheus import PrometheusSource  # noqa: PLC0415
 
     kube = _kube(memo)
@@ -238,6 +268,6 @@ def predictive_autoscaler(
             status = autoscaling.tick(kube, source, body, state, pd.Timestamp.now(tz="UTC"))
             if status and autoscaling.changed(body.get("status"), status):
                 kube.patch_status("PredictiveAutoscaler", meta["namespace"], meta["name"], status)
-        except KubeError as exc:
-            logger.warning(f"autoscaler step failed: {exc}")
+        except (OperatorError, AutoscalerError) as exc:
+            logger.warning(f"autoscaler step failed, retrying next interval: {exc}")
         stopped.wait(float(body["spec"].get("intervalSeconds", 60)))

@@ -29,6 +29,9 @@ from .crds import API_VERSION
 
 Obj = dict[str, Any]
 
+REQUEST_TIMEOUT = (5.0, 60.0)
+"""Seconds to connect, and to wait for an answer: a hung API server never blocks a thread."""
+
 POOL_SIZE = 32
 """HTTP connections kept to the API server: at least kopf's handler threads, so they never queue."""
 
@@ -184,8 +187,11 @@ class Kube:
             method, path, header_params=headers, body=body, auth_settings=["BearerToken"]
         )
         try:
-            response = self.api_client.call_api(method_, url, headers_, body_)
-        except urllib3.exceptions.HTTPError as exc:
+            response = self.api_client.call_api(
+                method_, url, headers_, body_, _request_timeout=REQUEST_TIMEOUT
+            )
+        except (urllib3.exceptions.HTTPError, client.ApiException) as exc:
+            # Connection, TLS and timeout failures (the client reports TLS ones as status 0).
             raise KubeUnavailable(f"{method} {url}: {exc}") from exc
         data = response.read()  # type: ignore[no-untyped-call]
         text = data.decode() if isinstance(data, bytes) else str(data or "")

@@ -16,13 +16,17 @@ from .kube import Kube, Obj
 from .model import ServiceSpec
 
 
-def converge(kube: Kube, body: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Apply every child that is missing or drifted; return the (kind, name) of those applied."""
+def converge(kube: Kube, body: Mapping[str, Any], *, compare: bool = True) -> list[tuple[str, str]]:
+    """Apply every child that is missing or drifted; return the (kind, name) of those applied.
+
+    ``compare=False`` (the spec just changed) applies every child without reading it first:
+    server-side apply is idempotent, so that is one request per child instead of two.
+    """
     svc = ServiceSpec.from_resource(body)
     applied = []
     for desired in children(svc):
         kind, name = key(desired)
-        if drifted(kube.get(kind, svc.namespace, name), desired):
+        if not compare or drifted(kube.get(kind, svc.namespace, name), desired):
             kube.apply(desired)
             applied.append((kind, name))
     return applied

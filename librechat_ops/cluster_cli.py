@@ -87,7 +87,7 @@ def start_platform(nodes: int) -> UpResult:
         if missing:
             err_console.print(
                 f"[bold]Building {', '.join(missing)} from the Go module proxy[/] (cold: about "
-                "10 minutes on 2 cores; cached afterwards)"
+                "7 minutes on 2 cores; cached afterwards)"
             )
         try:
             return platform.up(nodes, on_step=lambda msg: err_console.print(f"  {msg}"))

@@ -55,7 +55,6 @@ class DebianProgram:
 
 
 DEBIAN_PROGRAMS: tuple[DebianProgram, ...] = (
-    DebianProgram("openssl", "openssl", "the local platform's certificates"),
     DebianProgram("prometheus", "prometheus", "the local platform's metrics"),
     DebianProgram("promtool", "prometheus", "loading traces into Prometheus"),
     DebianProgram("redis-server", "redis-server", "the LibreChat API simulator's shared state"),

@@ -23,7 +23,7 @@ def doctor(
     """Check this machine for what the toolkit needs and say how to fix each gap.
 
     Checks the Python version, the Go toolchain (the local platform is built from the Go module
-    proxy), the Debian packages (Prometheus, Redis, HAProxy, OpenSSL, wrk), that the local
+    proxy), the Debian packages (Prometheus, Redis, HAProxy, wrk), that the local
     platform's loopback ports are free, and that the cache directory is writable with room for
     the builds. Exits 1 when a required check fails.
     """

@@ -14,15 +14,18 @@ import yaml
 
 from k8s_operator import crds, deploy
 from k8s_operator.kube import Kube, KubeError, KubeUnavailable
+from k8s_operator.settings import OperatorSettings
 from localplatform import process
 from localplatform.cluster import LocalPlatform
 from localplatform.health import Probe
+from localplatform.ports import is_free, owner_of
 
 from .console import console, err_console, fail
 from .settings import Settings
 
 CRDS_FILE = "k8s_operator/deploy/crds.yaml"
 LIVENESS_PORT = 8081
+METRICS_PORT = OperatorSettings().metrics_port
 
 operator_app = typer.Typer(
     help=(
@@ -42,21 +45,28 @@ def manifests(*, with_deployment: bool, image: str) -> list[dict[str, Any]]:
 
 
 def _local_kubeconfig() -> Path | None:
-    """The local platform's kubeconfig when it runs and KUBECONFIG is not set."""
-    if os.environ.get("KUBECONFIG"):
-        return None
+    """The local platform's kubeconfig when the toolkit should use it: KUBECONFIG unset (or set
+    to that very file) and the platform's kubeconfig present."""
     settings = Settings.from_env()
-    platform = LocalPlatform(settings.state_dir, settings.cache_dir)
-    path = platform.layout.kubeconfig
+    path = LocalPlatform(settings.state_dir, settings.cache_dir).layout.kubeconfig
+    chosen = os.environ.get("KUBECONFIG")
+    if chosen and Path(chosen).expanduser().resolve() != path.resolve():
+        return None
     return path if path.exists() else None
 
 
-def install_operator(*, with_deployment: bool = False, image: str = deploy.DEFAULT_IMAGE) -> None:
-    """Apply the CRDs and RBAC (and the Deployment) and wait for the CRDs; exits on errors."""
-    local = _local_kubeconfig()
+def install_operator(
+    *,
+    with_deployment: bool = False,
+    image: str = deploy.DEFAULT_IMAGE,
+    kubeconfig: Path | None = None,
+) -> None:
+    """Apply the CRDs and RBAC (and the Deployment) and wait for the CRDs; exits on errors.
+    ``kubeconfig`` wins over the environment (the main job passes the local platform's)."""
+    chosen = kubeconfig or _local_kubeconfig()
     try:
         kube = Kube.connect(
-            field_manager="librechat-ops-install", kubeconfig=str(local) if local else None
+            field_manager="librechat-ops-install", kubeconfig=str(chosen) if chosen else None
         )
         for obj in manifests(with_deployment=with_deployment, image=image):
             kube.apply(obj)
@@ -115,16 +125,18 @@ def show_manifests(
     print(yaml.safe_dump_all(objs, sort_keys=False), end="")
 
 
-def _operator_command(namespace: str | None, verbose: bool) -> tuple[list[str], dict[str, str]]:
+def _operator_command(
+    namespace: str | None, verbose: bool, kubeconfig: Path | None = None
+) -> tuple[list[str], dict[str, str]]:
     """The kopf command line and environment for running the operator here."""
-    local = _local_kubeconfig()
+    local = kubeconfig or _local_kubeconfig()
     env = dict(os.environ)
     if local is not None:
         env["KUBECONFIG"] = str(local)
         settings = Settings.from_env()
         targets = LocalPlatform(settings.state_dir, settings.cache_dir).layout.prometheus_targets
         if targets.is_dir():
-            port = env.get("LIBRECHAT_OPERATOR_METRICS_PORT", "8082")
+            port = env.get("LIBRECHAT_OPERATOR_METRICS_PORT", str(METRICS_PORT))
             target = [{"targets": [f"127.0.0.1:{port}"], "labels": {"job": "librechat-operator"}}]
             (targets / "librechat-operator.json").write_text(json.dumps(target))
     elif not env.get("KUBECONFIG") and not Path("~/.kube/config").expanduser().exists():
@@ -157,7 +169,8 @@ def run(
 ) -> None:
     """Run the operator here in the foreground, against the current kubeconfig (the local
     platform's when KUBECONFIG is unset). Its metrics (port 8082) are registered with the
-    platform's Prometheus. Same as `kopf run -m k8s_operator.handlers --all-namespaces`."""
+    platform's Prometheus. Same as `kopf run -m k8s_operator.handlers --standalone
+    --all-namespaces`."""
     argv, env = _operator_command(namespace, verbose)
     err_console.print(f"running: {' '.join(argv[1:])}", highlight=False)
     os.execvpe(argv[0], argv, env)
@@ -168,13 +181,25 @@ def _daemon_paths() -> tuple[Path, Path]:
     return root / "operator.pid", root / "operator.log"
 
 
-def start_operator() -> int:
+def operator_log() -> Path:
+    """Where the background operator writes its log."""
+    return _daemon_paths()[1]
+
+
+def start_operator(kubeconfig: Path | None = None) -> int:
     """Start the operator in the background (or keep the running one); returns its pid."""
     pid_file, log = _daemon_paths()
     running = process.find(pid_file)
     if running is not None:
         return running.pid
-    argv, env = _operator_command(None, verbose=False)
+    for port, what in ((LIVENESS_PORT, "liveness"), (METRICS_PORT, "metrics")):
+        if not is_free(port):
+            holder = owner_of(port) or "another process"
+            fail(
+                f"127.0.0.1:{port}, the operator's {what} port, is taken by {holder}",
+                "stop that process (an operator started by `operator run`?) and retry",
+            )
+    argv, env = _operator_command(None, verbose=False, kubeconfig=kubeconfig)
     handle = process.start(argv, log=log, pid_file=pid_file, env=env)
     deadline = time.monotonic() + 60
     probe = Probe(f"http://127.0.0.1:{LIVENESS_PORT}/healthz")

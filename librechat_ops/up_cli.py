@@ -16,12 +16,12 @@ import typer
 import yaml
 
 import k8s_operator
-from k8s_operator.kube import Kube, KubeError
+from k8s_operator.kube import Kube, KubeError, KubeUnavailable
 
 from . import loadtest_cli
 from .cluster_cli import local_platform, start_platform
 from .console import console, err_console, fail
-from .operator_cli import install_operator, start_operator, stop_operator
+from .operator_cli import install_operator, operator_log, start_operator, stop_operator
 from .settings import Settings
 
 LAPTOP_EXAMPLE = Path(k8s_operator.__file__).parent / "examples" / "laptop.yaml"
@@ -79,7 +79,7 @@ def apply_laptop_platform(kube: Kube, timeout: float = 180.0) -> tuple[str, str]
         if time.monotonic() > deadline:
             fail(
                 f"LibreChat {ns}/{name} not Ready after {timeout:.0f} s ({ready}/{total})",
-                "read the operator's log: ~/.local/state/librechat-ops/operator/operator.log",
+                f"read the operator's log: {operator_log()}",
             )
         time.sleep(1)
 
@@ -98,8 +98,8 @@ def up(
     _step("local platform (Kubernetes control plane, kwok nodes, Prometheus)")
     result = start_platform(nodes)
     _step("operator: CRDs and RBAC")
-    install_operator()
-    pid = start_operator()
+    install_operator(kubeconfig=result.kubeconfig)
+    pid = start_operator(kubeconfig=result.kubeconfig)
     err_console.print(f"  operator running (pid {pid})")
     _step(f"laptop platform from {LAPTOP_EXAMPLE.name}")
     try:
@@ -107,6 +107,8 @@ def up(
         ns, name = apply_laptop_platform(kube)
     except KubeError as exc:
         fail(f"the API server refused the laptop platform: {exc}")
+    except KubeUnavailable as exc:
+        fail(f"the local platform stopped answering: {exc}", "`librechat-ops cluster status`")
     console.print(f"[green]LibreChat {ns}/{name} is Ready[/]")
     console.print(f"  export KUBECONFIG={result.kubeconfig}", highlight=False)
     console.print(f"  Prometheus: {result.prometheus_url}")

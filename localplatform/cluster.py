@@ -80,6 +80,7 @@ class LocalPlatform:
         binaries = self.builder.ensure()
         layout = self.layout
         layout.root.mkdir(parents=True, exist_ok=True)
+        layout.root.chmod(0o700)  # tokens and kubeconfigs live here
         if not layout.pki.exists():
             step("generating certificates and tokens")
             layout.pki.generate()
@@ -224,7 +225,8 @@ class LocalPlatform:
     def _strays(self) -> list[process.Handle]:
         """Processes running our cached binaries or our Prometheus whose pid files are gone."""
         bin_root = str(self.builder.cache_dir / "bin") + "/"
-        prom_config = str(self.layout.prometheus_dir / "prometheus.yml")
+        prom = str(self.layout.prometheus_dir / "prometheus.yml").encode()
+        root = str(self.layout.root).encode()
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -234,7 +236,10 @@ class LocalPlatform:
             except OSError:
                 continue
             first = argv[0].decode(errors="replace")
-            ours = first.startswith(bin_root) or any(prom_config.encode() in a for a in argv)
+            # Ours: a cached binary or Prometheus, started with this platform's state directory
+            # (another platform, with another state directory, is left alone).
+            mine = any(root in a for a in argv)
+            ours = mine and (first.startswith(bin_root) or any(prom in a for a in argv))
             handle = process.handle_of(int(entry.name)) if ours else None
             if handle is not None and handle.pid != os.getpid():
                 found.append(handle)
@@ -254,10 +259,6 @@ class LocalPlatform:
         """An admin client of the platform's API server."""
         pki = self.layout.pki
         return KubeApi(API_SERVER, pki.ca_cert, pki.token("admin"))
-
-    def binaries(self) -> Binaries:
-        """The cached binaries (raises when not built)."""
-        return self.builder.binaries()
 
     @property
     def versions(self) -> Versions:

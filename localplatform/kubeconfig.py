@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -22,5 +23,8 @@ def write(path: Path, *, server: str, ca_file: Path, token: str) -> None:
         "current-context": CONTEXT,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    # Created readable by the owner only: it holds a bearer token.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(yaml.safe_dump(config, sort_keys=False))
     path.chmod(0o600)

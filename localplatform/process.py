@@ -95,7 +95,10 @@ def stop(handle: Handle, *, pid_file: Path | None = None, grace: float = 10.0) -
         except ProcessLookupError:
             break
         except PermissionError:
-            os.kill(handle.pid, sig)
+            try:
+                os.kill(handle.pid, sig)
+            except (PermissionError, ProcessLookupError):
+                break  # not ours to stop (another user's): leave it
         deadline = time.monotonic() + wait
         while handle.alive() and time.monotonic() < deadline:
             _reap(handle.pid)

@@ -37,10 +37,11 @@ class PlatformSession:
 def platform_session() -> Iterator[PlatformSession]:
     settings = Settings.from_env()
     platform = LocalPlatform(settings.state_dir, settings.cache_dir)
-    already = all(row.state == "running" for row in platform.status())
+    # Owned only when nothing of a platform ran before: a partly running one is the user's.
+    owned = all(row.state == "stopped" for row in platform.status())
     platform.up(3)
-    yield PlatformSession(platform, owned=not already)
-    if not already:
+    yield PlatformSession(platform, owned=owned)
+    if owned:
         platform.down()
 
 

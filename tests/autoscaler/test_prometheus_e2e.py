@@ -47,7 +47,7 @@ def _slice() -> pd.Series:
     nasa = TRACES / "nasa_http_1995_per_minute.csv"
     if nasa.exists():
         return read_trace(nasa).loc["1995-07-10T10:00":"1995-07-10T15:59"]
-    index = pd.date_range("1995-07-10T10:00", periods=360, freq="1min")
+    index = pd.date_range("1995-07-10T10:00", periods=360, freq="1min", unit="ns")
     return pd.Series(np.random.default_rng(3).poisson(40, 360).astype(float), index=index)
 
 

@@ -18,17 +18,21 @@ import pytest
 from components.platform import rendered_objects
 from k8s_operator import crds
 from k8s_operator.kube import Kube, KubeError
-from localplatform.cluster import LocalPlatform
+from tests.conftest import PlatformSession
 
 pytestmark = pytest.mark.e2e
 
-KINDS_FIRST = ("Namespace", "CustomResourceDefinition")
+KINDS_FIRST = ("Namespace", "CustomResourceDefinition", "ServiceAccount")
+"""Stored for real: other objects need them to exist (a pod's service account is checked)."""
 
 
-@pytest.fixture
-def kube(local_platform: LocalPlatform) -> Iterator[Kube]:
-    """A client; namespaces the test creates are deleted afterwards."""
-    kube = Kube.connect(field_manager="pytest", kubeconfig=str(local_platform.layout.kubeconfig))
+@pytest.fixture(scope="module")
+def kube(platform_session: PlatformSession) -> Iterator[Kube]:
+    """A client; namespaces the module creates are deleted once it is done (not between tests:
+    a namespace being deleted refuses new content)."""
+    platform = platform_session.platform
+    platform.up(3)
+    kube = Kube.connect(field_manager="pytest", kubeconfig=str(platform.layout.kubeconfig))
     before = {n["metadata"]["name"] for n in kube.list("Namespace", None)}
     yield kube
     for ns in kube.list("Namespace", None):
@@ -71,10 +75,10 @@ def test_rendered_objects_pass_validation_and_admission(kube: Kube, kind: str) -
         labels={"librechat.io/environment": kind},
         kms_key_arn=None if kind == "laptop" else "arn:aws:kms:eu-west-1:111122223333:key/test",
     )
-    # Namespaces and CRDs are stored for real: objects inside them need them to exist.
-    for obj in objects:
-        if obj["kind"] in KINDS_FIRST:
-            kube.apply(obj)
+    for kind in KINDS_FIRST:
+        for obj in objects:
+            if obj["kind"] == kind:
+                kube.apply(obj)
     _established(kube)
 
     rejected = []
@@ -109,9 +113,10 @@ def test_a_privileged_pod_is_refused_in_the_rendered_namespaces(kube: Kube) -> N
         kind="laptop", region="local", image_tag="v0.8.8-rc1", labels={}, kms_key_arn=None
     )
     (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
-    for obj in objects:
-        if obj["kind"] == "Namespace":
-            kube.apply(obj)
+    for kind in KINDS_FIRST:
+        for obj in objects:
+            if obj["kind"] == kind:
+                kube.apply(obj)
     pod = _pod_of(deployment)
     pod["spec"]["containers"][0]["securityContext"] = {"privileged": True}
     with pytest.raises(KubeError) as caught:

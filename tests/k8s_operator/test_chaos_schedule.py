@@ -39,7 +39,8 @@ def _cron(kube: Kube, namespace: str) -> dict[str, Any]:
 
 def _guard(kube: Kube, namespace: str) -> str:
     schedule = kube.get("ChaosSchedule", namespace, "gateway-kill") or {}
-    return str((schedule.get("status") or {}).get("guard", ""))
+    status = schedule.get("status") or {}
+    return f"{status.get('guard', '')}: {status.get('guardDetail', '')}"
 
 
 def test_schedule_becomes_a_guarded_cron_job(
@@ -75,7 +76,8 @@ def test_guard_without_prometheus_skips_runs() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = OperatorSettings(prometheus_url=f"http://127.0.0.1:{port}")
-    suspend, why = guard_state({"sloGuard": {"query": "vector(0)"}}, settings)
-    assert suspend is True
-    assert "Prometheus did not answer" in why
-    assert guard_state({"suspend": True}, settings) == (True, "suspended by spec")
+    guard = guard_state({"sloGuard": {"query": "vector(0)"}}, settings)
+    assert guard.suspend is True
+    assert guard.verdict == "unknown"
+    assert "Prometheus did not answer" in guard.detail
+    assert guard_state({"suspend": True}, settings).verdict == "suspended"
