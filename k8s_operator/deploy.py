@@ -11,6 +11,7 @@ from typing import Any
 
 from .chaos import CHAOS_CLUSTER_ROLE
 from .crds import GROUP
+from .settings import LIVENESS_PORT, METRICS_PORT
 
 NAMESPACE = "librechat-system"
 NAME = "librechat-operator"
@@ -137,16 +138,16 @@ def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometh
             "k8s_operator.handlers",
             "--all-namespaces",
             "--standalone",
-            "--liveness=http://0.0.0.0:8081/healthz",
+            f"--liveness=http://0.0.0.0:{LIVENESS_PORT}/healthz",
         ],
         "env": [
             {"name": "LIBRECHAT_PROMETHEUS_URL", "value": prometheus_url},
             {"name": "LIBRECHAT_OPERATOR_METRICS_HOST", "value": "0.0.0.0"},
-            {"name": "LIBRECHAT_OPERATOR_METRICS_PORT", "value": "8082"},
+            {"name": "LIBRECHAT_OPERATOR_METRICS_PORT", "value": str(METRICS_PORT)},
         ],
         "ports": [
-            {"name": "healthz", "containerPort": 8081},
-            {"name": "metrics", "containerPort": 8082},
+            {"name": "healthz", "containerPort": LIVENESS_PORT},
+            {"name": "metrics", "containerPort": METRICS_PORT},
         ],
         "livenessProbe": {
             "httpGet": {"path": "/healthz", "port": "healthz"},
@@ -177,7 +178,10 @@ def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometh
             "template": {
                 "metadata": {
                     "labels": labels,
-                    "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8082"},
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(METRICS_PORT),
+                    },
                 },
                 "spec": {
                     "serviceAccountName": NAME,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import kopf
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from . import autoscaling, chaos, platform, services
+from . import chaos, platform, services
 from .children import MANAGER
 from .crds import GROUP, VERSION
 from .kube import Kube, KubeError, KubeUnavailable, OperatorError
@@ -254,10 +254,13 @@ def predictive_autoscaler(
     body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
     """One control loop per resource, every ``intervalSeconds``, until the resource goes."""
-    import pandas as pd  # noqa: PLC0415 - only processes with autoscalers pay for pandas
+    # Only an operator with autoscalers pays for pandas and statsmodels (about 120 MiB).
+    import pandas as pd  # noqa: PLC0415
 
     from autoscaler.errors import AutoscalerError  # noqa: PLC0415
     from autoscaler.prometheus import PrometheusSource  # noqa: PLC0415
+
+    from . import autoscaling  # noqa: PLC0415
 
     kube = _kube(memo)
     source = PrometheusSource(memo.settings.prometheus_url, timeout=10, retries=0)

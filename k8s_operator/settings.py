@@ -6,6 +6,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+LIVENESS_PORT = 8081
+"""kopf's liveness endpoint when the toolkit runs the operator on this machine."""
+METRICS_PORT = 8082
+"""The operator's Prometheus metrics, by default."""
+
 
 @dataclass(frozen=True)
 class OperatorSettings:
@@ -16,7 +21,7 @@ class OperatorSettings:
     prometheus_url: str = "http://127.0.0.1:9090"
     """Where PredictiveAutoscalers and ChaosSchedule guards query metrics
     (``LIBRECHAT_PROMETHEUS_URL``)."""
-    metrics_port: int = 8082
+    metrics_port: int = METRICS_PORT
     """The operator's own Prometheus metrics on this port, 0 to disable
     (``LIBRECHAT_OPERATOR_METRICS_PORT``)."""
     metrics_host: str = "127.0.0.1"

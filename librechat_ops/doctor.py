@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from k8s_operator.settings import LIVENESS_PORT, METRICS_PORT
 from localplatform.ports import PLATFORM_PORTS, PortUse, is_free, owner_of
 
 from .settings import Settings
@@ -70,7 +71,11 @@ class Requirements:
     min_python: tuple[int, int] = (3, 11)
     min_go: tuple[int, int] = (1, 26)
     programs: tuple[DebianProgram, ...] = DEBIAN_PROGRAMS
-    ports: tuple[PortUse, ...] = PLATFORM_PORTS
+    ports: tuple[PortUse, ...] = (
+        *PLATFORM_PORTS,
+        PortUse(LIVENESS_PORT, "the operator (liveness)"),
+        PortUse(METRICS_PORT, "the operator (metrics)"),
+    )
     min_free_gib: float = 6.0
     """The Go builds (module cache, build cache, binaries) need about this much in the cache."""
 

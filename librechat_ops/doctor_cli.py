@@ -8,10 +8,12 @@ from dataclasses import asdict
 import typer
 from rich.table import Table
 
+from k8s_operator.settings import LIVENESS_PORT, METRICS_PORT
 from localplatform.cluster import LocalPlatform
 
 from .console import console
 from .doctor import Status, failed, run_checks
+from .operator_cli import operator_running
 from .settings import Settings
 
 _MARKS = {Status.OK: "[green]ok[/]", Status.WARN: "[yellow]warn[/]", Status.FAIL: "[red]FAIL[/]"}
@@ -30,6 +32,8 @@ def doctor(
     settings = Settings.from_env()
     platform = LocalPlatform(settings.state_dir, settings.cache_dir)
     ours = {port for row in platform.status() if row.pid is not None for port in row.ports}
+    if operator_running():
+        ours |= {LIVENESS_PORT, METRICS_PORT}
     findings = run_checks(settings, listening_ok=lambda use: use.port in ours)
     if as_json:
         rows = [asdict(f) | {"status": f.status.value} for f in findings]

@@ -14,7 +14,7 @@ import yaml
 
 from k8s_operator import crds, deploy
 from k8s_operator.kube import Kube, KubeError, KubeUnavailable
-from k8s_operator.settings import OperatorSettings
+from k8s_operator.settings import LIVENESS_PORT, METRICS_PORT
 from localplatform import process
 from localplatform.cluster import LocalPlatform
 from localplatform.health import Probe
@@ -24,8 +24,6 @@ from .console import console, err_console, fail
 from .settings import Settings
 
 CRDS_FILE = "k8s_operator/deploy/crds.yaml"
-LIVENESS_PORT = 8081
-METRICS_PORT = OperatorSettings().metrics_port
 
 operator_app = typer.Typer(
     help=(
@@ -179,6 +177,11 @@ def run(
 def _daemon_paths() -> tuple[Path, Path]:
     root = Settings.from_env().state_dir / "operator"
     return root / "operator.pid", root / "operator.log"
+
+
+def operator_running() -> bool:
+    """True while the background operator runs."""
+    return process.find(_daemon_paths()[0]) is not None
 
 
 def operator_log() -> Path:
