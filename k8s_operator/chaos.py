@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .children import MANAGER, drifted
-from .crds import API_VERSION
+from .children import MANAGER, RESTRICTED_CONTAINER, drifted, owner_reference
 from .kube import Kube, Obj
 from .settings import OperatorSettings
 
@@ -80,13 +79,7 @@ def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
             {"name": "LIBRECHAT_CHAOS_NAMESPACE", "value": meta["namespace"]},
             {"name": "LIBRECHAT_CHAOS_SELECTOR", "value": selector},
         ],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": dict(RESTRICTED_CONTAINER),
     }
     return _owned(
         body,
@@ -127,16 +120,7 @@ def _owned(body: Mapping[str, Any], obj: Obj) -> Obj:
     obj["metadata"].update(
         namespace=meta["namespace"],
         labels={"app.kubernetes.io/managed-by": MANAGER, "librechat.io/chaos": meta["name"]},
-        ownerReferences=[
-            {
-                "apiVersion": API_VERSION,
-                "kind": "ChaosSchedule",
-                "name": meta["name"],
-                "uid": meta["uid"],
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
+        ownerReferences=[owner_reference("ChaosSchedule", meta["name"], meta["uid"])],
     )
     return obj
 

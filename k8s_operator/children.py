@@ -47,21 +47,37 @@ def labels(svc: ServiceSpec) -> dict[str, str]:
     return result
 
 
+RESTRICTED_CONTAINER: Obj = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""A container security context that passes Pod Security ``restricted`` (every container the
+operator runs uses it)."""
+
+
+def owner_reference(kind: str, name: str, uid: str) -> Obj:
+    """The controller reference a child carries: deleting the owner deletes the child."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
 def _meta(svc: ServiceSpec, name: str, **extra: Any) -> Obj:
     return {
         "name": name,
         "namespace": svc.namespace,
         "labels": labels(svc),
-        "ownerReferences": [
-            {
-                "apiVersion": API_VERSION,
-                "kind": "LibreChatService",
-                "name": svc.name,
-                "uid": svc.uid,
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
+        "ownerReferences": [owner_reference("LibreChatService", svc.name, svc.uid)],
         **extra,
     }
 
@@ -105,15 +121,7 @@ def _container(svc: ServiceSpec) -> Obj:
         "readinessProbe": probe,
         "livenessProbe": {**probe, "failureThreshold": 6},
         "resources": dict(svc.resources),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "runAsGroup": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": dict(RESTRICTED_CONTAINER),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     if svc.secret_env:

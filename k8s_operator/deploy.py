@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chaos import CHAOS_CLUSTER_ROLE
+from .children import RESTRICTED_CONTAINER
 from .crds import GROUP
 from .settings import LIVENESS_PORT, METRICS_PORT
 
@@ -158,14 +159,7 @@ def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometh
             "requests": {"cpu": "100m", "memory": "256Mi"},
             "limits": {"memory": "512Mi"},
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": dict(RESTRICTED_CONTAINER),
     }
     return {
         "apiVersion": "apps/v1",

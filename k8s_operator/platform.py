@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .children import MANAGER, PLATFORM_LABEL, drifted, key
+from .children import MANAGER, PLATFORM_LABEL, drifted, key, owner_reference
 from .crds import API_VERSION
 from .inventory import API_SERVICE, DEFAULT_SERVICE_IMAGE, INVENTORY
 from .kube import Kube, Obj
@@ -42,18 +42,6 @@ def crosses_redis_boundary(old: str, new: str) -> bool:
     return (version_key(old) < boundary) != (version_key(new) < boundary)
 
 
-def _owner(body: Mapping[str, Any]) -> Obj:
-    meta = body["metadata"]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "LibreChat",
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
 def _service(body: Mapping[str, Any], name: str, spec: Obj) -> Obj:
     meta = body["metadata"]
     platform = meta["name"]
@@ -68,7 +56,7 @@ def _service(body: Mapping[str, Any], name: str, spec: Obj) -> Obj:
                 "app.kubernetes.io/managed-by": MANAGER,
                 "app.kubernetes.io/part-of": platform,
             },
-            "ownerReferences": [_owner(body)],
+            "ownerReferences": [owner_reference("LibreChat", meta["name"], meta["uid"])],
         },
         "spec": {"platform": platform, **spec},
     }
