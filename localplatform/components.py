@@ -82,19 +82,28 @@ def _apiserver(layout: Layout, b: Binaries) -> list[str]:
     ]
 
 
-def _controller_manager(layout: Layout, b: Binaries) -> list[str]:
-    pki = layout.pki
-    kubeconfig = layout.component_kubeconfig("kube-controller-manager")
+def _secure_serving(layout: Layout, identity: str, port: int) -> list[str]:
+    """How a controller serves /healthz and /metrics: on loopback with the platform's serving
+    certificate, delegating authentication and authorization to the API server as itself."""
+    kubeconfig = layout.component_kubeconfig(identity)
     return [
-        str(b.kube_controller_manager),
-        f"--kubeconfig={kubeconfig}",
         f"--authentication-kubeconfig={kubeconfig}",
         f"--authorization-kubeconfig={kubeconfig}",
-        "--leader-elect=false",
         f"--bind-address={ports.LOOPBACK}",
-        f"--secure-port={ports.KUBE_CONTROLLER_MANAGER}",
-        f"--tls-cert-file={pki.serving_cert}",
-        f"--tls-private-key-file={pki.serving_key}",
+        f"--secure-port={port}",
+        f"--tls-cert-file={layout.pki.serving_cert}",
+        f"--tls-private-key-file={layout.pki.serving_key}",
+        "--profiling=false",
+    ]
+
+
+def _controller_manager(layout: Layout, b: Binaries) -> list[str]:
+    pki = layout.pki
+    return [
+        str(b.kube_controller_manager),
+        f"--kubeconfig={layout.component_kubeconfig('kube-controller-manager')}",
+        *_secure_serving(layout, "kube-controller-manager", ports.KUBE_CONTROLLER_MANAGER),
+        "--leader-elect=false",
         f"--service-account-private-key-file={pki.sa_key}",
         f"--root-ca-file={pki.ca_cert}",
         "--use-service-account-credentials=true",
@@ -103,7 +112,6 @@ def _controller_manager(layout: Layout, b: Binaries) -> list[str]:
         "--kube-api-burst=400",
         "--concurrent-deployment-syncs=20",
         "--concurrent-replicaset-syncs=20",
-        "--profiling=false",
     ]
 
 
@@ -126,18 +134,10 @@ def _write_scheduler_config(layout: Layout) -> None:
 
 
 def _scheduler(layout: Layout, b: Binaries) -> list[str]:
-    pki = layout.pki
-    kubeconfig = layout.component_kubeconfig("kube-scheduler")
     return [
         str(b.kube_scheduler),
         f"--config={_scheduler_config(layout)}",
-        f"--authentication-kubeconfig={kubeconfig}",
-        f"--authorization-kubeconfig={kubeconfig}",
-        f"--bind-address={ports.LOOPBACK}",
-        f"--secure-port={ports.KUBE_SCHEDULER}",
-        f"--tls-cert-file={pki.serving_cert}",
-        f"--tls-private-key-file={pki.serving_key}",
-        "--profiling=false",
+        *_secure_serving(layout, "kube-scheduler", ports.KUBE_SCHEDULER),
     ]
 
 
