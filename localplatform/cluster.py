@@ -27,6 +27,18 @@ from .versions import Versions
 
 COMPONENTS: tuple[Component, ...] = (*CONTROL_PLANE, PROMETHEUS)
 API_SERVER = f"https://{ports.LOOPBACK}:{ports.KUBE_APISERVER}"
+PORT_GRACE = 5.0
+"""Seconds a taken port may take to come free: a component killed a moment ago (a crash, or
+`kill -9`) shows as gone while its other threads still close its sockets."""
+
+
+def _freed(port: int, grace: float) -> bool:
+    deadline = time.monotonic() + grace
+    while not ports.is_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,7 @@ class LocalPlatform:
 
     def _check_ports(self, comp: Component) -> None:
         for port in comp.ports:
-            if ports.is_free(port):
+            if _freed(port, PORT_GRACE):
                 continue
             holder = ports.owner_of(port)
             raise PortConflictError(
