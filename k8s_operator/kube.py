@@ -97,7 +97,7 @@ KINDS: dict[str, Kind] = {
 def _incluster() -> client.Configuration | None:
     """The pod's service-account configuration, or None outside a cluster."""
     try:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
+        config.load_incluster_config()
     except config.ConfigException:
         return None
     configuration: client.Configuration = client.Configuration.get_default_copy()
@@ -142,9 +142,7 @@ class Kube:
             configuration = client.Configuration()
             path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
             try:
-                config.load_kube_config(  # type: ignore[no-untyped-call]
-                    config_file=path, client_configuration=configuration
-                )
+                config.load_kube_config(config_file=path, client_configuration=configuration)
             except (config.ConfigException, OSError) as exc:
                 raise KubeUnavailable(f"no usable kubeconfig at {path}: {exc}") from exc
         configuration.connection_pool_maxsize = POOL_SIZE
@@ -193,7 +191,7 @@ class Kube:
         except (urllib3.exceptions.HTTPError, client.ApiException) as exc:
             # Connection, TLS and timeout failures (the client reports TLS ones as status 0).
             raise KubeUnavailable(f"{method} {url}: {exc}") from exc
-        data = response.read()  # type: ignore[no-untyped-call]
+        data = response.read()
         text = data.decode() if isinstance(data, bytes) else str(data or "")
         if not 200 <= response.status < 300:
             raise KubeError(response.status, method, path, text)
