@@ -2,7 +2,9 @@
 
 The guard asks Prometheus for the error-budget burn rate; while it exceeds ``maxBurnRate`` (or
 cannot be read: no chaos without knowing the budget) the CronJob is suspended, and the schedule's
-status says why.
+status says why. Runs get the ``librechat-chaos`` rights in their own namespace only, so
+experiments that need cluster-wide rights (``crds.ADMIN_ONLY_EXPERIMENTS``, e.g. node-loss) are
+refused by the CRD and, should an older CRD let one through, reported ``rejected`` here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .children import MANAGER, RESTRICTED_CONTAINER, drifted, owner_reference
+from .crds import ADMIN_ONLY_EXPERIMENTS
 from .kube import Kube, Obj
 from .settings import OperatorSettings
 
@@ -45,8 +48,9 @@ class Guard:
 
     suspend: bool
     verdict: str
-    """``open``, ``burning``, ``unknown`` (Prometheus did not answer), ``suspended`` (by spec) or
-    ``unguarded``: what status reports, and written only when it changes."""
+    """``open``, ``burning``, ``unknown`` (Prometheus did not answer), ``suspended`` (by spec),
+    ``unguarded`` or ``rejected`` (an experiment a schedule may not run): what status reports, and
+    written only when it changes."""
     detail: str
     """The numbers behind the verdict (kept with it in status)."""
 
@@ -67,6 +71,17 @@ def guard_state(spec: Mapping[str, Any], settings: OperatorSettings) -> Guard:
     return Guard(False, "open", f"burn rate {rate:.2f}x <= {limit:.2f}x")
 
 
+def run_command(experiment: str, directory: str = "/experiments") -> list[str]:
+    """The container's command: rollbacks always run (even when the run is interrupted or the
+    hypothesis deviates), journal and log go to the writable ``/tmp`` (the root file system is
+    read-only), and no version check (no egress to PyPI from a cluster)."""
+    return [
+        "chaos", "--no-version-check", "--log-file", "/tmp/chaostoolkit.log",
+        "run", "--rollback-strategy=always", "--journal-path", "/tmp/journal.json",
+        f"{directory}/{experiment}.json",
+    ]  # fmt: skip
+
+
 def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
     """The CronJob for one schedule."""
     meta, spec = body["metadata"], body["spec"]
@@ -74,12 +89,13 @@ def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
     container = {
         "name": "chaos",
         "image": spec["image"],
-        "command": ["chaos", "run", f"/experiments/{spec['experiment']}.json"],
+        "command": run_command(spec["experiment"]),
         "env": [
             {"name": "LIBRECHAT_CHAOS_NAMESPACE", "value": meta["namespace"]},
             {"name": "LIBRECHAT_CHAOS_SELECTOR", "value": selector},
         ],
         "securityContext": dict(RESTRICTED_CONTAINER),
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     return _owned(
         body,
@@ -106,6 +122,7 @@ def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
                                     "seccompProfile": {"type": "RuntimeDefault"},
                                 },
                                 "containers": [container],
+                                "volumes": [{"name": "tmp", "emptyDir": {}}],
                             }
                         },
                     }
@@ -151,12 +168,22 @@ def run_identity(body: Mapping[str, Any]) -> list[Obj]:
 
 def converge(kube: Kube, body: Mapping[str, Any], settings: OperatorSettings) -> None:
     """Apply the runs' identity and the CronJob with the guard's verdict; record the verdict in
-    status when it changed (not when only the burn rate moved)."""
+    status when it changed (not when only the burn rate moved). An experiment that needs
+    cluster-wide rights gets neither identity nor CronJob, only ``rejected`` in status."""
+    experiment = body["spec"]["experiment"]
+    if experiment in ADMIN_ONLY_EXPERIMENTS:  # the CRD rejects it; an older CRD may not have
+        detail = f"{experiment} needs cluster-wide rights: run it as an administrator"
+        _record(kube, body, Guard(True, "rejected", detail))
+        return
     guard = guard_state(body["spec"], settings)
     for desired in (*run_identity(body), cron_job(body, guard.suspend)):
         meta = desired["metadata"]
         if drifted(kube.get(desired["kind"], meta["namespace"], meta["name"]), desired):
             kube.apply(desired)
+    _record(kube, body, guard)
+
+
+def _record(kube: Kube, body: Mapping[str, Any], guard: Guard) -> None:
     if (body.get("status") or {}).get("guard") != guard.verdict:
         meta = body["metadata"]
         status = {"guard": guard.verdict, "guardDetail": guard.detail}

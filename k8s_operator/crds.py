@@ -22,6 +22,12 @@ _SEMVER = r"^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$"
 _QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 _CRON = r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$"
 
+ADMIN_ONLY_EXPERIMENTS = ("node-loss",)
+"""Experiments that need cluster-wide rights (nodes). A schedule's runs get the chaos rights only
+in their own namespace (a RoleBinding); granting these would take a ClusterRoleBinding made on
+behalf of anyone who can create a ChaosSchedule, an escalation. The CRD rejects them and the
+operator reports them (``guard: rejected``); administrators run them with ``chaos run``."""
+
 
 def _int(minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
     schema: Schema = {"type": "integer", **extra}
@@ -284,6 +290,18 @@ def _chaos_spec() -> Schema:
             ),
         },
         required=["schedule", "experiment", "image", "targetSelector"],
+        **{
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!(self.experiment in ["
+                    + ", ".join(f"'{name}'" for name in ADMIN_ONLY_EXPERIMENTS)
+                    + "])",
+                    "message": "this experiment needs cluster-wide rights (nodes): an "
+                    "administrator runs it with `chaos run`, a ChaosSchedule cannot",
+                    "fieldPath": ".experiment",
+                }
+            ]
+        },
     )
 
 

@@ -181,16 +181,23 @@ class Kube:
         if query:
             path = f"{path}?{urllib.parse.urlencode(query)}"
         headers = {"Accept": "application/json", "Content-Type": content_type}
-        method_, url, headers_, body_, _ = self.api_client.param_serialize(
-            method, path, header_params=headers, body=body, auth_settings=["BearerToken"]
-        )
-        try:
+        try:  # kubernetes client <= 36: raw response, error statuses raised as ApiException
             response = self.api_client.call_api(
-                method_, url, headers_, body_, _request_timeout=REQUEST_TIMEOUT
+                path,
+                method,
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
             )
-        except (urllib3.exceptions.HTTPError, client.ApiException) as exc:
-            # Connection, TLS and timeout failures (the client reports TLS ones as status 0).
-            raise KubeUnavailable(f"{method} {url}: {exc}") from exc
+        except client.ApiException as exc:
+            if exc.status:  # the server answered
+                raise KubeError(exc.status, method, path, str(exc.body or "")) from exc
+            # TLS failures (the client reports them as status 0).
+            raise KubeUnavailable(f"{method} {path}: {exc}") from exc
+        except urllib3.exceptions.HTTPError as exc:  # connection and timeout failures
+            raise KubeUnavailable(f"{method} {path}: {exc}") from exc
         data = response.read()
         text = data.decode() if isinstance(data, bytes) else str(data or "")
         if not 200 <= response.status < 300:

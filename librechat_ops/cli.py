@@ -22,6 +22,7 @@ from . import (
     plan_cli,
     sim_cli,
     up_cli,
+    verify_cli,
 )
 from .console import console
 
@@ -58,6 +59,7 @@ doctor_cli.register(app)
 backtest_cli.register(app)
 plan_cli.register(app)
 loadtest_cli.register(app)
+verify_cli.register(app)
 sim_cli.register(app)
 up_cli.register(app)
 cluster_cli.register(app)

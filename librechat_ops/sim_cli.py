@@ -8,6 +8,8 @@ import typer
 
 from loadtests.errors import LoadtestError
 from loadtests.simulator.config import LLMConfig, SimConfig
+from localplatform import toxiproxy
+from localplatform.errors import BuildError
 
 from .console import console, fail
 from .settings import Settings
@@ -33,6 +35,14 @@ def up(
     login_max: Annotated[
         int, typer.Option(min=1, help="Logins per IP and window (LibreChat: 7).")
     ] = 10_000,
+    fault_proxy: Annotated[
+        bool,
+        typer.Option(
+            help="Put Toxiproxy (built from the Go module proxy on first use) between the "
+            "replicas and Redis / the mock LLM, for network chaos (proxies `redis`, `llm`)."
+        ),
+    ] = False,
+    toxiproxy_port: Annotated[int, typer.Option(help="Toxiproxy's API port.")] = 8474,
 ) -> None:
     """Start Redis, the mock LLM, the replicas and haproxy; print the URL and the users."""
     from loadtests.simulator.cluster import Cluster  # noqa: PLC0415 (redis: not for --help)
@@ -47,7 +57,15 @@ def up(
         llm=LLMConfig(ttft_ms, tokens_per_second, reply_tokens),
         seed_users=seed_users,
         login_max=login_max,
+        toxiproxy_port=toxiproxy_port,
     )
+    if fault_proxy:
+        try:
+            config = config.with_overrides(
+                toxiproxy=str(toxiproxy.ensure(Settings.from_env().cache_dir))
+            )
+        except BuildError as exc:
+            fail(exc.message, exc.hint)
     try:
         info = Cluster(config).up()
     except LoadtestError as exc:

@@ -34,6 +34,51 @@ class EntryStats:
     """Failure messages -> count."""
 
 
+def round_ms(ms: float) -> int:
+    """Round a latency as Locust's histograms do: 1 ms below 100, 10 ms below 1 s, then 100 ms."""
+    if ms < 100:
+        return round(ms)
+    if ms < 1000:
+        return int(round(ms, -1))
+    return int(round(ms, -2))
+
+
+@dataclass
+class TimelineCell:
+    """One entry's requests in one second of the run."""
+
+    requests: int = 0
+    """Requests that finished in that second."""
+
+    failures: int = 0
+    """Of which failed."""
+
+    response_times: dict[int, int] = field(default_factory=dict)
+    """Rounded milliseconds -> count."""
+
+    def add(self, ms: int, failed: bool) -> None:
+        """Count one request."""
+        self.requests += 1
+        self.failures += failed
+        self.response_times[ms] = self.response_times.get(ms, 0) + 1
+
+    def merge(self, other: TimelineCell) -> None:
+        """Add another cell's counts (from a worker)."""
+        self.requests += other.requests
+        self.failures += other.failures
+        for ms, count in other.response_times.items():
+            self.response_times[ms] = self.response_times.get(ms, 0) + count
+
+    def to_json(self) -> list[Any]:
+        """``[requests, failures, {ms: count}]``."""
+        return [self.requests, self.failures, {str(k): v for k, v in self.response_times.items()}]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> TimelineCell:
+        """Read what :meth:`to_json` wrote."""
+        return cls(int(raw[0]), int(raw[1]), {int(k): int(v) for k, v in raw[2].items()})
+
+
 @dataclass(frozen=True)
 class RunResults:
     """A whole run."""
@@ -59,9 +104,17 @@ class RunResults:
     peak_users: int = 0
     """Most simulated users at once."""
 
+    started_at: float = 0.0
+    """Wall-clock time (epoch seconds) when the test started: second 0 of the timeline."""
+
+    timeline: list[tuple[int, str, TimelineCell]] = field(default_factory=list)
+    """(second into the run, entry, what finished in that second), every request counted."""
+
     def write(self, path: Path) -> None:
         """Save as JSON."""
-        path.write_text(json.dumps(asdict(self)))
+        data = asdict(self)
+        data["timeline"] = [[s, n, c.to_json()] for s, n, c in self.timeline]
+        path.write_text(json.dumps(data))
 
     @classmethod
     def read(cls, path: Path) -> RunResults:
@@ -88,6 +141,10 @@ class RunResults:
             cpu_s=raw["cpu_s"],
             cpu_warning=raw["cpu_warning"],
             peak_users=raw.get("peak_users", 0),
+            started_at=float(raw.get("started_at", 0.0)),
+            timeline=[
+                (int(s), str(n), TimelineCell.from_json(c)) for s, n, c in raw.get("timeline", [])
+            ],
         )
 
 

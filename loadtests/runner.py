@@ -69,6 +69,9 @@ class LoadtestSpec:
     chat_model: str = "gpt-4o-mini"
     """The model the chat journey asks for."""
 
+    ledger: Path | None = None
+    """Append every chat (what the client received) to this JSON-lines file."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -124,6 +127,8 @@ def _locust_argv(spec: LoadtestSpec, host: str, results: Path, seed_password: st
     ]  # fmt: skip
     if spec.credentials_file is not None:
         argv += ["--lco-credentials", str(spec.credentials_file)]
+    if spec.ledger is not None:
+        argv += ["--lco-ledger", str(spec.ledger)]
     return argv
 
 

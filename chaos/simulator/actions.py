@@ -5,8 +5,6 @@ directory (default ``$LIBRECHAT_OPS_STATE`` or ``~/.local/state/librechat-ops``)
 undone by :func:`restore_all`, the rollback the experiments always run.
 """
 
-from __future__ import annotations
-
 import json
 import logging
 import signal

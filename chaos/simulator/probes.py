@@ -4,8 +4,6 @@ come through faults whole (no lost or duplicated message).
 Configuration: ``sim_state_dir`` as in :mod:`chaos.simulator.actions`.
 """
 
-from __future__ import annotations
-
 import json
 import logging
 from pathlib import Path

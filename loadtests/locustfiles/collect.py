@@ -1,7 +1,8 @@
 """Gather what the verdict needs from a Locust run and write ``results.json`` at exit.
 
-Samples for the latency plots are down-sampled (at most ``MAX_SAMPLES`` in all); in distributed mode
-workers ship theirs, with their CPU seconds, in every report to the master.
+Samples for the latency plots are down-sampled (at most ``MAX_SAMPLES`` in all); the per-second
+timeline (requests, failures and a latency histogram per entry and second) is complete. In
+distributed mode workers ship both, with their CPU seconds, in every report to the master.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests.results import EntryStats, RunResults
+from loadtests.results import EntryStats, RunResults, TimelineCell, round_ms
 
 MAX_SAMPLES = 20_000
 
@@ -31,7 +32,10 @@ class Collector:
 
     def __init__(self) -> None:
         self.started = time.monotonic()
+        self.started_at = time.time()
         self.cpu_start = _process_cpu()
+        self.timeline: dict[tuple[int, str], TimelineCell] = {}
+        self.pending_timeline: dict[tuple[int, str], TimelineCell] = {}
         self.pending: list[tuple[float, str, float]] = []
         self.samples: list[tuple[float, str, float]] = []
         self.seen = 0
@@ -45,6 +49,7 @@ class Collector:
     def on_test_start(self, **_kwargs: Any) -> None:
         """Start the clocks when the test (not the process) starts."""
         self.started = time.monotonic()
+        self.started_at = time.time()
         self.cpu_start = _process_cpu()
 
     def keep(self, sample: tuple[float, str, float]) -> None:
@@ -57,22 +62,34 @@ class Collector:
             if slot < MAX_SAMPLES:
                 self.samples[slot] = sample
 
-    def on_request(self, name: str, response_time: float, **_kwargs: Any) -> None:
-        """Queue one sample (sent to the master, or kept at exit)."""
+    def on_request(
+        self, name: str, response_time: float, exception: Any = None, **_kwargs: Any
+    ) -> None:
+        """Count one request in the timeline; queue a sample (sent to the master, or kept)."""
+        elapsed = time.monotonic() - self.started
+        cell = self.pending_timeline.setdefault((int(elapsed), name), TimelineCell())
+        cell.add(round_ms(response_time), failed=exception is not None)
         if len(self.pending) < MAX_SAMPLES:
-            elapsed = round(time.monotonic() - self.started, 3)
-            self.pending.append((elapsed, name, round(response_time, 2)))
+            self.pending.append((round(elapsed, 3), name, round(response_time, 2)))
+
+    def _merge_timeline(self, cells: dict[tuple[int, str], TimelineCell]) -> None:
+        for key, cell in cells.items():
+            self.timeline.setdefault(key, TimelineCell()).merge(cell)
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         """Worker side: ship the queued samples and the CPU seconds."""
         data["lco_samples"] = list(self.pending)
         data["lco_cpu"] = self.cpu_seconds()
+        data["lco_timeline"] = [[s, n, c.to_json()] for (s, n), c in self.pending_timeline.items()]
         self.pending.clear()
+        self.pending_timeline = {}
 
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         """Master side: keep a worker's samples and CPU seconds."""
         for sample in data.get("lco_samples", []):
             self.keep((float(sample[0]), str(sample[1]), float(sample[2])))
+        shipped = data.get("lco_timeline", [])
+        self._merge_timeline({(int(s), str(n)): TimelineCell.from_json(c) for s, n, c in shipped})
         if "lco_cpu" in data:
             self.worker_cpu[client_id] = float(data["lco_cpu"])
 
@@ -85,6 +102,8 @@ class Collector:
         for sample in self.pending:
             self.keep(sample)
         self.pending.clear()
+        self._merge_timeline(self.pending_timeline)
+        self.pending_timeline = {}
         entries: dict[str, EntryStats] = {}
         for (name, _method), stats in environment.stats.entries.items():
             before = entries.get(name, EntryStats(0, 0, {}))
@@ -113,6 +132,8 @@ class Collector:
             cpu_s=sum(self.worker_cpu.values()) if distributed else self.cpu_seconds(),
             cpu_warning=bool(warned),
             peak_users=self.peak_users,
+            started_at=self.started_at,
+            timeline=[(s, n, c) for (s, n), c in sorted(self.timeline.items())],
         )
 
     def write(self, environment: Environment, path: Path) -> RunResults | None:

@@ -21,6 +21,7 @@ from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
 from loadtests.common import multipart, names
+from loadtests.common.ledger import LEDGER, Delivery
 from loadtests.common.sse import SSEParser
 
 CREDENTIALS: list[tuple[str, str]] = []
@@ -193,7 +194,7 @@ class LibreChatUser(FastHttpUser):
                 response.failure(f"chat answered {response.status_code}")
                 return
             stream_id = response.json()["streamId"]
-        self._follow(stream_id, started)
+        self._follow(stream_id, started, str(body["messageId"]))
 
     def _fire(self, name: str, started: float, error: str | None) -> None:
         self.environment.events.request.fire(
@@ -205,19 +206,36 @@ class LibreChatUser(FastHttpUser):
             context={},
         )
 
-    def _follow(self, stream_id: str, started: float) -> None:
+    def _follow(self, stream_id: str, started: float, message_id: str) -> None:
+        """Read the stream to ``final``; when it breaks, reconnect with the ``Last-Event-ID`` of
+        the last event received, as LibreChat's client resumes. Every chat goes to the ledger."""
         options = self.environment.parsed_options
         deadline = time.perf_counter() + (options.lco_chat_timeout if options else 60.0)
+        delivery = Delivery(stream_id, message_id, self.email)
+        error = "stream ended without a final event"
+        while time.perf_counter() < deadline:
+            error = self._read_stream(delivery, started, deadline)
+            if delivery.final or error.startswith("stream answered 4"):
+                break
+            delivery.reconnects += 1
+            time.sleep(0.2)
+        self._fire(names.CHAT_COMPLETE, started, None if delivery.final else error)
+        LEDGER.write(delivery)
+
+    def _read_stream(self, delivery: Delivery, started: float, deadline: float) -> str:
+        """One connection to the stream; returns why it ended when no ``final`` came."""
+        headers = self._auth() | {"Accept": "text/event-stream"}
+        if delivery.last_event_id:
+            headers["Last-Event-ID"] = delivery.last_event_id
         response: Any = self.client.get(
-            f"/api/agents/chat/stream/{stream_id}",
-            headers=self._auth() | {"Accept": "text/event-stream"},
+            f"/api/agents/chat/stream/{delivery.stream_id}",
+            headers=headers,
             name="chat: stream open",
             stream=True,
         )
         if response.status_code != 200:
-            self._fire(names.CHAT_COMPLETE, started, f"stream answered {response.status_code}")
-            return
-        parser, first_token = SSEParser(), False
+            return f"stream answered {response.status_code}"
+        parser = SSEParser()
         # Line by line: FastResponse.iter_content blocks until a whole chunk has arrived,
         # which would hide the time to first token.
         raw = response._response
@@ -226,16 +244,14 @@ class LibreChatUser(FastHttpUser):
                 for event in parser.feed(line.decode(errors="replace")):
                     if event.comment is not None or event.event != "message":
                         continue
-                    data = json.loads(event.data)
-                    if not first_token and data.get("event") == "on_message_delta":
-                        first_token = True
+                    had_text = bool(delivery.text)
+                    delivery.record(event.id, json.loads(event.data))
+                    if not had_text and delivery.text:
                         self._fire(names.CHAT_TTFT, started, None)
-                    if data.get("final"):
-                        self._fire(names.CHAT_COMPLETE, started, None)
-                        return
+                    if delivery.final:
+                        return ""
                 if time.perf_counter() > deadline:
-                    break
-        except OSError as exc:
-            self._fire(names.CHAT_COMPLETE, started, f"stream broke: {exc}")
-            return
-        self._fire(names.CHAT_COMPLETE, started, "stream ended without a final event")
+                    return "no final event within the chat timeout"
+        except (OSError, ValueError) as exc:
+            return f"stream broke: {exc}"
+        return "stream ended without a final event"

@@ -15,6 +15,7 @@ from typing import Any
 from locust import LoadTestShape, events
 from locust.env import Environment
 
+from loadtests.common.ledger import LEDGER
 from loadtests.locustfiles.collect import COLLECTOR
 from loadtests.locustfiles.journeys import CREDENTIALS, LibreChatUser
 from loadtests.profiles import DEFAULT_PROFILES, get_profile
@@ -38,12 +39,15 @@ def _options(parser: Any) -> None:
     group.add_argument("--lco-chat-timeout", type=float, default=60.0)
     group.add_argument("--lco-chat-endpoint", default="openAI", help="endpoint behind the agent")
     group.add_argument("--lco-chat-model", default="gpt-4o-mini")
+    group.add_argument("--lco-ledger", default="", help="append every chat to this JSON-lines file")
 
 
 def _on_init(environment: Environment, **_kwargs: Any) -> None:
     options = environment.parsed_options
     if options is None:
         return
+    if options.lco_ledger:
+        LEDGER.open(Path(options.lco_ledger))
     if options.lco_credentials:
         with open(options.lco_credentials, newline="") as handle:
             rows = [r for r in csv.reader(handle) if r and not r[0].startswith("#")]

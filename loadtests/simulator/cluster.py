@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import PortConflictError, ProgramMissingError, SimulatorError
-from . import haproxy
+from . import faultproxy, haproxy
 from .config import SimConfig
 from .processes import Child, alive, free_port, is_free, spawn, stop, wait_ready
 from .seed import seed
@@ -70,7 +70,14 @@ class ClusterInfo:
         """Read what :meth:`to_json` wrote."""
         data = json.loads(text)
         children = tuple(
-            Child(c["name"], int(c["pid"]), int(c["started"]), Path(c["log"]))
+            Child(
+                c["name"],
+                int(c["pid"]),
+                int(c["started"]),
+                Path(c["log"]),
+                tuple(c.get("argv", ())),
+                c.get("region", ""),
+            )
             for c in data["children"]
         )
         config = SimConfig.from_json(json.dumps(data["config"]))
@@ -148,11 +155,12 @@ class Cluster:
         logs = self.dir / "logs"
         config_file = self.dir / "sim.json"
         config_file.write_text(config.to_json())
-        (self.dir / "redis").mkdir(exist_ok=True)
+        shutil.rmtree(self.dir / "redis", ignore_errors=True)  # each simulator starts empty
+        (self.dir / "redis").mkdir()
         redis_argv = [
             shutil.which("redis-server") or REDIS_SERVER,
             "--port", str(config.redis_port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(self.dir / "redis"), "--daemonize", "no",
+            "--dir", str(self.dir / "redis"), "--daemonize", "no", *_persistence(config),
         ]  # fmt: skip
         redis = self._spawn("redis", redis_argv, logs)
         wait_ready(redis, config.redis_port, None)
@@ -164,6 +172,10 @@ class Cluster:
             "--reply-tokens", str(config.llm.reply_tokens),
         ]  # fmt: skip
         llm = self._spawn("llm", llm_argv, logs)
+        if config.toxiproxy:  # the replicas reach the LLM and Redis through Toxiproxy
+            config = faultproxy.prepare(config)
+            toxiproxy = self._spawn("toxiproxy", faultproxy.argv(config), logs)
+            config_file.write_text(faultproxy.wire(config, toxiproxy).to_json())
         replicas = []
         for index, port in enumerate(replica_ports):
             name = f"r{index + 1}"
@@ -171,12 +183,14 @@ class Cluster:
                 sys.executable, "-m", "loadtests.simulator.app", "--config", str(config_file),
                 "--name", name, "--port", str(port),
             ]  # fmt: skip
-            replicas.append((self._spawn(name, argv, logs), port))
+            replicas.append((self._spawn(name, argv, logs, config.region_of(index)), port))
         wait_ready(llm, config.llm_port, "/health")
         for child, port in replicas:
             wait_ready(child, port, "/health")
         cfg = self.dir / "haproxy.cfg"
-        cfg.write_text(haproxy.render(config.front_port, replica_ports, self.dir / "haproxy.pid"))
+        regions = [config.region_of(i) for i in range(len(replica_ports))]
+        text = haproxy.render(config.front_port, replica_ports, self.dir / "haproxy.pid", regions)
+        cfg.write_text(text)
         haproxy_argv = [shutil.which("haproxy") or HAPROXY, "-f", str(cfg)]
         front = self._spawn("haproxy", haproxy_argv, logs)
         wait_ready(front, config.front_port, "/health")
@@ -184,8 +198,8 @@ class Cluster:
         self.info = ClusterInfo(url, config, replica_ports, tuple(self._children))
         (self.dir / "cluster.json").write_text(self.info.to_json())
 
-    def _spawn(self, name: str, argv: list[str], logs: Path) -> Child:
-        child = spawn(name, argv, logs / f"{name}.log")
+    def _spawn(self, name: str, argv: list[str], logs: Path, region: str = "") -> Child:
+        child = spawn(name, argv, logs / f"{name}.log", region)
         self._children.append(child)
         return child
 
@@ -195,6 +209,12 @@ class Cluster:
             stop(child)
         self._children.clear()
         (self.dir / "cluster.json").unlink(missing_ok=True)
+
+
+def _persistence(config: SimConfig) -> list[str]:
+    if not config.redis_persistence:
+        return ["--appendonly", "no"]
+    return ["--appendonly", "yes", "--appendfsync", "always", "--appendfilename", "sim.aof"]
 
 
 def load(state_dir: Path) -> ClusterInfo:

@@ -38,6 +38,11 @@ class SimConfig:
     replicas: int = 3
     """Number of API replicas behind haproxy."""
 
+    regions: int = 1
+    """Simulated regions (1 or 2). With 2, the replicas are split between regions ``a`` and ``b``
+    and haproxy routes like a DNS failover record: to region ``a`` while any of its replicas passes
+    its health check, else to ``b``. Redis is the global store both regions share."""
+
     replica_base_port: int = 3081
     """First replica's port (the others follow); 0 picks free ports."""
 
@@ -46,6 +51,19 @@ class SimConfig:
 
     llm_port: int = 3095
     """Port of the mock LLM upstream; 0 picks a free one."""
+
+    toxiproxy: str = ""
+    """Path of ``toxiproxy-server`` (``localplatform.toxiproxy.ensure`` builds it). When set, the
+    replicas reach the mock LLM and Redis through its proxies ``llm`` and ``redis``, where network
+    faults are injected; empty (the default) runs without a fault proxy."""
+
+    toxiproxy_port: int = 8474
+    """Toxiproxy's HTTP API on 127.0.0.1 (its usual port); 0 picks a free one."""
+
+    redis_persistence: bool = True
+    """Redis appends every write to its log and fsyncs it before answering (``appendonly yes``,
+    ``appendfsync always``), so a Redis restart loses nothing. False is the deliberately broken
+    system the chaos tests use: a Redis restart loses every conversation."""
 
     llm: LLMConfig = LLMConfig()
     """The mock LLM's timing."""
@@ -90,6 +108,13 @@ class SimConfig:
 
     max_upload_bytes: int = 10 * 1024 * 1024
     """Largest accepted file upload."""
+
+    def region_of(self, replica_index: int) -> str:
+        """The region (``a`` or ``b``) of the replica at ``replica_index`` (0-based): the first
+        half of the replicas is in ``a``."""
+        if self.regions < 2:
+            return "a"
+        return "a" if replica_index < (self.replicas + 1) // 2 else "b"
 
     def with_overrides(self, **changes: Any) -> SimConfig:
         """A copy with ``changes`` applied."""

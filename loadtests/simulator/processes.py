@@ -43,6 +43,12 @@ class Child:
     log: Path
     """Its standard output and error."""
 
+    argv: tuple[str, ...] = ()
+    """The command that started it (to start it again after a fault)."""
+
+    region: str = ""
+    """The region of a replica (``a``/``b``); empty for shared processes."""
+
 
 def is_free(port: int) -> bool:
     """True when a listener could bind ``127.0.0.1:port`` now."""
@@ -72,7 +78,7 @@ def _start_ticks(pid: int) -> int | None:
     return None if fields[0] == "Z" else int(fields[19])
 
 
-def spawn(name: str, argv: Sequence[str], log: Path) -> Child:
+def spawn(name: str, argv: Sequence[str], log: Path, region: str = "") -> Child:
     """Start ``argv`` in a new session with output to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
@@ -84,7 +90,7 @@ def spawn(name: str, argv: Sequence[str], log: Path) -> Child:
             start_new_session=True,
         )
     _popens[proc.pid] = proc
-    return Child(name, proc.pid, _start_ticks(proc.pid) or 0, log)
+    return Child(name, proc.pid, _start_ticks(proc.pid) or 0, log, tuple(argv), region)
 
 
 def alive(child: Child) -> bool:

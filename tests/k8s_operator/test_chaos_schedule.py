@@ -53,6 +53,7 @@ def test_schedule_becomes_a_guarded_cron_job(
     assert cron["spec"]["schedule"] == "0 */6 * * *"
     container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["command"][-1] == "/experiments/ai-gateway-pod-kill.json"
+    assert "--rollback-strategy=always" in container["command"]  # rollbacks run even on failure
     assert "burning at 14.40x > 1.00x" in _guard(kube, namespace)
 
     kube.apply(_schedule(namespace, "vector(0.5)"))  # within budget: runs allowed

@@ -1,0 +1,165 @@
+"""One verification: the run's own simulator, Locust in the background, the faults at their
+times, the messages audited at the end, then the scorecard."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtests.audit import Audit, audit
+from loadtests.common import ledger
+from loadtests.errors import LoadtestError
+from loadtests.preflight import check_login, check_target
+from loadtests.profiles import DEFAULT_PROFILES, get_profile
+from loadtests.results import RunResults
+from loadtests.runner import LoadtestSpec, run_locust
+from loadtests.simulator.cluster import Cluster, ClusterInfo
+from loadtests.simulator.config import SimConfig
+
+from . import report
+from .errors import VerifyError
+from .faults import FaultRun, run_fault
+from .scorecard import Scorecard, score
+from .spec import SHORTENED, VerifySpec
+
+Step = Callable[[str], None]
+"""Progress callback: one line per step."""
+
+NETWORK_FAULTS = ("llm-latency", "redis-network-degraded")
+"""Experiments that need the simulator's fault proxy."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a verification produced."""
+
+    scorecard: Scorecard
+    """The verdict and its numbers."""
+    page: Path
+    """``scorecard.html``."""
+
+
+class _Load(threading.Thread):
+    """Locust in its own processes, waited for on a thread so the faults can run meanwhile."""
+
+    def __init__(self, spec: LoadtestSpec, host: str, password: str) -> None:
+        super().__init__(name="locust", daemon=True)
+        self.spec, self.host, self.password = spec, host, password
+        self.results: RunResults | None = None
+        self.error: LoadtestError | None = None
+
+    def run(self) -> None:
+        try:
+            self.results, _code = run_locust(self.spec, self.host, self.password)
+        except LoadtestError as exc:  # handed to the caller, which reports it
+            self.error = exc
+
+
+def _sim_config(spec: VerifySpec) -> SimConfig:
+    return SimConfig(
+        state_dir=spec.state_dir,
+        front_port=0,
+        replica_base_port=0,
+        redis_port=0,
+        llm_port=0,
+        toxiproxy_port=0,
+        replicas=spec.replicas,
+        regions=spec.regions,
+        redis_persistence=spec.redis_persistence,
+        toxiproxy=spec.toxiproxy,
+    )
+
+
+def _check(spec: VerifySpec) -> None:
+    names = [p.experiment for p in spec.faults]
+    if spec.env != "laptop":
+        raise VerifyError(
+            f"--env {spec.env}: only the laptop is verified end to end here",
+            hint="against a cluster, schedule the experiments with a ChaosSchedule and run "
+            "`librechat-ops loadtest --target URL` for the load",
+        )
+    if any(n in NETWORK_FAULTS for n in names) and not spec.toxiproxy:
+        raise VerifyError(
+            "the network faults need Toxiproxy, which is not built",
+            hint="run `librechat-ops cluster build` (it builds Toxiproxy too)",
+        )
+    if "region-failover-local" in names and spec.regions < 2:
+        raise VerifyError(
+            "region-failover-local needs two simulated regions", hint="use --regions 2"
+        )
+
+
+def _faults(
+    spec: VerifySpec, info: ClusterInfo, load: _Load, started: float, step: Step
+) -> list[FaultRun]:
+    env = (
+        SHORTENED
+        | spec.experiment_env
+        | {
+            "LIBRECHAT_OPS_STATE": str(spec.state_dir),
+            "TOXIPROXY_HOST": "127.0.0.1",
+            "TOXIPROXY_PORT": str(info.config.toxiproxy_port),
+        }
+    )
+    runs = []
+    for plan in spec.faults:
+        while load.is_alive() and time.time() < started + plan.at_s:
+            time.sleep(0.2)
+        if not load.is_alive():
+            step(f"the load ended before {plan.experiment} could start: not run")
+            break
+        step(f"{time.time() - started:5.1f}s  fault: {plan.experiment}")
+        run = run_fault(plan.experiment, env, spec.report_dir / "faults")
+        step(
+            f"{time.time() - started:5.1f}s  {plan.experiment}: {run.status}, "
+            f"hypothesis {run.hypothesis}, rollbacks {'done' if run.rollbacks_ok else 'FAILED'}"
+        )
+        runs.append(run)
+    return runs
+
+
+def verify(spec: VerifySpec, step: Step) -> Outcome:
+    """Run the whole verification and write its scorecard."""
+    _check(spec)
+    profile = get_profile(spec.profile, spec.profiles_file or DEFAULT_PROFILES)
+    spec.report_dir.mkdir(parents=True, exist_ok=True)
+    ledger_file = spec.report_dir / "ledger.jsonl"
+    ledger_file.unlink(missing_ok=True)
+    config = _sim_config(spec)
+    step(
+        f"simulator: {spec.replicas} replicas in {spec.regions} region(s), Redis "
+        f"{'with' if spec.redis_persistence else 'WITHOUT'} persistence"
+    )
+    with Cluster(config) as info:
+        check_target(info.url)
+        email, password = "loadtest-0@example.com", config.seed_password
+        check_login(info.url, email, password)
+        load_spec = LoadtestSpec(
+            profile=spec.profile,
+            report_dir=spec.report_dir,
+            profiles_file=spec.profiles_file,
+            target=info.url,
+            users=spec.users,
+            duration_s=spec.duration_s,
+            shape="smoke",
+            ledger=ledger_file,
+        )
+        step(f"load: {spec.users} users for {spec.duration_s:g}s against {info.url}")
+        load = _Load(load_spec, info.url, password)
+        started = time.time()
+        load.start()
+        runs = _faults(spec, info, load, started, step)
+        load.join()
+        if load.error is not None:
+            raise VerifyError(f"the load run failed: {load.error.message}", load.error.hint or "")
+        if load.results is None:
+            raise VerifyError("the load run stopped without results", "read locust.log")
+        step("auditing every chat against what the server stored")
+        passwords = {f"loadtest-{i}@example.com": password for i in range(config.seed_users)}
+        checked: Audit = audit(info.url, ledger.read(ledger_file), passwords)
+    card = score(load.results, runs, checked, profile_name=spec.profile, profile=profile, spec=spec)
+    page = report.write(card, load.results, spec.max_budget_pct, spec.report_dir)
+    return Outcome(card, page)

@@ -1,0 +1,252 @@
+"""The verdict of one verification: pure arithmetic over the load run, the faults and the audit.
+
+- **SLOs** are judged in steady state: on the seconds outside every fault window, each journey's
+  P99 and error ratio against the profile (a fault is judged by the next two items instead).
+- **Error budget**: the failures a fault caused, as a share of the budget the availability
+  objective allows over its window (30 days) at the run's request rate. At 99.9 % a full outage
+  burns 1 % of that budget in about 26 s; a fault may burn ``max_budget_pct``.
+- **Time to recover**: from the fault's start to the first second after which five seconds in a
+  row have requests and an error ratio within the objective; at most ``max_recovery_s``.
+- **Messages**: no chat lost or duplicated (:mod:`loadtests.audit`).
+- **Experiments**: each completed with its steady-state hypothesis held and its rollbacks done.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from loadtests.audit import Audit
+from loadtests.common.names import JOURNEY_ENTRIES
+from loadtests.profiles import Profile
+from loadtests.results import RunResults, TimelineCell, merge, percentile
+
+from .faults import FaultRun
+from .spec import VerifySpec
+
+HEALTHY_STREAK_S = 5
+"""Seconds in a row within the objective that count as recovered."""
+
+
+@dataclass(frozen=True)
+class SloResult:
+    """One journey in steady state."""
+
+    journey: str
+    requests: int
+    failures: int
+    p99_ms: float | None
+    target_p99_ms: float | None
+    error_ratio: float
+    allowed_error_ratio: float
+    passed: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FaultResult:
+    """One fault: what it cost and how fast the system came back."""
+
+    experiment: str
+    injected_s: float
+    """Seconds into the load run."""
+    window_s: tuple[int, int]
+    """The seconds counted as the fault's (start, end), excluded from the steady-state SLOs."""
+    time_to_recover_s: float | None
+    """None: errors never fell back within the objective before the run ended."""
+    failures: int
+    requests: int
+    budget_consumed_pct: float
+    hypothesis: str
+    failed_probes: tuple[str, ...]
+    rollbacks_ok: bool
+    passed: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Everything the verdict rests on."""
+
+    passed: bool
+    profile: str
+    availability: float
+    run_s: float
+    requests: int
+    failures: int
+    budget_consumed_pct: float
+    """All the run's failures as a share of the 30-day budget."""
+    slos: tuple[SloResult, ...]
+    faults: tuple[FaultResult, ...]
+    messages: dict[str, Any]
+    reasons: tuple[str, ...]
+    """Why it failed, one line per failed check."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def _seconds(results: RunResults) -> dict[int, tuple[int, int]]:
+    """Second -> (requests, failures), every entry together."""
+    per: dict[int, tuple[int, int]] = {}
+    for second, _name, cell in results.timeline:
+        requests, failures = per.get(second, (0, 0))
+        per[second] = (requests + cell.requests, failures + cell.failures)
+    return per
+
+
+def _recovery(per: dict[int, tuple[int, int]], start: int, last: int, allowed: float) -> int | None:
+    """The first second >= ``start`` that begins a healthy streak, or None."""
+
+    def healthy(s: int) -> bool:
+        requests, failures = per.get(s, (0, 0))
+        return requests > 0 and failures / requests <= allowed
+
+    for s in range(start, last - HEALTHY_STREAK_S + 2):
+        if all(healthy(s + k) for k in range(HEALTHY_STREAK_S)):
+            return s
+    return None
+
+
+def _budget_pct(failures: int, rate: float, spec: VerifySpec, availability: float) -> float:
+    allowed = rate * spec.slo_window_days * 86_400 * (1 - availability)
+    return 100.0 * failures / allowed if allowed > 0 else math.inf
+
+
+def judge_faults(
+    results: RunResults, runs: Iterable[FaultRun], spec: VerifySpec, availability: float
+) -> list[FaultResult]:
+    """Each fault's window, recovery, cost and verdict."""
+    per = _seconds(results)
+    last = max(per) if per else 0
+    total = sum(r for r, _ in per.values())
+    rate = total / max(results.wall_s, 1.0)
+    allowed = 1 - availability
+    judged = []
+    for run in runs:
+        start = max(0, int(run.injected_at - results.started_at))
+        end_of_experiment = math.ceil(run.ended_at - results.started_at)
+        recovered = _recovery(per, start, last, allowed)
+        window_end = max(end_of_experiment, recovered if recovered is not None else last + 1)
+        inside = [per.get(s, (0, 0)) for s in range(start, window_end)]
+        failures = sum(f for _, f in inside)
+        budget = _budget_pct(failures, rate, spec, availability)
+        ttr = None if recovered is None else float(recovered - start)
+        reasons = []
+        if ttr is None:
+            reasons.append("errors never fell back within the objective before the run ended")
+        elif ttr > spec.max_recovery_s:
+            reasons.append(f"recovered in {ttr:g}s, more than {spec.max_recovery_s:g}s")
+        if budget > spec.max_budget_pct:
+            reasons.append(
+                f"burned {budget:.2f}% of the {spec.slo_window_days:g}-day error budget, "
+                f"more than {spec.max_budget_pct:g}%"
+            )
+        if run.status != "completed":
+            reasons.append(f"the experiment {run.status}")
+        if run.hypothesis != "held":
+            probes = ", ".join(run.failed_probes) or "see its journal"
+            reasons.append(f"steady-state hypothesis {run.hypothesis} ({probes})")
+        if not run.rollbacks_ok:
+            reasons.append("a rollback failed")
+        judged.append(
+            FaultResult(
+                experiment=run.experiment,
+                injected_s=round(run.injected_at - results.started_at, 1),
+                window_s=(start, window_end),
+                time_to_recover_s=ttr,
+                failures=failures,
+                requests=sum(r for r, _ in inside),
+                budget_consumed_pct=round(budget, 4),
+                hypothesis=run.hypothesis,
+                failed_probes=run.failed_probes,
+                rollbacks_ok=run.rollbacks_ok,
+                passed=not reasons,
+                reasons=tuple(reasons),
+            )
+        )
+    return judged
+
+
+def judge_slos(
+    results: RunResults, profile: Profile, excluded: Iterable[tuple[int, int]]
+) -> list[SloResult]:
+    """Each journey's P99 and error ratio on the seconds outside ``excluded`` windows."""
+    windows = list(excluded)
+    cells: dict[str, list[TimelineCell]] = {}
+    for second, name, cell in results.timeline:
+        if not any(a <= second < b for a, b in windows):
+            cells.setdefault(name, []).append(cell)
+    allowed = 1 - profile.availability
+    judged = []
+    for journey, entries in JOURNEY_ENTRIES.items():
+        target = profile.journeys.get(journey)
+        if target is None or (target.p99_ms is None and target.p95_ms is None):
+            continue
+        mine = [c for e in entries for c in cells.get(e, [])]
+        requests = sum(c.requests for c in mine)
+        failures = sum(c.failures for c in mine)
+        p99 = percentile(merge(c.response_times for c in mine), 0.99)
+        ratio = failures / requests if requests else 0.0
+        reasons = []
+        if requests < max(1, profile.min_requests):
+            reasons.append(f"{requests} requests in steady state, fewer than required")
+        if ratio > allowed:
+            reasons.append(f"error ratio {ratio:.3%} above {allowed:.3%}")
+        if target.p99_ms is not None and p99 is not None and p99 > target.p99_ms:
+            reasons.append(f"P99 {p99:g} ms above {target.p99_ms:g} ms")
+        judged.append(
+            SloResult(
+                journey=journey,
+                requests=requests,
+                failures=failures,
+                p99_ms=p99,
+                target_p99_ms=target.p99_ms,
+                error_ratio=round(ratio, 6),
+                allowed_error_ratio=allowed,
+                passed=not reasons,
+                reasons=tuple(reasons),
+            )
+        )
+    return judged
+
+
+def score(
+    results: RunResults,
+    runs: list[FaultRun],
+    audit: Audit,
+    *,
+    profile_name: str,
+    profile: Profile,
+    spec: VerifySpec,
+) -> Scorecard:
+    """The whole verdict."""
+    faults = judge_faults(results, runs, spec, profile.availability)
+    slos = judge_slos(results, profile, [f.window_s for f in faults])
+    per = _seconds(results)
+    requests = sum(r for r, _ in per.values())
+    failures = sum(f for _, f in per.values())
+    rate = requests / max(results.wall_s, 1.0)
+    reasons = [f"SLO {s.journey}: {'; '.join(s.reasons)}" for s in slos if not s.passed]
+    reasons += [f"fault {f.experiment}: {'; '.join(f.reasons)}" for f in faults if not f.passed]
+    if audit.lost or audit.duplicated:
+        reasons.append(f"messages: {audit.lost} lost, {audit.duplicated} duplicated")
+    if audit.chats == 0:
+        reasons.append("messages: no chat completed a round trip to judge")
+    messages = asdict(audit) | {"passed": audit.passed}
+    return Scorecard(
+        passed=not reasons,
+        profile=profile_name,
+        availability=profile.availability,
+        run_s=round(results.wall_s, 1),
+        requests=requests,
+        failures=failures,
+        budget_consumed_pct=round(_budget_pct(failures, rate, spec, profile.availability), 4),
+        slos=tuple(slos),
+        faults=tuple(faults),
+        messages=messages,
+        reasons=tuple(reasons),
+    )

@@ -1,0 +1,150 @@
+"""``librechat-ops verify``: a load profile with faults injected mid-run, and one scorecard.
+
+The command checks its inputs, then hands over to :mod:`librechat_ops.verification`; it imports
+the load tests and the chaos experiments only when it runs, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from loadtests.errors import LoadtestError
+from loadtests.shapes import parse_duration
+
+from .console import console, err_console, fail
+from .loadtest_cli import _exit_on_sigterm
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .verification.scorecard import Scorecard
+
+
+def _seconds(value: str, option: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def verify(
+    *,
+    env: Annotated[str, typer.Option(help="Environment: laptop (the simulator here).")] = "laptop",
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Directory for the scorecard (default: under the state directory)."),
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An experiment of chaos/experiments, NAME or NAME@WHEN (30s, 1m); repeat it. "
+            "Default: replica-kill-mid-stream, redis-outage, llm-latency, region-failover-local, "
+            "spread over the run."
+        ),
+    ] = None,
+    users: Annotated[int, typer.Option(min=1, help="Simulated users.")] = 10,
+    duration: Annotated[str, typer.Option(help="Load duration: 90s, 3m.")] = "150s",
+    profile: Annotated[str, typer.Option(help="SLO profile.")] = "laptop",
+    profiles: Annotated[Path | None, typer.Option(help="Your copy of profiles.yaml.")] = None,
+    replicas: Annotated[int, typer.Option(min=1, max=16, help="Simulator API replicas.")] = 4,
+    regions: Annotated[int, typer.Option(min=1, max=2, help="Simulated regions.")] = 2,
+    redis_persistence: Annotated[
+        bool,
+        typer.Option(
+            "--redis-persistence/--no-redis-persistence",
+            help="Redis keeps an fsynced append-only file (--no-...: a broken system).",
+        ),
+    ] = True,
+    max_budget: Annotated[
+        float, typer.Option(min=0, help="Most of the 30-day error budget one fault may burn, %.")
+    ] = 0.5,
+    max_recovery: Annotated[
+        str, typer.Option(help="Longest time from a fault to errors back within the objective.")
+    ] = "30s",
+) -> None:
+    """Run a load profile, inject faults mid-run, and write one scorecard: SLOs, error budget,
+    time to recover, lost or duplicated messages. Exit 0 only when all of them hold."""
+    from localplatform import toxiproxy  # noqa: PLC0415 (heavy imports: not for --help)
+
+    from .verification.errors import VerifyError  # noqa: PLC0415
+    from .verification.faults import known_experiments  # noqa: PLC0415
+    from .verification.run import verify as run_verification  # noqa: PLC0415
+    from .verification.spec import LAPTOP_FAULTS, VerifySpec, parse_faults  # noqa: PLC0415
+
+    settings = Settings.from_env()
+    length = _seconds(duration, "--duration")
+    recovery = _seconds(max_recovery, "--max-recovery")
+    out = report or settings.state_dir / "reports" / ("verify-" + time.strftime("%Y%m%dT%H%M%S"))
+    server = toxiproxy.server_path(settings.cache_dir)
+    try:
+        plans = parse_faults(list(fault or LAPTOP_FAULTS), length, known_experiments())
+        spec = VerifySpec(
+            report_dir=out,
+            state_dir=settings.state_dir / "verify",
+            faults=plans,
+            env=env,
+            profile=profile,
+            profiles_file=profiles,
+            users=users,
+            duration_s=length,
+            replicas=replicas,
+            regions=regions,
+            redis_persistence=redis_persistence,
+            toxiproxy=str(server) if server else "",
+            max_budget_pct=max_budget,
+            max_recovery_s=recovery,
+        )
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        outcome = run_verification(spec, lambda line: err_console.print(f"  {line}"))
+    except VerifyError as exc:
+        fail(exc.message, exc.hint)
+    except LoadtestError as exc:
+        fail(exc.message, exc.hint)
+    _show(outcome.scorecard)
+    console.print(f"scorecard: {outcome.page}", highlight=False)
+    if not outcome.scorecard.passed:
+        console.print("[bold red]verification: FAIL[/]")
+        raise typer.Exit(1)
+    console.print("[bold green]verification: PASS[/]")
+
+
+def _show(card: Scorecard) -> None:
+    slos = Table(title=f"SLOs in steady state ({card.profile})")
+    for column in ("journey", "requests", "failed", "p99 ms", "target", "verdict"):
+        slos.add_column(column, justify="left" if column == "journey" else "right")
+    for s in card.slos:
+        p99 = "-" if s.p99_ms is None else f"{s.p99_ms:g}"
+        target = "-" if s.target_p99_ms is None else f"{s.target_p99_ms:g}"
+        mark = "[green]pass[/]" if s.passed else "[red]FAIL[/]"
+        slos.add_row(s.journey, str(s.requests), str(s.failures), p99, target, mark)
+    console.print(slos)
+    faults = Table(title="Faults")
+    for column in ("experiment", "at s", "recovered in s", "failed", "budget %", "hypothesis"):
+        faults.add_column(column, justify="left" if column == "experiment" else "right")
+    faults.add_column("verdict", justify="right")
+    for f in card.faults:
+        ttr = "never" if f.time_to_recover_s is None else f"{f.time_to_recover_s:g}"
+        mark = "[green]pass[/]" if f.passed else "[red]FAIL[/]"
+        faults.add_row(
+            f.experiment, f"{f.injected_s:g}", ttr, f"{f.failures}/{f.requests}",
+            f"{f.budget_consumed_pct:.3f}", f.hypothesis, mark,
+        )  # fmt: skip
+    console.print(faults)
+    m = card.messages
+    console.print(
+        f"messages: {m['chats']} chats, {m['lost']} lost, {m['duplicated']} duplicated, "
+        f"{m['reconnects']} stream reconnects",
+        highlight=False,
+    )
+    for reason in card.reasons:
+        console.print(f"[red]{reason}[/]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``verify``."""
+    app.command()(verify)

@@ -1,0 +1,89 @@
+"""The simulator's fault proxy: Toxiproxy between the replicas and their Redis and mock LLM.
+
+With ``SimConfig.toxiproxy`` set (the path of ``toxiproxy-server``), the cluster starts it after
+Redis and the mock LLM, creates one proxy per upstream (:data:`PROXIES`) and hands the replicas a
+configuration whose ``redis_port`` and ``llm_port`` are the proxies' ports. Toxics added through
+Toxiproxy's HTTP API (latency, bandwidth, resets, a disabled proxy) then reach every replica; the
+seeding and the cluster's own health checks still talk to the upstreams directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import PortConflictError, ProgramMissingError, SimulatorError
+from .config import SimConfig
+from .processes import LOOPBACK, Child, free_port, is_free, wait_ready
+
+LLM_PROXY = "llm"
+"""The proxy in front of the mock LLM (the OpenAI-compatible upstream)."""
+
+REDIS_PROXY = "redis"
+"""The proxy in front of the simulator's redis-server."""
+
+PROXIES = (LLM_PROXY, REDIS_PROXY)
+"""Every proxy the simulator creates, by name."""
+
+
+def prepare(config: SimConfig) -> SimConfig:
+    """Check ``config.toxiproxy`` runs and resolve Toxiproxy's API port (0 picks a free one)."""
+    if not os.access(config.toxiproxy, os.X_OK) or not Path(config.toxiproxy).is_file():
+        raise ProgramMissingError(
+            f"toxiproxy-server is not at {config.toxiproxy!r}",
+            hint="build it from the Go module proxy (`localplatform.toxiproxy.ensure(cache_dir)` "
+            "returns its path) and set SimConfig.toxiproxy to that path",
+        )
+    if config.toxiproxy_port == 0:
+        return replace(config, toxiproxy_port=free_port())
+    if not is_free(config.toxiproxy_port):
+        raise PortConflictError(
+            f"127.0.0.1:{config.toxiproxy_port} (for Toxiproxy's API) is taken",
+            hint="stop what holds it (`ss -ltnp` shows it) or choose another toxiproxy_port",
+        )
+    return config
+
+
+def argv(config: SimConfig) -> list[str]:
+    """The command line of ``toxiproxy-server`` on loopback at ``config.toxiproxy_port``, logging
+    warnings only (at its default level it logs every connection, too much under load)."""
+    env = shutil.which("env") or "/usr/bin/env"  # execs the server: the pid stays the server's
+    server = [config.toxiproxy, "-host", LOOPBACK, "-port", str(config.toxiproxy_port)]
+    return [env, "LOG_LEVEL=warn", *server]
+
+
+def wire(config: SimConfig, server: Child) -> SimConfig:
+    """Wait for ``server``, create :data:`PROXIES` and return the replicas' configuration."""
+    wait_ready(server, config.toxiproxy_port, "/version")
+    upstreams = {LLM_PROXY: config.llm_port, REDIS_PROXY: config.redis_port}
+    body = [
+        {"name": name, "listen": f"{LOOPBACK}:0", "upstream": f"{LOOPBACK}:{port}"}
+        for name, port in upstreams.items()
+    ]
+    created = _populate(config.toxiproxy_port, body)
+    ports = {p["name"]: int(str(p["listen"]).rsplit(":", 1)[1]) for p in created}
+    return replace(config, llm_port=ports[LLM_PROXY], redis_port=ports[REDIS_PROXY])
+
+
+def _populate(api_port: int, proxies: list[dict[str, str]]) -> list[dict[str, object]]:
+    request = urllib.request.Request(
+        f"http://{LOOPBACK}:{api_port}/populate",
+        data=json.dumps(proxies).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SimulatorError(
+            f"Toxiproxy on 127.0.0.1:{api_port} did not create the proxies: {exc}",
+            hint="read the toxiproxy log under the simulator's logs directory",
+        ) from None
+    created: list[dict[str, object]] = answer["proxies"]
+    return created
