@@ -26,3 +26,8 @@ class TargetNotFoundError(ChaosError):
 class UnreachableError(ChaosError):
     """The system that carries the fault or the measurement (Prometheus, Toxiproxy, the Kubernetes
     API, the simulator's state) does not answer."""
+
+
+class NoDataError(ChaosError):
+    """A measurement saw nothing to judge (no traffic in a window, no Locust requests yet): an
+    SLO that cannot be observed is not taken to hold."""

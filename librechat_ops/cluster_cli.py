@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from localplatform import toxiproxy
 from localplatform.build import Progress as ProgressFn
 from localplatform.cluster import LocalPlatform, UpResult
 from localplatform.errors import PlatformError
@@ -97,7 +98,8 @@ def start_platform(nodes: int) -> UpResult:
 
 @cluster_app.command()
 def build() -> None:
-    """Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok into the cache.
+    """Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and Toxiproxy
+    (the chaos experiments' fault proxy) into the cache.
 
     Uses the Go module proxy only; binaries are cached under the cache directory keyed by version,
     so this is instant once done. `cluster up` builds first when needed.
@@ -106,9 +108,13 @@ def build() -> None:
         platform = local_platform(progress)
         try:
             binaries = platform.builder.ensure()
+            if toxiproxy.server_path(Settings.from_env().cache_dir) is None:
+                err_console.print(f"building toxiproxy {toxiproxy.VERSION} (about 20 s)")
+            fault_proxy = toxiproxy.ensure(Settings.from_env().cache_dir)
         except PlatformError as exc:
             _fail_platform(exc)
     console.print(f"binaries ready in {binaries.kube_apiserver.parent.parent}")
+    console.print(f"fault proxy ready: {fault_proxy}", highlight=False)
 
 
 @cluster_app.command()

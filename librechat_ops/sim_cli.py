@@ -25,6 +25,19 @@ def up(
     *,
     port: Annotated[int, typer.Option(help="haproxy's port on 127.0.0.1 (the URL).")] = 3080,
     replicas: Annotated[int, typer.Option(min=1, max=16, help="API replicas.")] = 3,
+    regions: Annotated[
+        int,
+        typer.Option(
+            min=1, max=2, help="Simulated regions: 2 splits the replicas, a primary and a failover."
+        ),
+    ] = 1,
+    redis_persistence: Annotated[
+        bool,
+        typer.Option(
+            "--redis-persistence/--no-redis-persistence",
+            help="Redis fsyncs an append-only file, so a restart loses nothing.",
+        ),
+    ] = True,
     base_port: Annotated[int, typer.Option(help="First replica's port.")] = 3081,
     redis_port: Annotated[int, typer.Option(help="The simulator's redis-server port.")] = 6380,
     llm_port: Annotated[int, typer.Option(help="The mock LLM's port.")] = 3095,
@@ -58,6 +71,8 @@ def up(
         seed_users=seed_users,
         login_max=login_max,
         toxiproxy_port=toxiproxy_port,
+        regions=regions,
+        redis_persistence=redis_persistence,
     )
     if fault_proxy:
         try:

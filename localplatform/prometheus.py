@@ -2,13 +2,18 @@
 
 It scrapes itself, the API server and kwok, and every target list dropped into
 ``<state>/cluster/prometheus/targets/*.json`` (Prometheus file service discovery), which is how the
-operator and the local services make themselves known without a restart. The remote-write receiver
-is on, so tests and tools can push series.
+operator and the local services make themselves known without a restart
+(:func:`register_targets` and :func:`unregister_targets` write and remove such a list). The
+remote-write receiver is on, so tests and tools can push series.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -58,6 +63,52 @@ def config(layout: Layout) -> dict[str, object]:
             },
         ],
     }
+
+
+_JOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_TARGET = re.compile(r"^[^\s/:]+:[0-9]{1,5}$")
+
+
+def _targets_dir(where: Layout | Path) -> Path:
+    """``where`` is a :class:`Layout` or the toolkit's state directory (``Settings.state_dir``)."""
+    layout = where if isinstance(where, Layout) else Layout(where / "cluster")
+    return layout.prometheus_targets
+
+
+def register_targets(
+    where: Layout | Path,
+    job: str,
+    targets: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+) -> Path:
+    """Make Prometheus scrape ``targets`` (``host:port``, ``/metrics``) under the label ``job``.
+
+    Writes ``<targets dir>/<job>.json`` atomically (a file_sd list; Prometheus rereads it within
+    5 s), replacing an earlier list of the same job. ``where`` is the platform's :class:`Layout`
+    or the toolkit's state directory. Returns the file written.
+    """
+    if not _JOB_NAME.match(job):
+        raise ValueError(f"job {job!r} must be letters, digits, '_', '.' or '-'")
+    bad = [t for t in targets if not _TARGET.match(t)]
+    if bad or not targets:
+        raise ValueError(f"targets must be a non-empty list of host:port, got {list(targets)}")
+    directory = _targets_dir(where)
+    directory.mkdir(parents=True, exist_ok=True)
+    entry = [{"targets": list(targets), "labels": {**(labels or {}), "job": job}}]
+    final = directory / f"{job}.json"
+    partial = directory / f".{job}.json.partial"  # outside the *.json glob until renamed
+    partial.write_text(json.dumps(entry, indent=2))
+    os.replace(partial, final)
+    return final
+
+
+def unregister_targets(where: Layout | Path, job: str) -> bool:
+    """Stop scraping what :func:`register_targets` registered for ``job``; False if nothing was."""
+    try:
+        (_targets_dir(where) / f"{job}.json").unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _token_file(layout: Layout) -> Path:

@@ -64,7 +64,7 @@ def _pods(api: Any, label_selector: str, ns: str) -> list[Any]:
     return live
 
 
-def terminate_pods(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def terminate_pods(
     label_selector: str,
     ns: str,
     fraction: float = 0.1,
@@ -184,7 +184,7 @@ def _hosts(api: Any, hosting_selector: str, hosting_ns: str) -> set[str]:
     return {p.spec.node_name for p in _pods(api, hosting_selector, hosting_ns) if p.spec.node_name}
 
 
-def delete_nodes(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def delete_nodes(
     label_selector: str,
     count: int = 1,
     seed: int | None = None,

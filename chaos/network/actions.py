@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def add_toxic(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def add_toxic(
     proxy: str,
     toxic_type: str,
     attributes: dict[str, Any] | None = None,
@@ -65,7 +65,7 @@ def add_toxic(  # noqa: PLR0917 (chaos discover skips keyword-only)
     return Toxiproxy(configuration).add_toxic(proxy, toxic)
 
 
-def add_latency(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def add_latency(
     proxy: str,
     latency_ms: int,
     jitter_ms: int = 0,
@@ -86,7 +86,7 @@ def add_latency(  # noqa: PLR0917 (chaos discover skips keyword-only)
     )
 
 
-def limit_bandwidth(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def limit_bandwidth(
     proxy: str,
     rate_kbps: int,
     stream: str = "downstream",
@@ -107,7 +107,7 @@ def limit_bandwidth(  # noqa: PLR0917 (chaos discover skips keyword-only)
     )
 
 
-def reset_connections(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def reset_connections(
     proxy: str,
     after_ms: int = 0,
     stream: str = "downstream",
@@ -132,7 +132,7 @@ def reset_connections(  # noqa: PLR0917 (chaos discover skips keyword-only)
     )
 
 
-def stall_connections(  # noqa: PLR0917 (chaos discover skips keyword-only)
+def stall_connections(
     proxy: str,
     close_after_ms: int = 0,
     stream: str = "downstream",

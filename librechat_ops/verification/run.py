@@ -28,8 +28,8 @@ from .spec import SHORTENED, VerifySpec
 Step = Callable[[str], None]
 """Progress callback: one line per step."""
 
-NETWORK_FAULTS = ("llm-latency", "redis-network-degraded")
-"""Experiments that need the simulator's fault proxy."""
+NETWORK_FAULTS = {"llm-latency": "llm", "redis-network-degraded": "redis"}
+"""Experiments that need the simulator's fault proxy -> the upstream they break."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,12 @@ class _Load(threading.Thread):
 
 
 def _sim_config(spec: VerifySpec) -> SimConfig:
+    # Toxiproxy only on the paths the chosen faults break: each proxy adds a hop to every request.
+    upstreams = tuple(
+        sorted(
+            {NETWORK_FAULTS[p.experiment] for p in spec.faults if p.experiment in NETWORK_FAULTS}
+        )
+    )
     return SimConfig(
         state_dir=spec.state_dir,
         front_port=0,
@@ -69,7 +75,8 @@ def _sim_config(spec: VerifySpec) -> SimConfig:
         replicas=spec.replicas,
         regions=spec.regions,
         redis_persistence=spec.redis_persistence,
-        toxiproxy=spec.toxiproxy,
+        toxiproxy=spec.toxiproxy if upstreams else "",
+        toxiproxy_upstreams=upstreams,
     )
 
 

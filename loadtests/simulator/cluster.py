@@ -9,6 +9,7 @@ stops what that file lists, so ``sim up`` and ``sim down`` can run in different 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sys
@@ -135,6 +136,11 @@ class Cluster:
                     f"{program} is not installed",
                     hint="apt-get install -y redis-server haproxy (or run `make up`)",
                 )
+        if self.config.regions > 1 and self.config.replicas < self.config.regions:
+            raise SimulatorError(
+                f"{self.config.regions} regions need at least {self.config.regions} replicas",
+                hint="raise --replicas or use one region",
+            )
         running = self.dir / "cluster.json"
         if running.exists() and any(alive(c) for c in load(self.config.state_dir).children):
             raise SimulatorError(
@@ -204,8 +210,13 @@ class Cluster:
         return child
 
     def stop(self) -> None:
-        """Stop every process this object started, newest first."""
-        for child in reversed(self._children):
+        """Stop every process of this simulator, newest first: those this object started and
+        those ``cluster.json`` records now (a chaos experiment may have started some again)."""
+        recorded: tuple[Child, ...] = ()
+        if (self.dir / "cluster.json").exists():
+            with contextlib.suppress(SimulatorError):
+                recorded = load(self.config.state_dir).children
+        for child in (*reversed(recorded), *reversed(self._children)):
             stop(child)
         self._children.clear()
         (self.dir / "cluster.json").unlink(missing_ok=True)

@@ -60,6 +60,10 @@ class SimConfig:
     toxiproxy_port: int = 8474
     """Toxiproxy's HTTP API on 127.0.0.1 (its usual port); 0 picks a free one."""
 
+    toxiproxy_upstreams: tuple[str, ...] = ("llm", "redis")
+    """The upstreams the replicas reach through Toxiproxy (each proxy adds a hop to every
+    request: leave out what no fault needs)."""
+
     redis_persistence: bool = True
     """Redis appends every write to its log and fsyncs it before answering (``appendonly yes``,
     ``appendfsync always``), so a Redis restart loses nothing. False is the deliberately broken
@@ -132,5 +136,7 @@ class SimConfig:
         data = json.loads(text)
         data["state_dir"] = Path(data["state_dir"])
         data["llm"] = LLMConfig(**data["llm"])
+        if "toxiproxy_upstreams" in data:
+            data["toxiproxy_upstreams"] = tuple(data["toxiproxy_upstreams"])
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})

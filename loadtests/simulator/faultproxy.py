@@ -58,16 +58,28 @@ def argv(config: SimConfig) -> list[str]:
 
 
 def wire(config: SimConfig, server: Child) -> SimConfig:
-    """Wait for ``server``, create :data:`PROXIES` and return the replicas' configuration."""
+    """Wait for ``server``, create the proxies ``config.toxiproxy_upstreams`` names and return
+    the replicas' configuration (their ports replaced by the proxies')."""
     wait_ready(server, config.toxiproxy_port, "/version")
     upstreams = {LLM_PROXY: config.llm_port, REDIS_PROXY: config.redis_port}
+    unknown = set(config.toxiproxy_upstreams) - set(upstreams)
+    if unknown:
+        raise SimulatorError(
+            f"no upstream called {', '.join(sorted(unknown))} to put behind Toxiproxy",
+            hint="choose from " + ", ".join(PROXIES),
+        )
     body = [
         {"name": name, "listen": f"{LOOPBACK}:0", "upstream": f"{LOOPBACK}:{port}"}
         for name, port in upstreams.items()
+        if name in config.toxiproxy_upstreams
     ]
     created = _populate(config.toxiproxy_port, body)
     ports = {p["name"]: int(str(p["listen"]).rsplit(":", 1)[1]) for p in created}
-    return replace(config, llm_port=ports[LLM_PROXY], redis_port=ports[REDIS_PROXY])
+    return replace(
+        config,
+        llm_port=ports.get(LLM_PROXY, config.llm_port),
+        redis_port=ports.get(REDIS_PROXY, config.redis_port),
+    )
 
 
 def _populate(api_port: int, proxies: list[dict[str, str]]) -> list[dict[str, object]]:

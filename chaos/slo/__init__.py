@@ -1,0 +1,1 @@
+"""SLO probes: error ratio, error-budget burn and latency quantiles read from Prometheus."""
