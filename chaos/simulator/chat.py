@@ -8,6 +8,7 @@ a lost or repeated event is seen, not guessed.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -112,10 +113,14 @@ class ChatClient:
         return Delivery(stream_id=response.json()["streamId"], request_message_id=message_id)
 
     def follow(
-        self, delivery: Delivery, base: str | None = None, stop_after_events: int = 0
+        self,
+        delivery: Delivery,
+        base: str | None = None,
+        stop_after_events: int = 0,
+        deadline: float = math.inf,
     ) -> bool:
-        """Read the stream until ``final`` (True), a break (False), or ``stop_after_events``
-        events (False). Resumes after ``delivery.last_event_id`` when it is set."""
+        """Read the stream until ``final`` (True), a break, ``stop_after_events`` events or the
+        ``deadline`` (``time.monotonic()``) (False). Resumes after ``delivery.last_event_id``."""
         headers = {"Accept": "text/event-stream"}
         if delivery.last_event_id:
             headers["Last-Event-ID"] = delivery.last_event_id
@@ -128,6 +133,8 @@ class ChatClient:
                     return False
                 event_id, data = "", ""
                 for chunk in r.iter_lines():
+                    if time.monotonic() > deadline:
+                        return False
                     raw = chunk.decode(errors="replace")
                     if raw.startswith("id:"):
                         event_id = raw[3:].strip()
@@ -162,7 +169,7 @@ class ChatClient:
         """Follow the stream through the front, reconnecting after breaks, until ``final`` or
         ``within_s`` seconds."""
         deadline = time.monotonic() + within_s
-        while not self.follow(delivery):
+        while not self.follow(delivery, deadline=deadline):
             if time.monotonic() > deadline:
                 break
             delivery.reconnects += 1
