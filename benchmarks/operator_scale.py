@@ -1,13 +1,15 @@
 """Operator figures on the local platform: N LibreChatServices from creation to all Ready, API
 writes per minute in steady state, and the operator's memory.
 
-    .venv/bin/python benchmarks/operator_scale.py [--services 1000] [--steady 60]
+    .venv/bin/python benchmarks/operator_scale.py [--services 1000] [--steady 60] [--creators 8]
 
 Prints figures; asserts nothing. Brings the local platform up if needed (and leaves it as it
 found it). Baselines in the same run: 100 services before the full count, and the writes the
-platform makes by itself before the operator starts. Writes are counted by the API server itself
-(``apiserver_request_total``, mutating verbs), leaving out what kwok writes to keep simulated nodes
-and pods alive (leases, node and pod status).
+platform makes by itself before the operator starts. ``--creators`` clients create the services
+at once (kubectl would create them one by one). Each phase also prints the operator's own writes
+per service and the API server's busiest (resource, verb) pairs, every client together. Steady
+writes are counted by the API server itself (``apiserver_request_total``, mutating verbs),
+leaving out what kwok writes to keep simulated nodes and pods alive (leases, node and pod status).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,22 +42,50 @@ _WRITE = re.compile(
 KWOK_RESOURCES = {"leases", "nodes", "pods", "events"}
 
 
-def operator_writes(platform: LocalPlatform) -> float:
-    """Mutating requests the API server has served, except kwok's node/pod upkeep."""
+def request_mix(platform: LocalPlatform) -> Counter[tuple[str, str]]:
+    """Requests the API server has served, by (resource, verb), every client together."""
     pki = platform.layout.pki
     request = urllib.request.Request(f"{API_SERVER}/metrics")
     request.add_header("Authorization", f"Bearer {pki.token('admin')}")
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     with urllib.request.urlopen(request, context=context, timeout=30) as resp:
         text = resp.read().decode()
-    total = 0.0
+    mix: Counter[tuple[str, str]] = Counter()
     for match in _WRITE.finditer(text):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"]))
-        if labels.get("verb") in {"POST", "PUT", "PATCH", "DELETE", "APPLY"} and (
-            labels.get("resource") not in KWOK_RESOURCES
-        ):
-            total += float(match["value"])
-    return total
+        key = (labels.get("resource", "") + "/" + labels.get("subresource", ""), labels["verb"])
+        mix[key] += int(float(match["value"]))
+    return mix
+
+
+def operator_writes(platform: LocalPlatform) -> float:
+    """Mutating requests the API server has served, except kwok's node/pod upkeep."""
+    return float(
+        sum(
+            n
+            for (resource, verb), n in request_mix(platform).items()
+            if verb in {"POST", "PUT", "PATCH", "DELETE", "APPLY"}
+            and resource.split("/")[0] not in KWOK_RESOURCES
+        )
+    )
+
+
+def operator_metric(port: int, name: str) -> float:
+    """One unlabelled sample from the operator's own /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return float("nan")
+
+
+def print_mix(before: Counter[tuple[str, str]], after: Counter[tuple[str, str]]) -> None:
+    """The ten busiest (resource, verb) pairs between two readings."""
+    delta = after - before
+    total = sum(delta.values())
+    print(f"  API server requests in that phase: {total}; the busiest:")
+    for (resource, verb), n in delta.most_common(10):
+        print(f"    {verb:7} {resource:38} {n:7}")
 
 
 def rss_mib(pid: int) -> float:
@@ -82,12 +114,12 @@ def ready_count(kube: Kube, namespace: str) -> int:
     )
 
 
-def create_and_wait(kube: Kube, count: int, timeout: float) -> tuple[str, float]:
+def create_and_wait(kube: Kube, count: int, timeout: float, creators: int) -> tuple[str, float]:
     namespace = f"bench-operator-{count}-{os.getpid()}"
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     wait_for_service_account_of(kube, namespace)
-    t0 = time.monotonic()
-    for i in range(count):
+
+    def create(i: int) -> None:
         kube.apply(
             {
                 "apiVersion": crds.API_VERSION,
@@ -96,6 +128,10 @@ def create_and_wait(kube: Kube, count: int, timeout: float) -> tuple[str, float]
                 "spec": {"image": "registry.librechat.ai/platform/bench:v1", "minReplicas": 1},
             }
         )
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=creators) as pool:
+        list(pool.map(create, range(count)))
     created = time.monotonic() - t0
     ready = 0
     while ready < count and time.monotonic() - t0 < timeout:
@@ -120,6 +156,9 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady state")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--creators", type=int, default=8, help="clients creating the services at once"
+    )
     args = parser.parse_args()
 
     settings = Settings.from_env()
@@ -138,10 +177,11 @@ def main() -> None:
     idle = (operator_writes(platform) - before) * 60 / args.steady
     print(f"{'API writes per minute, platform alone (baseline)':58} {idle:7.1f}")
     log = Path(tempfile.mkdtemp()) / "operator.log"
+    metrics_port = free_port()
     env = {
         **os.environ,
         "KUBECONFIG": str(platform.layout.kubeconfig),
-        "LIBRECHAT_OPERATOR_METRICS_PORT": str(free_port()),
+        "LIBRECHAT_OPERATOR_METRICS_PORT": str(metrics_port),
     }
     argv = [
         sys.executable, "-m", "kopf", "run", "-m", "k8s_operator.handlers", "--standalone",
@@ -156,8 +196,13 @@ def main() -> None:
             f"operator pid {operator.pid}, log {log}; RSS at start {rss_mib(operator.pid):.0f} MiB"
         )
         for count in (100, args.services):
-            ns, _ = create_and_wait(kube, count, args.timeout)
+            mix = request_mix(platform)
+            writes = operator_metric(metrics_port, "librechat_operator_api_writes")
+            ns, _ = create_and_wait(kube, count, args.timeout, args.creators)
             namespaces.append(ns)
+            writes = operator_metric(metrics_port, "librechat_operator_api_writes") - writes
+            print(f"  operator writes per service: {writes / count:.1f}")
+            print_mix(mix, request_mix(platform))
         time.sleep(10)  # let the last status updates settle
         before = operator_writes(platform)
         time.sleep(args.steady)

@@ -161,7 +161,10 @@ class Cluster:
         logs = self.dir / "logs"
         config_file = self.dir / "sim.json"
         config_file.write_text(config.to_json())
-        shutil.rmtree(self.dir / "redis", ignore_errors=True)  # each simulator starts empty
+        # Each simulator starts empty: no data, and no notes chaos experiments kept (``chaos/``)
+        # about an earlier simulator's streams and conversations.
+        for old in ("redis", "chaos"):
+            shutil.rmtree(self.dir / old, ignore_errors=True)
         (self.dir / "redis").mkdir()
         redis_argv = [
             shutil.which("redis-server") or REDIS_SERVER,

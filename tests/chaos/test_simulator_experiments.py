@@ -140,3 +140,12 @@ def test_missing_simulator_is_a_clear_probe_failure(tmp_path: Path) -> None:
 
     with pytest.raises(UnreachableError, match="no simulator is running"):
         probes.process_running("redis", configuration={"sim_state_dir": str(tmp_path)})
+
+
+def test_a_new_simulator_forgets_what_experiments_noted_about_the_last_one(tmp_path: Path) -> None:
+    stale = tmp_path / "sim" / "chaos" / "cut-streams" / "gone.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    with Cluster(sim_config(tmp_path, replicas=1)):
+        assert not stale.exists()
+        assert probes.cut_replies_delivered_once(configuration={"sim_state_dir": str(tmp_path)})
