@@ -143,6 +143,24 @@ def create_and_wait(kube: Kube, count: int, timeout: float, creators: int) -> tu
     return namespace, elapsed
 
 
+def wait_for_earlier_runs(kube: Kube, timeout: float = 600) -> None:
+    """An earlier run's namespaces are deleted as it ends; their cascade (thousands of objects)
+    would load the API server during this run's measurements."""
+    deadline = time.monotonic() + timeout
+    shown = False
+    while left := [
+        n
+        for n in kube.list("Namespace", None)
+        if n["metadata"]["name"].startswith("bench-operator-")
+    ]:
+        if not shown:
+            print(f"waiting for {len(left)} namespace(s) of an earlier run to be deleted")
+            shown = True
+        if time.monotonic() > deadline:
+            sys.exit("an earlier run's namespaces are still being deleted")
+        time.sleep(5)
+
+
 def wait_for_service_account_of(kube: Kube, namespace: str) -> None:
     deadline = time.monotonic() + 60
     while not kube.get("ServiceAccount", namespace, "default"):
@@ -167,6 +185,7 @@ def main() -> None:
     platform.up(3)
     wait_for_service_account(platform.api())
     kube = Kube.connect(field_manager="benchmark", kubeconfig=str(platform.layout.kubeconfig))
+    wait_for_earlier_runs(kube)
     for crd in crds.definitions():
         kube.apply(crd)
     time.sleep(2)

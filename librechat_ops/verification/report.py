@@ -137,7 +137,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px}}table{{border-collapse:collapse}}<
 <p>{card.requests} requests in {card.run_s:g} s, {card.failures} failed:
 {card.budget_consumed_pct:.3f}% of the 30-day error budget at
 {card.availability:.3%} availability.</p>
-<h2>SLOs in steady state (outside the fault windows)</h2>
+<h2>SLOs in steady state (outside the fault windows and the warm-up)</h2>
 <table><tr><th>journey</th><th>requests</th><th>failures</th><th>P99 ms</th><th>target</th>
 <th>errors</th><th>verdict</th><th>why</th></tr>{"".join(slo_rows)}</table>
 <h2>Faults</h2>

@@ -1,7 +1,8 @@
 """The verdict of one verification: pure arithmetic over the load run, the faults and the audit.
 
-- **SLOs** are judged in steady state: on the seconds outside every fault window, each journey's
-  P99 and error ratio against the profile (a fault is judged by the next two items instead).
+- **SLOs** are judged in steady state: on the seconds outside every fault window and after the
+  warm-up (when every user logs in at once), each journey's P99 and error ratio against the
+  profile (a fault is judged by the next two items instead).
 - **Error budget**: the failures a fault caused, as a share of the budget the availability
   objective allows over its window (30 days) at the run's request rate. At 99.9 % a full outage
   burns 1 % of that budget in about 26 s; a fault may burn ``max_budget_pct``.
@@ -225,7 +226,8 @@ def score(
 ) -> Scorecard:
     """The whole verdict."""
     faults = judge_faults(results, runs, spec, profile.availability)
-    slos = judge_slos(results, profile, [f.window_s for f in faults])
+    warmup = (0, math.ceil(spec.warmup_s))
+    slos = judge_slos(results, profile, [warmup, *(f.window_s for f in faults)])
     per = _seconds(results)
     requests = sum(r for r, _ in per.values())
     failures = sum(f for _, f in per.values())

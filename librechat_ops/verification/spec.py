@@ -84,6 +84,9 @@ class VerifySpec:
     max_recovery_s: float = 30.0
     """Longest time from a fault to errors back within the budget."""
 
+    warmup_s: float = 5.0
+    """Seconds at the start left out of the steady-state SLOs: every user logs in at once."""
+
     slo_window_days: float = 30.0
     """The window the availability objective is defined over."""
 

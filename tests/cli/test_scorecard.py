@@ -118,3 +118,14 @@ def test_fault_times_spread_over_the_run_unless_given() -> None:
     assert error.value.hint == "one of: llm-latency, redis-outage"
     with pytest.raises(VerifyError, match="after the 90s run ends"):
         parse_faults(["llm-latency@2m"], 90, known)
+
+
+def test_the_warm_up_is_left_out_of_the_steady_state() -> None:
+    # Every user logs in during the first second: slow; afterwards fast.
+    timeline = [(0, names.LOGIN, cell(10, 0, 300))]
+    timeline += [(s, names.LOGIN, cell(10, 0, 10)) for s in range(1, 30)]
+    run = RunResults(**{**results([]).__dict__, "timeline": timeline, "wall_s": 30.0})
+    card = score(run, [], Audit(20, 0, 0, 0), profile_name="laptop", profile=PROFILE, spec=SPEC)
+    (auth,) = [s for s in card.slos if s.journey == "authentication"]
+    assert auth.p99_ms == 10
+    assert auth.requests == 250  # seconds 5..29
