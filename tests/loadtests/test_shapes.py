@@ -10,9 +10,11 @@ SPEC = ShapeSpec(users=50, duration_s=100)
 
 
 def test_smoke_holds_all_users_then_stops() -> None:
-    assert smoke(SPEC, 0) == (50, 50.0)
-    assert smoke(SPEC, 99.9) == (50, 50.0)
+    # SPEC: 50 users for 100 s; they arrive over 5 s (10 % of the run, at most 5 s).
+    assert smoke(SPEC, 0) == (50, 10.0)
+    assert smoke(SPEC, 99.9) == (50, 10.0)
     assert smoke(SPEC, 100) is None
+    assert smoke(ShapeSpec(users=10, duration_s=20), 0) == (10, 5.0)  # over 2 s
 
 
 def test_ramp_reaches_the_peak_at_80_percent() -> None:
