@@ -1,7 +1,10 @@
-"""Terminal output shared by every command: the two consoles and the one way to fail."""
+"""Terminal output shared by every command: the two consoles and the one way to fail (and the one
+way to be stopped)."""
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import NoReturn
 
 import typer
@@ -25,3 +28,13 @@ def fail(message: str, hint: str | None = None, *, details: str | None = None) -
     if hint:
         err_console.print(f"[bold]fix:[/] {hint}", highlight=False)
     raise typer.Exit(USER_ERROR_EXIT)
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so what a command started (a simulator, Locust) is stopped
+    on the way out by its context managers."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)

@@ -6,10 +6,8 @@ so ``librechat-ops --help`` stays fast and gevent never patches the command line
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
-from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -18,13 +16,8 @@ from loadtests.errors import LoadtestError
 from loadtests.shapes import parse_duration
 from loadtests.simulator.config import LLMConfig, SimConfig
 
-from .console import console, err_console, fail
+from .console import console, err_console, fail, stop_cleanly_on_sigterm
 from .settings import Settings
-
-
-def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> NoReturn:
-    """Turn SIGTERM into SystemExit, so the simulator and Locust are stopped on the way out."""
-    raise SystemExit(128 + signum)
 
 
 def _duration(value: str | None) -> float | None:
@@ -102,7 +95,7 @@ def loadtest(
         chat_endpoint=chat_endpoint,
         chat_model=chat_model,
     )
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    stop_cleanly_on_sigterm()
     try:
         outcome = run(spec)
     except LoadtestError as exc:

@@ -6,7 +6,6 @@ the load tests and the chaos experiments only when it runs, so ``--help`` stays 
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,8 +16,7 @@ from rich.table import Table
 from loadtests.errors import LoadtestError
 from loadtests.shapes import parse_duration
 
-from .console import console, err_console, fail
-from .loadtest_cli import _exit_on_sigterm
+from .console import console, err_console, fail, stop_cleanly_on_sigterm
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -99,7 +97,7 @@ def verify(
             max_budget_pct=max_budget,
             max_recovery_s=recovery,
         )
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        stop_cleanly_on_sigterm()
         outcome = run_verification(spec, lambda line: err_console.print(f"  {line}"))
     except VerifyError as exc:
         fail(exc.message, exc.hint)

@@ -244,21 +244,7 @@ class Builder:
         return {**os.environ, **GO_ENV}
 
     def _go(self, work: Path, *args: str) -> str:
-        try:
-            done = subprocess.run(
-                [self.go, *args],
-                cwd=work,
-                env=self._env(),
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=3600,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BuildError(f"`go {args[0]}` could not run: {exc}") from exc
-        if done.returncode != 0:
-            raise _go_failure(args, done.stderr)
-        return done.stdout
+        return run_go(self.go, work, *args)
 
     def _go_build(self, work: Path, args: Sequence[str], r: _Recipe, total: int) -> None:
         lines: list[str] = []
@@ -277,6 +263,26 @@ class Builder:
                 self.progress(label, len(lines), total)
         if proc.returncode != 0:
             raise _go_failure(args, "\n".join(lines))
+
+
+def run_go(go: str, work: Path, *args: str, timeout: float = 3600) -> str:
+    """``go ARGS`` in ``work`` with the build environment; its output, or :class:`BuildError`
+    naming the cause."""
+    try:
+        done = subprocess.run(
+            [go, *args],
+            cwd=work,
+            env={**os.environ, **GO_ENV},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BuildError(f"`go {args[0]}` could not run: {exc}") from exc
+    if done.returncode != 0:
+        raise _go_failure(args, done.stderr)
+    return done.stdout
 
 
 def _go_failure(args: Sequence[str], output: str) -> BuildError:

@@ -9,13 +9,11 @@ The simulator runs it in front of its Redis and mock LLM; the chaos extension dr
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
-from .build import GO_ENV, _go_failure
+from .build import run_go
 from .errors import BuildError
 
 VERSION = "v2.12.0"
@@ -53,20 +51,20 @@ def ensure(cache_dir: Path, version: str = VERSION, *, go: str = "go") -> Path:
     work = cache_dir / "go-workspaces" / key
     work.mkdir(parents=True, exist_ok=True)
     if not (work / "go.mod").exists():
-        _go(go, work, "mod", "init", "local/toxiproxy-build")
-    _go(go, work, "get", "-tool", f"{PACKAGE}@{version}")
+        run_go(go, work, "mod", "init", "local/toxiproxy-build")
+    run_go(go, work, "get", "-tool", f"{PACKAGE}@{version}")
     out = bin_dir(cache_dir, version)
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     ldflags = f"-s -w -X {MODULE}.Version={version.removeprefix('v')}"
     target = staging / "toxiproxy-server"
-    _go(go, work, "build", "-trimpath", "-ldflags", ldflags, "-o", str(target), PACKAGE)
+    run_go(go, work, "build", "-trimpath", "-ldflags", ldflags, "-o", str(target), PACKAGE)
     info = {
         "component": "toxiproxy",
         "version": version,
         "recipe": RECIPE,
-        "go": _go(go, work, "env", "GOVERSION").strip(),
+        "go": run_go(go, work, "env", "GOVERSION").strip(),
         "seconds": round(time.monotonic() - started, 1),
         "outputs": ["toxiproxy-server"],
     }
@@ -74,21 +72,3 @@ def ensure(cache_dir: Path, version: str = VERSION, *, go: str = "go") -> Path:
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     return out / "toxiproxy-server"
-
-
-def _go(go: str, work: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(
-            [go, *args],
-            cwd=work,
-            env={**os.environ, **GO_ENV},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=1800,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BuildError(f"`go {args[0]}` could not run: {exc}") from exc
-    if done.returncode != 0:
-        raise _go_failure(args, done.stderr)
-    return done.stdout

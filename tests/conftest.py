@@ -12,10 +12,12 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from librechat_ops.settings import Settings
+from loadtests.profiles import DEFAULT_PROFILES
 from localplatform.cluster import LocalPlatform
 from localplatform.nodes import wait_for_service_account
 
@@ -63,3 +65,15 @@ def namespace(local_platform: LocalPlatform, request: pytest.FixtureRequest) -> 
     yield name
     local_platform.up(3)  # the test may have stopped a component
     api.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(scope="session")
+def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's edited copy of the SLO profiles: latency targets a busy 2-core CI machine meets
+    (the seed's 1.5 s for a streamed reply kept); availability objectives as shipped."""
+    text = DEFAULT_PROFILES.read_text()
+    for seed, relaxed in (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}")):
+        text = text.replace(f"p99_ms: {seed}", f"p99_ms: {relaxed}")
+    path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
+    path.write_text(text)
+    return path

@@ -8,41 +8,14 @@ with ``chaos run``, for about 40 s each.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loadtests.profiles import DEFAULT_PROFILES
+from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e
-
-
-def run_cli(*args: str, state: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"LIBRECHAT_OPS_STATE": str(state), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "librechat_ops", "verify", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The laptop profile with latency targets a busy 2-core CI machine meets; the availability
-    objective (99.9 %) is the shipped one."""
-    text = DEFAULT_PROFILES.read_text()
-    for seed, relaxed in (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}")):
-        text = text.replace(f"p99_ms: {seed}", f"p99_ms: {relaxed}")
-    path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
-    path.write_text(text)
-    return path
 
 
 def scorecard(report: Path) -> dict[str, Any]:
@@ -58,8 +31,8 @@ def test_a_healthy_system_keeps_its_slos_through_the_faults(
 ) -> None:
     report = tmp_path / "report"
     result = run_cli(
-        "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
-        "--report", str(report), *FAULTS, state=tmp_path / "state",
+        "verify", "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
+        "--report", str(report), *FAULTS, state=tmp_path / "state", timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verification: PASS" in result.stdout
@@ -85,9 +58,9 @@ def test_a_healthy_system_keeps_its_slos_through_the_faults(
 def test_the_broken_system_fails_the_verdict(tmp_path: Path, lenient_profiles: Path) -> None:
     report = tmp_path / "report"
     result = run_cli(
-        "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
+        "verify", "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
         "--replicas", "1", "--regions", "1", "--no-redis-persistence",
-        "--report", str(report), *FAULTS, state=tmp_path / "state",
+        "--report", str(report), *FAULTS, state=tmp_path / "state", timeout=300,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "verification: FAIL" in result.stdout
@@ -114,7 +87,7 @@ def test_the_broken_system_fails_the_verdict(tmp_path: Path, lenient_profiles: P
 def test_bad_inputs_are_one_clear_error(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    result = run_cli(*args, "--report", str(tmp_path / "r"), state=tmp_path, timeout=60)
+    result = run_cli("verify", *args, "--report", str(tmp_path / "r"), state=tmp_path, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stdout + result.stderr
     assert "Traceback" not in result.stderr

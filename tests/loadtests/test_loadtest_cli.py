@@ -7,16 +7,13 @@ for a few seconds.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from loadtests.profiles import DEFAULT_PROFILES
 from loadtests.simulator.cluster import ClusterInfo
 from loadtests.simulator.processes import free_port
+from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -28,29 +25,6 @@ JOURNEYS = {
     "search",
     "file_operations",
 }
-
-
-def run_cli(*args: str, state: Path, timeout: float = 150) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"LIBRECHAT_OPS_STATE": str(state), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "librechat_ops", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A user's edited copy: 2-core CI latencies, the seed's 1.5 s for a streamed reply."""
-    text = DEFAULT_PROFILES.read_text()
-    for seed, relaxed in (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}")):
-        text = text.replace(f"p99_ms: {seed}", f"p99_ms: {relaxed}")
-    path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
-    path.write_text(text)
-    return path
 
 
 def verdict_of(report: Path) -> dict[str, dict[str, object]]:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -14,20 +11,9 @@ import pytest
 
 from loadtests.simulator.cluster import load
 from loadtests.simulator.processes import alive, free_port
+from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e
-
-
-def run_cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"LIBRECHAT_OPS_STATE": str(state), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "librechat_ops", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
 
 
 def _listening_addresses(ports: set[int]) -> set[str]:
