@@ -107,7 +107,8 @@ def scraped(platform_session: Any, tmp_path_factory: pytest.TempPathFactory) -> 
             total = (
                 f'sum(librechat_sim_http_requests_total{{job="{job}",route!~"/health|/metrics"}})'
             )
-            expected = sum(counts.values()) + 1  # + the login
+            # + the login, + each replica's warm-up login as the simulator started
+            expected = sum(counts.values()) + 1 + len(info.replica_ports)
             wait_until(
                 lambda: int(float(_query(total)[0]["value"][1])) == expected,
                 30,
