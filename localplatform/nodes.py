@@ -11,6 +11,8 @@ from .errors import StartError
 from .kubeapi import KubeApi
 
 MANAGED_LABEL = "librechat-ops/kwok-node"
+LIFECYCLE_TAINTS = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
+"""Taints the node lifecycle controller sets on nodes it has seen not ready or unreachable."""
 ZONES = ("zone-a", "zone-b", "zone-c")
 REGION = "local"
 CAPACITY = {"cpu": "128", "memory": "1Ti", "pods": "1000", "ephemeral-storage": "4Ti"}
@@ -55,7 +57,13 @@ def ensure_nodes(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[str]:
-    """Make exactly ``count`` managed nodes exist and wait until all are Ready; returns names."""
+    """Make exactly ``count`` managed nodes exist and wait until all take pods; returns names.
+
+    "Take pods" means Ready and also free of the node lifecycle controller's taints: after kwok
+    restarts, a node is Ready again a few seconds before the controller lifts its
+    ``not-ready:NoSchedule`` taint, and pods scheduled meanwhile all land on whichever node was
+    cleared first.
+    """
     if count < 1:
         raise ValueError("the platform needs at least one node")
     selector = f"?labelSelector={MANAGED_LABEL}%3Dtrue"
@@ -74,12 +82,13 @@ def ensure_nodes(
     deadline = clock() + timeout
     while True:
         items = api.request("GET", "/api/v1/nodes" + selector)["items"]
-        not_ready = sorted({*wanted} - {n["metadata"]["name"] for n in items if _ready(n)})
+        not_ready = sorted({*wanted} - {n["metadata"]["name"] for n in items if _takes_pods(n)})
         if not not_ready:
             return wanted
         if clock() > deadline:
             raise StartError(
-                f"nodes not Ready after {timeout:.0f} s: {', '.join(not_ready)}",
+                f"nodes not Ready (or still tainted not-ready) after {timeout:.0f} s: "
+                + ", ".join(not_ready),
                 hint="kwok keeps nodes Ready: check its log (`librechat-ops cluster status`)",
             )
         sleep(0.25)
@@ -130,6 +139,9 @@ def wait_for_service_account(
         sleep(0.1)
 
 
-def _ready(node: dict[str, Any]) -> bool:
+def _takes_pods(node: dict[str, Any]) -> bool:
+    """Ready and without a lifecycle taint (a cordon is the user's choice and does not count)."""
     conditions = node.get("status", {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    taints = node.get("spec", {}).get("taints") or []
+    return ready and not any(t.get("key") in LIFECYCLE_TAINTS for t in taints)

@@ -15,6 +15,7 @@ from kubernetes import client, config
 from localplatform import process
 from localplatform.cluster import COMPONENTS, LocalPlatform
 from localplatform.errors import PlatformError
+from localplatform.nodes import LIFECYCLE_TAINTS
 from tests.conftest import PlatformSession
 
 pytestmark = pytest.mark.e2e
@@ -108,6 +109,11 @@ def test_up_recovers_after_components_are_killed(
 
     result = local_platform.up(3)
 
+    # Right when up returns, every node takes pods: the node lifecycle controller has lifted the
+    # not-ready taint it set while kwok was gone (otherwise the next pods crowd onto one node).
+    nodes = local_platform.api().request("GET", "/api/v1/nodes?labelSelector=type%3Dkwok")["items"]
+    taints = {n["metadata"]["name"]: n["spec"].get("taints") or [] for n in nodes}
+    assert not any(t["key"] in LIFECYCLE_TAINTS for ts in taints.values() for t in ts), taints
     assert set(result.started) == {"kube-apiserver", "kwok"}
     after = _pids(local_platform)
     assert after["kube-apiserver"] != before["kube-apiserver"]

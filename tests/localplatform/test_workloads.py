@@ -65,7 +65,8 @@ def test_deployment_pods_run_on_kwok_nodes(
     pods = core.list_namespaced_pod(namespace, label_selector="app=web").items
     nodes = {p.spec.node_name for p in pods}
     assert nodes <= {"kwok-node-0", "kwok-node-1", "kwok-node-2"}
-    assert len(nodes) >= 2, "the scheduler should spread pods over nodes"
+    node_taints = {n.metadata.name: n.spec.taints for n in core.list_node().items}
+    assert len(nodes) >= 2, f"the scheduler should spread pods over nodes; taints: {node_taints}"
     assert all(p.status.pod_ip for p in pods)
     _wait(
         lambda: (
