@@ -15,6 +15,7 @@ leaving out what kwok writes to keep simulated nodes and pods alive (leases, nod
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import socket
@@ -27,6 +28,7 @@ import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -80,12 +82,34 @@ def operator_metric(port: int, name: str) -> float:
 
 
 def print_mix(before: Counter[tuple[str, str]], after: Counter[tuple[str, str]]) -> None:
-    """The ten busiest (resource, verb) pairs between two readings."""
+    """The twelve busiest (resource, verb) pairs between two readings."""
     delta = after - before
     total = sum(delta.values())
     print(f"  API server requests in that phase: {total}; the busiest:")
-    for (resource, verb), n in delta.most_common(10):
+    for (resource, verb), n in delta.most_common(12):
         print(f"    {verb:7} {resource:38} {n:7}")
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds each process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    result = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        result[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return result
+
+
+def print_cpu(before: dict[str, float], after: dict[str, float], seconds: float) -> None:
+    """Where the machine's CPU went during a phase, busiest process first."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    shares = ", ".join(
+        f"{name} {cpu:.1f}" for name, cpu in sorted(used.items(), key=lambda kv: -kv[1])
+    )
+    print(f"  CPU seconds in {seconds:.0f} s: {shares}")
 
 
 def rss_mib(pid: int) -> float:
@@ -102,8 +126,11 @@ def free_port() -> int:
         return port
 
 
-def ready_count(kube: Kube, namespace: str) -> int:
-    items = kube.list("LibreChatService", namespace)
+RUN_LABEL = "librechat-ops/benchmark-run"
+
+
+def ready_count(kube: Kube, run: str) -> int:
+    items = kube.list("LibreChatService", None, f"{RUN_LABEL}={run}")
     return sum(
         1
         for s in items
@@ -114,33 +141,85 @@ def ready_count(kube: Kube, namespace: str) -> int:
     )
 
 
-def create_and_wait(kube: Kube, count: int, timeout: float, creators: int) -> tuple[str, float]:
-    namespace = f"bench-operator-{count}-{os.getpid()}"
-    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    wait_for_service_account_of(kube, namespace)
+def create_and_wait(
+    kube: Kube, count: int, timeout: float, creators: int, spread: int
+) -> tuple[list[str], float]:
+    """Create ``count`` services over ``spread`` namespaces and wait until all are Ready."""
+    run = f"{count}-{os.getpid()}"
+    namespaces = [f"bench-operator-{run}-{j:03d}" for j in range(min(spread, count))]
+    for namespace in namespaces:
+        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for namespace in namespaces:
+        wait_for_service_account_of(kube, namespace)
 
     def create(i: int) -> None:
         kube.apply(
             {
                 "apiVersion": crds.API_VERSION,
                 "kind": "LibreChatService",
-                "metadata": {"name": f"svc-{i:04d}", "namespace": namespace},
+                "metadata": {
+                    "name": f"svc-{i:04d}",
+                    "namespace": namespaces[i % len(namespaces)],
+                    "labels": {RUN_LABEL: run},
+                },
                 "spec": {"image": "registry.librechat.ai/platform/bench:v1", "minReplicas": 1},
             }
         )
 
     t0 = time.monotonic()
+    wall = time.time()
     with ThreadPoolExecutor(max_workers=creators) as pool:
         list(pool.map(create, range(count)))
     created = time.monotonic() - t0
     ready = 0
     while ready < count and time.monotonic() - t0 < timeout:
         time.sleep(2)
-        ready = ready_count(kube, namespace)
+        ready = ready_count(kube, run)
     elapsed = time.monotonic() - t0
-    label = f"{count} services: created in {created:.1f} s, all Ready after"
+    where = f"in {len(namespaces)} namespace{'s' if len(namespaces) > 1 else ''}"
+    label = f"{count} services {where}: created in {created:.1f} s, all Ready after"
     print(f"{label:58} {elapsed:7.1f} s ({ready}/{count} Ready)")
-    return namespace, elapsed
+    print_stages(kube, namespaces, wall)
+    return namespaces, elapsed
+
+
+def _seconds_after(stamp: str, start: float) -> float:
+    moment = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return moment.timestamp() - start
+
+
+def print_stages(kube: Kube, namespaces: list[str], start: float) -> None:
+    """When each stage of the pipeline was reached, as seconds after creation began (the API
+    server's timestamps, to the second): the pace of each stage shows which one leads."""
+
+    def listed(kind: str) -> list[dict[str, Any]]:
+        return [obj for namespace in namespaces for obj in kube.list(kind, namespace)]
+
+    stages: dict[str, list[float]] = {
+        "Deployment created": [
+            _seconds_after(d["metadata"]["creationTimestamp"], start) for d in listed("Deployment")
+        ],
+        "pod created": [],
+        "pod Ready": [],
+        "service Ready": [],
+    }
+    for pod in listed("Pod"):
+        stages["pod created"].append(_seconds_after(pod["metadata"]["creationTimestamp"], start))
+        for c in (pod.get("status") or {}).get("conditions") or []:
+            if c["type"] == "Ready" and c["status"] == "True":
+                stages["pod Ready"].append(_seconds_after(c["lastTransitionTime"], start))
+    for svc in listed("LibreChatService"):
+        for c in (svc.get("status") or {}).get("conditions") or []:
+            if c["type"] == "Ready" and c["status"] == "True":
+                stages["service Ready"].append(_seconds_after(c["lastTransitionTime"], start))
+    print("  stage reached, seconds after creation began:    10%    50%    90%   100%")
+    for name, times in stages.items():
+        if times:
+            times.sort()
+            cells = "".join(
+                f"{times[min(len(times) - 1, int(q * len(times)))]:7.0f}" for q in (0.1, 0.5, 0.9)
+            )
+            print(f"    {name:44} {cells}{times[-1]:7.0f}")
 
 
 def wait_for_earlier_runs(kube: Kube, timeout: float = 600) -> None:
@@ -176,6 +255,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument(
         "--creators", type=int, default=8, help="clients creating the services at once"
+    )
+    parser.add_argument(
+        "--namespaces",
+        type=int,
+        default=1,
+        help="spread the services over this many namespaces (one: the worst case for the "
+        "platform's controllers, which scan a namespace's objects per change)",
     )
     args = parser.parse_args()
 
@@ -214,11 +300,17 @@ def main() -> None:
         print(
             f"operator pid {operator.pid}, log {log}; RSS at start {rss_mib(operator.pid):.0f} MiB"
         )
+        pids = {r.name: r.pid for r in platform.status() if r.pid is not None}
+        pids["operator"] = operator.pid
         for count in (100, args.services):
             mix = request_mix(platform)
+            cpu = cpu_seconds(pids)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes")
-            ns, _ = create_and_wait(kube, count, args.timeout, args.creators)
-            namespaces.append(ns)
+            made, seconds = create_and_wait(
+                kube, count, args.timeout, args.creators, args.namespaces
+            )
+            print_cpu(cpu, cpu_seconds(pids), seconds)
+            namespaces.extend(made)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes") - writes
             print(f"  operator writes per service: {writes / count:.1f}")
             print_mix(mix, request_mix(platform))

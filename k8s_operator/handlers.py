@@ -7,11 +7,12 @@ Handlers are thin: they call the converging functions and translate errors into 
 
 from __future__ import annotations
 
-import copy
+import asyncio
 import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import kopf
@@ -20,8 +21,10 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from . import chaos, platform, services
 from .children import MANAGER
 from .crds import GROUP, VERSION
+from .diffbase import ObservedGenerationDiffBase
 from .kube import Kube, KubeError, KubeUnavailable, OperatorError
 from .settings import OperatorSettings
+from .statuses import StatusWriter
 
 RECONCILES = Counter(
     "librechat_operator_reconciles_total", "Reconciliations by kind and result", ["kind", "result"]
@@ -31,10 +34,28 @@ WRITES = Gauge("librechat_operator_api_writes", "Write requests sent to the API 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+CHILD_KINDS = (
+    ("apps", "v1", "deployments", "Deployment"),
+    ("", "v1", "services", "Service"),
+    ("", "v1", "configmaps", "ConfigMap"),
+    ("", "v1", "serviceaccounts", "ServiceAccount"),
+    ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
+    ("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+)
+"""The children's kinds, watched with event handlers only (never a change-detecting one)."""
+
+CHILD_THREADS = 8
+"""Threads for the children's events, apart from kopf's own (which run the spec handlers)."""
+
 
 def _kube(memo: Any) -> Kube:
     kube: Kube = memo.kube
     return kube
+
+
+def _statuses(memo: Any) -> StatusWriter:
+    writer: StatusWriter = memo.statuses
+    return writer
 
 
 def translated(kind: str) -> Callable[[F], F]:
@@ -78,15 +99,38 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.posting.level = logging.WARNING
     settings.networking.error_backoffs = [0.5, 1, 2, 5]
     settings.execution.max_workers = 16
-    settings.queueing.worker_limit = 64  # bounded memory under bursts of thousands of objects
+    # kopf runs one worker per object with events, per watched kind, and keeps it for
+    # `idle_timeout` after its last event. With 64 workers kept 5 s each, a burst of new services
+    # was admitted at about 10 per second whatever the API server could do; workers now leave
+    # after 1 s, and the limit (memory under bursts) is well above a burst's concurrency.
+    settings.queueing.worker_limit = 300
+    settings.queueing.idle_timeout = 1.0
     settings.watching.server_timeout = 300
     settings.persistence.finalizer = f"{GROUP}/operator"
+    # A handled LibreChatService change is recorded by its status alone (see diffbase).
+    settings.persistence.diffbase_storage = ObservedGenerationDiffBase(
+        {"LibreChatService"},
+        fallback=settings.persistence.diffbase_storage,
+        watch_only={kind for *_, kind in CHILD_KINDS},
+    )
     memo.settings = config
     memo.kube = Kube.connect(
         field_manager=config.field_manager, inject_conflicts=config.inject_conflicts
     )
+    memo.statuses = StatusWriter(memo.kube, delay=config.status_delay)
+    memo.statuses.start()
+    memo.child_threads = ThreadPoolExecutor(CHILD_THREADS, thread_name_prefix="children")
     if config.metrics_port:
         start_http_server(config.metrics_port, addr=config.metrics_host)
+
+
+@kopf.on.cleanup()
+def shut_down(memo: kopf.Memo, **_: Any) -> None:
+    """Stop the status writer's and the children's threads."""
+    if hasattr(memo, "statuses"):
+        _statuses(memo).stop()
+    if hasattr(memo, "child_threads"):
+        memo.child_threads.shutdown(wait=False, cancel_futures=True)
 
 
 # ---------------------------------------------------------------------- LibreChatService
@@ -96,7 +140,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 def service_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]]:
     """Every service as last seen, so child events find their owner without a request."""
     meta = body["metadata"]
-    return {(meta["namespace"], meta["name"]): copy.deepcopy(dict(body))}
+    return {(meta["namespace"], meta["name"]): dict(body)}
 
 
 def _indexed_owner(
@@ -111,19 +155,18 @@ def _indexed_owner(
 @translated("LibreChatService")
 def service_resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """After a restart: compare every child and converge what drifted (no write otherwise)."""
-    kube = _kube(memo)
-    services.converge(kube, body, compare=True)
-    services.sync_status(kube, body)
+    deployment = services.converge(_kube(memo), body, compare=True)
+    _statuses(memo).handled(body, deployment)
 
 
 @kopf.on.create(GROUP, VERSION, "librechatservices")
 @kopf.on.update(GROUP, VERSION, "librechatservices", field="spec")
 @translated("LibreChatService")
 def service_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """The spec is new: apply every child, then the status."""
-    kube = _kube(memo)
-    services.converge(kube, body, compare=False)
-    services.sync_status(kube, body)
+    """The spec is new: apply every child, then write the status (which records the generation
+    as handled)."""
+    deployment = services.converge(_kube(memo), body, compare=False)
+    _statuses(memo).handled(body, deployment)
 
 
 def _owner(body: Mapping[str, Any], kind: str) -> str | None:
@@ -143,25 +186,36 @@ def _child_event(body: kopf.Body, type: str, memo: kopf.Memo, **kwargs: Any) -> 
     kube = _kube(memo)
     index = kwargs["service_index"]  # kopf passes each index by its handler's name
     owner = _indexed_owner(kube, index, body["metadata"]["namespace"], name)
-    if owner is None or owner["metadata"].get("deletionTimestamp"):
-        return
     gone = type == "DELETED"
+    if owner is None or owner["metadata"].get("deletionTimestamp"):
+        if gone and body["kind"] == "Deployment":
+            _statuses(memo).forget(
+                {"metadata": {"namespace": body["metadata"]["namespace"], "name": name}}
+            )
+        return
     services.restore_child(kube, owner, body, gone=gone)
     if body["kind"] == "Deployment":
-        services.sync_status(kube, owner, None if gone else body)
+        _statuses(memo).observed(owner, body, gone=gone)
+
+
+def on_child_threads(fn: Callable[..., None]) -> Callable[..., Any]:
+    """Run a sync event handler on the children's own threads: a Deployment's roll-out (the
+    status of its service) never waits behind a burst of spec handlers on kopf's threads."""
+
+    async def run(**kwargs: Any) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(kwargs["memo"].child_threads, functools.partial(fn, **kwargs))
+
+    # No functools.wraps: kopf follows __wrapped__ to decide whether a handler is async.
+    run.__name__ = run.__qualname__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
 
 
 _MANAGED = {"app.kubernetes.io/managed-by": MANAGER}
-for _group, _version, _plural in (
-    ("apps", "v1", "deployments"),
-    ("", "v1", "services"),
-    ("", "v1", "configmaps"),
-    ("", "v1", "serviceaccounts"),
-    ("policy", "v1", "poddisruptionbudgets"),
-    ("networking.k8s.io", "v1", "networkpolicies"),
-):
+for _group, _version, _plural, _ in CHILD_KINDS:
     kopf.on.event(_group, _version, _plural, labels=_MANAGED, id=f"child-{_plural}")(
-        translated(_plural)(_child_event)
+        on_child_threads(translated(_plural)(_child_event))
     )
 
 

@@ -1,4 +1,5 @@
-"""Converge one ``LibreChatService``: apply children that drifted, then compute its status.
+"""Converge one ``LibreChatService``: apply children that drifted, and compute its status (which
+:mod:`.statuses` writes).
 
 Idempotent by construction: each child is compared with what the operator wants and applied only
 when it differs (server-side apply, so a restart mid-way simply continues); nothing is written
@@ -16,20 +17,22 @@ from .kube import Kube, Obj
 from .model import ServiceSpec
 
 
-def converge(kube: Kube, body: Mapping[str, Any], *, compare: bool = True) -> list[tuple[str, str]]:
-    """Apply every child that is missing or drifted; return the (kind, name) of those applied.
+def converge(kube: Kube, body: Mapping[str, Any], *, compare: bool = True) -> Obj | None:
+    """Apply every child that is missing or drifted; returns the Deployment as the server answered
+    its apply (None when it was not applied).
 
     ``compare=False`` (the spec just changed) applies every child without reading it first:
     server-side apply is idempotent, so that is one request per child instead of two.
     """
     svc = ServiceSpec.from_resource(body)
-    applied = []
+    deployment = None
     for desired in children(svc):
         kind, name = key(desired)
         if not compare or drifted(kube.get(kind, svc.namespace, name), desired):
-            kube.apply(desired)
-            applied.append((kind, name))
-    return applied
+            answer = kube.apply(desired)
+            if kind == "Deployment":
+                deployment = answer
+    return deployment
 
 
 def condition(
@@ -52,10 +55,14 @@ def condition(
     }
 
 
-def status(body: Mapping[str, Any], deployment: Mapping[str, Any] | None) -> Obj:
-    """The service's status from its Deployment: replicas, selector and conditions."""
+def status(
+    body: Mapping[str, Any], deployment: Mapping[str, Any] | None, generation: int | None = None
+) -> Obj:
+    """The service's status from its Deployment: replicas, selector and conditions, as of the
+    spec of ``generation`` (default: the body's own)."""
     svc = ServiceSpec.from_resource(body)
-    generation = int(body["metadata"].get("generation", 0))
+    if generation is None:
+        generation = int(body["metadata"].get("generation", 0))
     previous: list[Obj] = list((body.get("status") or {}).get("conditions") or [])
     want = svc.desired_replicas
     ds: Obj = (deployment or {}).get("status") or {}
@@ -125,17 +132,3 @@ def restore_child(
         return False
     kube.apply(desired)
     return True
-
-
-def sync_status(
-    kube: Kube, body: Mapping[str, Any], deployment: Mapping[str, Any] | None = None
-) -> Obj:
-    """Write the service's status if it changed (reading the Deployment unless given); returns
-    what was written."""
-    meta = body["metadata"]
-    if deployment is None:
-        deployment = kube.get("Deployment", meta["namespace"], meta["name"])
-    changes = status_changes(body.get("status"), status(body, deployment))
-    if changes:
-        kube.patch_status("LibreChatService", meta["namespace"], meta["name"], changes)
-    return changes

@@ -27,6 +27,9 @@ class OperatorSettings:
     metrics_host: str = "127.0.0.1"
     """Address of the metrics endpoint; ``0.0.0.0`` in a pod
     (``LIBRECHAT_OPERATOR_METRICS_HOST``)."""
+    status_delay: float = 2.0
+    """Seconds a service's roll-out progress waits before it is written, so later progress joins
+    the same write; condition changes are written at once (``LIBRECHAT_OPERATOR_STATUS_DELAY``)."""
     inject_conflicts: int = 0
     """Fault injection for tests: the first N applies get a 409 from the API server
     (``LIBRECHAT_OPERATOR_INJECT_CONFLICTS``)."""
@@ -39,5 +42,6 @@ class OperatorSettings:
             prometheus_url=env.get("LIBRECHAT_PROMETHEUS_URL", default.prometheus_url),
             metrics_port=int(env.get("LIBRECHAT_OPERATOR_METRICS_PORT", default.metrics_port)),
             metrics_host=env.get("LIBRECHAT_OPERATOR_METRICS_HOST", default.metrics_host),
+            status_delay=float(env.get("LIBRECHAT_OPERATOR_STATUS_DELAY", default.status_delay)),
             inject_conflicts=int(env.get("LIBRECHAT_OPERATOR_INJECT_CONFLICTS", "0")),
         )

@@ -143,7 +143,8 @@ class LocalPlatform:
             release_node_leases(self.api())
         argv = comp.argv(layout, binaries)
         t0 = time.monotonic()
-        handle = process.start(argv, log=layout.log(comp.name), pid_file=pid_file)
+        env = {**os.environ, **comp.env} if comp.env else None
+        handle = process.start(argv, log=layout.log(comp.name), pid_file=pid_file, env=env)
         deadline = t0 + comp.start_timeout
         while not probe.check(timeout=1.0):
             if not handle.alive():
