@@ -46,7 +46,7 @@ def _slim(deployment: Mapping[str, Any]) -> Obj:
     }
 
 
-def _generation(deployment: Obj | None) -> int:
+def _generation(deployment: Mapping[str, Any] | None) -> int:
     return int((deployment or {}).get("metadata", {}).get("generation") or 0)
 
 
@@ -91,7 +91,7 @@ class StatusWriter:
         key = _key(owner)
         with self._lock(key):
             known = self._deployments.get(key)
-            newer = known is None or _generation(dict(applied or {})) > _generation(known)
+            newer = known is None or _generation(applied) > _generation(known)
             if applied is not None and newer:
                 known = _slim(applied)
             elif key not in self._deployments:
