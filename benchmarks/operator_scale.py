@@ -2,14 +2,18 @@
 writes per minute in steady state, and the operator's memory.
 
     .venv/bin/python benchmarks/operator_scale.py [--services 1000] [--steady 60] [--creators 8]
+        [--namespaces 1] [--appliers 16] [--no-floor]
 
 Prints figures; asserts nothing. Brings the local platform up if needed (and leaves it as it
-found it). Baselines in the same run: 100 services before the full count, and the writes the
-platform makes by itself before the operator starts. ``--creators`` clients create the services
-at once (kubectl would create them one by one). Each phase also prints the operator's own writes
-per service and the API server's busiest (resource, verb) pairs, every client together. Steady
-writes are counted by the API server itself (``apiserver_request_total``, mutating verbs),
-leaving out what kwok writes to keep simulated nodes and pods alive (leases, node and pod status).
+found it). Baselines in the same run: the writes the platform makes by itself before the operator
+starts; the floor, which is the same children for N services applied straight from this process
+without the operator, timed until every Deployment is available (what the platform alone costs
+on this machine); and 100 services before the full count. ``--creators`` clients create the
+services at once (kubectl would create them one by one). Each phase prints the CPU seconds each
+process used, and the operator phases the operator's own writes per service and the API server's
+busiest (resource, verb) pairs, every client together. Steady writes are counted by the API
+server itself (``apiserver_request_total``, mutating verbs), leaving out what kwok writes to keep
+simulated nodes and pods alive (leases, node and pod status).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from k8s_operator import crds
+from k8s_operator.children import children
 from k8s_operator.kube import Kube
+from k8s_operator.model import ServiceSpec
 from librechat_ops.settings import Settings
 from localplatform.cluster import API_SERVER, LocalPlatform
 from localplatform.nodes import wait_for_service_account
@@ -44,14 +50,26 @@ _WRITE = re.compile(
 KWOK_RESOURCES = {"leases", "nodes", "pods", "events"}
 
 
-def request_mix(platform: LocalPlatform) -> Counter[tuple[str, str]]:
-    """Requests the API server has served, by (resource, verb), every client together."""
+def apiserver_metrics(platform: LocalPlatform) -> str:
+    """The API server's /metrics text."""
     pki = platform.layout.pki
     request = urllib.request.Request(f"{API_SERVER}/metrics")
     request.add_header("Authorization", f"Bearer {pki.token('admin')}")
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     with urllib.request.urlopen(request, context=context, timeout=30) as resp:
-        text = resp.read().decode()
+        return str(resp.read().decode())
+
+
+def apiserver_collections(platform: LocalPlatform) -> int:
+    """Garbage collections the API server's Go runtime has run so far: more per phase than
+    usual says its heap is pressing on its memory limit."""
+    found = re.search(r"^go_gc_duration_seconds_count (\S+)$", apiserver_metrics(platform), re.M)
+    return int(float(found[1])) if found else 0
+
+
+def request_mix(platform: LocalPlatform) -> Counter[tuple[str, str]]:
+    """Requests the API server has served, by (resource, verb), every client together."""
+    text = apiserver_metrics(platform)
     mix: Counter[tuple[str, str]] = Counter()
     for match in _WRITE.finditer(text):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"]))
@@ -112,6 +130,17 @@ def print_cpu(before: dict[str, float], after: dict[str, float], seconds: float)
     print(f"  CPU seconds in {seconds:.0f} s: {shares}")
 
 
+def reference_loop_ms() -> float:
+    """A fixed pure-Python loop, best of three, in milliseconds: the same figure at the start
+    and the end of a run says the machine kept its speed (a noisy neighbour would not)."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -141,30 +170,35 @@ def ready_count(kube: Kube, run: str) -> int:
     )
 
 
+def make_namespaces(kube: Kube, prefix: str, count: int) -> list[str]:
+    """``count`` fresh namespaces, each with its default ServiceAccount (pods need it)."""
+    namespaces = [f"{prefix}-{j:03d}" for j in range(count)]
+    for namespace in namespaces:
+        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for namespace in namespaces:
+        wait_for_service_account_of(kube, namespace)
+    return namespaces
+
+
+def service_body(name: str, namespace: str, run: str) -> dict[str, Any]:
+    """The LibreChatService every phase creates (or, for the floor, builds the children of)."""
+    return {
+        "apiVersion": crds.API_VERSION,
+        "kind": "LibreChatService",
+        "metadata": {"name": name, "namespace": namespace, "labels": {RUN_LABEL: run}},
+        "spec": {"image": "registry.librechat.ai/platform/bench:v1", "minReplicas": 1},
+    }
+
+
 def create_and_wait(
     kube: Kube, count: int, timeout: float, creators: int, spread: int
 ) -> tuple[list[str], float]:
     """Create ``count`` services over ``spread`` namespaces and wait until all are Ready."""
     run = f"{count}-{os.getpid()}"
-    namespaces = [f"bench-operator-{run}-{j:03d}" for j in range(min(spread, count))]
-    for namespace in namespaces:
-        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    for namespace in namespaces:
-        wait_for_service_account_of(kube, namespace)
+    namespaces = make_namespaces(kube, f"bench-operator-{run}", min(spread, count))
 
     def create(i: int) -> None:
-        kube.apply(
-            {
-                "apiVersion": crds.API_VERSION,
-                "kind": "LibreChatService",
-                "metadata": {
-                    "name": f"svc-{i:04d}",
-                    "namespace": namespaces[i % len(namespaces)],
-                    "labels": {RUN_LABEL: run},
-                },
-                "spec": {"image": "registry.librechat.ai/platform/bench:v1", "minReplicas": 1},
-            }
-        )
+        kube.apply(service_body(f"svc-{i:04d}", namespaces[i % len(namespaces)], run))
 
     t0 = time.monotonic()
     wall = time.time()
@@ -180,6 +214,48 @@ def create_and_wait(
     label = f"{count} services {where}: created in {created:.1f} s, all Ready after"
     print(f"{label:58} {elapsed:7.1f} s ({ready}/{count} Ready)")
     print_stages(kube, namespaces, wall)
+    return namespaces, elapsed
+
+
+def platform_floor(
+    kube: Kube, count: int, timeout: float, appliers: int, spread: int
+) -> tuple[list[str], float]:
+    """Baseline in the same run, before the operator starts: the children the operator makes
+    for ``count`` services, applied straight from this process (no operator, no custom
+    resources; no owner references either, which the garbage collector would act on), timed
+    until every Deployment is available. It is what the platform alone costs on this machine:
+    no operator making the same children can be faster. ``appliers`` threads apply at once,
+    each one service's children in order, as the operator's handler threads do."""
+    run = f"floor-{os.getpid()}"
+    namespaces = make_namespaces(kube, f"bench-operator-{run}", min(spread, count))
+
+    def apply_children(i: int) -> None:
+        body = service_body(f"svc-{i:04d}", namespaces[i % len(namespaces)], run)
+        body["metadata"].update(uid="floor", generation=1)
+        for child in children(ServiceSpec.from_resource(body)):
+            del child["metadata"]["ownerReferences"]
+            kube.apply(child)
+
+    def available() -> int:
+        return sum(
+            1
+            for namespace in namespaces
+            for d in kube.list("Deployment", namespace)
+            if int((d.get("status") or {}).get("availableReplicas", 0)) >= 1
+        )
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=appliers) as pool:
+        list(pool.map(apply_children, range(count)))
+    applied = time.monotonic() - t0
+    ready = 0
+    while ready < count and time.monotonic() - t0 < timeout:
+        ready = available()
+        if ready < count:
+            time.sleep(2)
+    elapsed = time.monotonic() - t0
+    label = f"floor: their children, applied in {applied:.1f} s, all available after"
+    print(f"{label:58} {elapsed:7.1f} s ({ready}/{count})")
     return namespaces, elapsed
 
 
@@ -240,6 +316,19 @@ def wait_for_earlier_runs(kube: Kube, timeout: float = 600) -> None:
         time.sleep(5)
 
 
+def settle(pids: dict[str, int], idle_cores: float, timeout: float = 180) -> None:
+    """Wait until the platform is back to its idle CPU use (within a quarter of a core), so
+    that what an earlier phase set in motion does not slow the next one down."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        before = sum(cpu_seconds(pids).values())
+        time.sleep(5)
+        if (sum(cpu_seconds(pids).values()) - before) / 5 <= idle_cores + 0.25:
+            print(f"platform idle again after {time.monotonic() - t0:.0f} s")
+            return
+    print(f"platform still busy after {timeout:.0f} s; measuring anyway")
+
+
 def wait_for_service_account_of(kube: Kube, namespace: str) -> None:
     deadline = time.monotonic() + 60
     while not kube.get("ServiceAccount", namespace, "default"):
@@ -263,6 +352,18 @@ def main() -> None:
         help="spread the services over this many namespaces (one: the worst case for the "
         "platform's controllers, which scan a namespace's objects per change)",
     )
+    parser.add_argument(
+        "--appliers",
+        type=int,
+        default=16,
+        help="threads applying the floor's children at once (the operator's handler threads)",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the floor: the same children applied without the operator",
+    )
     args = parser.parse_args()
 
     settings = Settings.from_env()
@@ -272,15 +373,34 @@ def main() -> None:
     wait_for_service_account(platform.api())
     kube = Kube.connect(field_manager="benchmark", kubeconfig=str(platform.layout.kubeconfig))
     wait_for_earlier_runs(kube)
+    print(
+        f"{'reference loop on the idle machine, start of the run':58} {reference_loop_ms():7.0f} ms"
+    )
     for crd in crds.definitions():
         kube.apply(crd)
     time.sleep(2)
     # Baseline in the same run: what the platform writes by itself (the API server's own
     # endpoint reconciler, for one), before the operator starts.
-    before = operator_writes(platform)
+    pids = {r.name: r.pid for r in platform.status() if r.pid is not None}
+    before, cpu = operator_writes(platform), cpu_seconds(pids)
     time.sleep(args.steady)
     idle = (operator_writes(platform) - before) * 60 / args.steady
+    idle_cores = sum(cpu_seconds(pids).values()) - sum(cpu.values())
+    idle_cores /= args.steady
     print(f"{'API writes per minute, platform alone (baseline)':58} {idle:7.1f}")
+    print(f"{'CPU cores the idle platform uses':58} {idle_cores:7.2f}")
+    pids["benchmark"] = os.getpid()
+    if args.floor:
+        cpu, collections = cpu_seconds(pids), apiserver_collections(platform)
+        made, floor = platform_floor(
+            kube, args.services, args.timeout, args.appliers, args.namespaces
+        )
+        print_cpu(cpu, cpu_seconds(pids), floor)
+        print(f"  kube-apiserver heap collections: {apiserver_collections(platform) - collections}")
+        for ns in made:
+            kube.delete("Namespace", None, ns)
+        wait_for_earlier_runs(kube)
+        settle(pids, idle_cores)
     log = Path(tempfile.mkdtemp()) / "operator.log"
     metrics_port = free_port()
     env = {
@@ -300,16 +420,19 @@ def main() -> None:
         print(
             f"operator pid {operator.pid}, log {log}; RSS at start {rss_mib(operator.pid):.0f} MiB"
         )
-        pids = {r.name: r.pid for r in platform.status() if r.pid is not None}
         pids["operator"] = operator.pid
         for count in (100, args.services):
             mix = request_mix(platform)
-            cpu = cpu_seconds(pids)
+            cpu, collections = cpu_seconds(pids), apiserver_collections(platform)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes")
             made, seconds = create_and_wait(
                 kube, count, args.timeout, args.creators, args.namespaces
             )
             print_cpu(cpu, cpu_seconds(pids), seconds)
+            collections = apiserver_collections(platform) - collections
+            print(f"  kube-apiserver heap collections: {collections}")
+            if args.floor and count == args.services:
+                print(f"  the operator's time over the floor: {seconds - floor:.1f} s")
             namespaces.extend(made)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes") - writes
             print(f"  operator writes per service: {writes / count:.1f}")
@@ -324,6 +447,8 @@ def main() -> None:
         print(f"{label:58} {max(0.0, per_minute - idle):7.1f}")
         label = f"operator RSS with {100 + args.services} services (goal <= 250 MB)"
         print(f"{label:58} {rss_mib(operator.pid):7.0f} MiB")
+        label = "reference loop on the idle machine, end of the run"
+        print(f"{label:58} {reference_loop_ms():7.0f} ms")
     finally:
         operator.terminate()
         operator.wait(timeout=30)
