@@ -131,8 +131,9 @@ def print_cpu(before: dict[str, float], after: dict[str, float], seconds: float)
 
 
 def reference_loop_ms() -> float:
-    """A fixed pure-Python loop, best of three, in milliseconds: the same figure at the start
-    and the end of a run says the machine kept its speed (a noisy neighbour would not)."""
+    """A fixed pure-Python loop, best of three, in milliseconds, taken while the platform is
+    idle: a different figure at the end of a run than at its start says the machine itself changed
+    speed. It cannot see what happened during a phase."""
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
