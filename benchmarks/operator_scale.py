@@ -30,6 +30,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,16 @@ def ready_count(kube: Kube, run: str) -> int:
     )
 
 
+def poll_until(count: int, probe: Callable[[], int], deadline: float) -> int:
+    """Call ``probe`` every 2 s until it reaches ``count`` or the monotonic ``deadline`` passes;
+    returns its last answer."""
+    done = probe()
+    while done < count and time.monotonic() < deadline:
+        time.sleep(2)
+        done = probe()
+    return done
+
+
 def make_namespaces(kube: Kube, prefix: str, count: int) -> list[str]:
     """``count`` fresh namespaces, each with its default ServiceAccount (pods need it)."""
     namespaces = [f"{prefix}-{j:03d}" for j in range(count)]
@@ -206,10 +217,7 @@ def create_and_wait(
     with ThreadPoolExecutor(max_workers=creators) as pool:
         list(pool.map(create, range(count)))
     created = time.monotonic() - t0
-    ready = 0
-    while ready < count and time.monotonic() - t0 < timeout:
-        time.sleep(2)
-        ready = ready_count(kube, run)
+    ready = poll_until(count, lambda: ready_count(kube, run), t0 + timeout)
     elapsed = time.monotonic() - t0
     where = f"in {len(namespaces)} namespace{'s' if len(namespaces) > 1 else ''}"
     label = f"{count} services {where}: created in {created:.1f} s, all Ready after"
@@ -249,11 +257,7 @@ def platform_floor(
     with ThreadPoolExecutor(max_workers=appliers) as pool:
         list(pool.map(apply_children, range(count)))
     applied = time.monotonic() - t0
-    ready = 0
-    while ready < count and time.monotonic() - t0 < timeout:
-        ready = available()
-        if ready < count:
-            time.sleep(2)
+    ready = poll_until(count, available, t0 + timeout)
     elapsed = time.monotonic() - t0
     label = f"floor: their children, applied in {applied:.1f} s, all available after"
     print(f"{label:58} {elapsed:7.1f} s ({ready}/{count})")
