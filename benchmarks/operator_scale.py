@@ -32,6 +32,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,32 +52,33 @@ _WRITE = re.compile(
 KWOK_RESOURCES = {"leases", "nodes", "pods", "events"}
 
 
-def apiserver_metrics(platform: LocalPlatform) -> str:
-    """The API server's /metrics text."""
+@dataclass(frozen=True)
+class ApiserverReading:
+    """What one scrape of the API server's /metrics says, counted since it started."""
+
+    mix: Counter[tuple[str, str]]
+    """Requests served, by (resource, verb), every client together."""
+
+    collections: int
+    """Garbage collections its Go runtime has run: more per phase than usual says its heap is
+    pressing on its memory limit."""
+
+
+def read_apiserver(platform: LocalPlatform) -> ApiserverReading:
+    """Scrape the API server's /metrics once."""
     pki = platform.layout.pki
     request = urllib.request.Request(f"{API_SERVER}/metrics")
     request.add_header("Authorization", f"Bearer {pki.token('admin')}")
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     with urllib.request.urlopen(request, context=context, timeout=30) as resp:
-        return str(resp.read().decode())
-
-
-def apiserver_collections(platform: LocalPlatform) -> int:
-    """Garbage collections the API server's Go runtime has run so far: more per phase than
-    usual says its heap is pressing on its memory limit."""
-    found = re.search(r"^go_gc_duration_seconds_count (\S+)$", apiserver_metrics(platform), re.M)
-    return int(float(found[1])) if found else 0
-
-
-def request_mix(platform: LocalPlatform) -> Counter[tuple[str, str]]:
-    """Requests the API server has served, by (resource, verb), every client together."""
-    text = apiserver_metrics(platform)
+        text: str = resp.read().decode()
     mix: Counter[tuple[str, str]] = Counter()
     for match in _WRITE.finditer(text):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"]))
         key = (labels.get("resource", "") + "/" + labels.get("subresource", ""), labels["verb"])
         mix[key] += int(float(match["value"]))
-    return mix
+    found = re.search(r"^go_gc_duration_seconds_count (\S+)$", text, re.M)
+    return ApiserverReading(mix, int(float(found[1])) if found else 0)
 
 
 def operator_writes(platform: LocalPlatform) -> float:
@@ -84,7 +86,7 @@ def operator_writes(platform: LocalPlatform) -> float:
     return float(
         sum(
             n
-            for (resource, verb), n in request_mix(platform).items()
+            for (resource, verb), n in read_apiserver(platform).mix.items()
             if verb in {"POST", "PUT", "PATCH", "DELETE", "APPLY"}
             and resource.split("/")[0] not in KWOK_RESOURCES
         )
@@ -396,12 +398,13 @@ def main() -> None:
     print(f"{'CPU cores the idle platform uses':58} {idle_cores:7.2f}")
     pids["benchmark"] = os.getpid()
     if args.floor:
-        cpu, collections = cpu_seconds(pids), apiserver_collections(platform)
+        cpu, reading = cpu_seconds(pids), read_apiserver(platform)
         made, floor = platform_floor(
             kube, args.services, args.timeout, args.appliers, args.namespaces
         )
         print_cpu(cpu, cpu_seconds(pids), floor)
-        print(f"  kube-apiserver heap collections: {apiserver_collections(platform) - collections}")
+        collections = read_apiserver(platform).collections - reading.collections
+        print(f"  kube-apiserver heap collections: {collections}")
         for ns in made:
             kube.delete("Namespace", None, ns)
         wait_for_earlier_runs(kube)
@@ -427,21 +430,20 @@ def main() -> None:
         )
         pids["operator"] = operator.pid
         for count in (100, args.services):
-            mix = request_mix(platform)
-            cpu, collections = cpu_seconds(pids), apiserver_collections(platform)
+            cpu, reading = cpu_seconds(pids), read_apiserver(platform)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes")
             made, seconds = create_and_wait(
                 kube, count, args.timeout, args.creators, args.namespaces
             )
             print_cpu(cpu, cpu_seconds(pids), seconds)
-            collections = apiserver_collections(platform) - collections
-            print(f"  kube-apiserver heap collections: {collections}")
+            ended = read_apiserver(platform)
+            print(f"  kube-apiserver heap collections: {ended.collections - reading.collections}")
             if args.floor and count == args.services:
                 print(f"  the operator's time over the floor: {seconds - floor:.1f} s")
             namespaces.extend(made)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes") - writes
             print(f"  operator writes per service: {writes / count:.1f}")
-            print_mix(mix, request_mix(platform))
+            print_mix(reading.mix, ended.mix)
         time.sleep(10)  # let the last status updates settle
         before = operator_writes(platform)
         time.sleep(args.steady)

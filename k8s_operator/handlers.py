@@ -189,9 +189,7 @@ def _child_event(body: kopf.Body, type: str, memo: kopf.Memo, **kwargs: Any) -> 
     gone = type == "DELETED"
     if owner is None or owner["metadata"].get("deletionTimestamp"):
         if gone and body["kind"] == "Deployment":
-            _statuses(memo).forget(
-                {"metadata": {"namespace": body["metadata"]["namespace"], "name": name}}
-            )
+            _statuses(memo).forget(body["metadata"]["namespace"], name)
         return
     services.restore_child(kube, owner, body, gone=gone)
     if body["kind"] == "Deployment":

@@ -127,9 +127,9 @@ class StatusWriter:
         if first:
             self._schedule(key, self._delay)
 
-    def forget(self, owner: Mapping[str, Any]) -> None:
+    def forget(self, namespace: str, name: str) -> None:
         """The service is gone: drop what is kept for it."""
-        key = _key(owner)
+        key = (namespace, name)
         with self._lock(key):
             self._forget(key)
 
