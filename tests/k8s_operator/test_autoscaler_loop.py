@@ -150,7 +150,10 @@ def test_no_metric_never_scales_down_and_says_why(
     for obj in objs:
         kube.apply(obj)
     kube.scale("LibreChatService", namespace, "gw", 6)
-    wait_until(lambda: _status(kube, namespace).get("reason"), 60, "a decision")
+    # A timer tick before the scale decides on the 2 replicas it saw then: wait for a decision
+    # made at 6, and for the operator to have rolled 6 out.
+    wait_until(lambda: _status(kube, namespace).get("currentReplicas") == 6, 60, "a decision at 6")
+    wait_until(lambda: _deployment_replicas(kube, namespace) == 6, 60, "the scale to 6")
     status = _status(kube, namespace)
     assert status["reason"] == "bad-data-hold"
     assert "returned no samples" in status["detail"]
