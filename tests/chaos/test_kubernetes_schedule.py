@@ -65,8 +65,9 @@ def _local_argv(command: list[str], tmp_path: Path) -> list[str]:
     assert command[0] == "chaos"
     argv = [str(Path(sys.executable).parent / "chaos")]
     for arg in command[1:]:
-        local = arg.replace("/experiments/", f"{REPO}/chaos/experiments/")
-        argv.append(local.replace("/tmp/", f"{tmp_path}/"))
+        # /tmp first: a checkout under /tmp (a `mktemp -d` clone) must not have its path rewritten.
+        local = arg.replace("/tmp/", f"{tmp_path}/")
+        argv.append(local.replace("/experiments/", f"{REPO}/chaos/experiments/"))
     return argv
 
 
