@@ -50,7 +50,10 @@ def verify(
     profile: Annotated[str, typer.Option(help="SLO profile.")] = "laptop",
     profiles: Annotated[Path | None, typer.Option(help="Your copy of profiles.yaml.")] = None,
     replicas: Annotated[int, typer.Option(min=1, max=16, help="Simulator API replicas.")] = 4,
-    regions: Annotated[int, typer.Option(min=1, max=2, help="Simulated regions.")] = 2,
+    regions: Annotated[
+        int | None,
+        typer.Option(min=1, max=2, help="Simulated regions (default: 2, or 1 with --replicas 1)."),
+    ] = None,
     redis_persistence: Annotated[
         bool,
         typer.Option(
@@ -70,7 +73,7 @@ def verify(
     from localplatform import toxiproxy  # noqa: PLC0415 (heavy imports: not for --help)
 
     from .verification.errors import VerifyError  # noqa: PLC0415
-    from .verification.faults import known_experiments  # noqa: PLC0415
+    from .verification.faults import known_experiments, laptop_experiments  # noqa: PLC0415
     from .verification.run import verify as run_verification  # noqa: PLC0415
     from .verification.spec import LAPTOP_FAULTS, VerifySpec, parse_faults  # noqa: PLC0415
 
@@ -80,7 +83,9 @@ def verify(
     out = report or settings.state_dir / "reports" / ("verify-" + time.strftime("%Y%m%dT%H%M%S"))
     server = toxiproxy.server_path(settings.cache_dir)
     try:
-        plans = parse_faults(list(fault or LAPTOP_FAULTS), length, known_experiments())
+        plans = parse_faults(
+            list(fault or LAPTOP_FAULTS), length, known_experiments(), laptop_experiments()
+        )
         spec = VerifySpec(
             report_dir=out,
             state_dir=settings.state_dir / "verify",
@@ -91,7 +96,7 @@ def verify(
             users=users,
             duration_s=length,
             replicas=replicas,
-            regions=regions,
+            regions=regions if regions is not None else min(2, replicas),
             redis_persistence=redis_persistence,
             toxiproxy=str(server) if server else "",
             max_budget_pct=max_budget,
@@ -122,8 +127,9 @@ def _show(card: Scorecard) -> None:
         slos.add_row(s.journey, str(s.requests), str(s.failures), p99, target, mark)
     console.print(slos)
     faults = Table(title="Faults")
-    for column in ("experiment", "at s", "recovered in s", "failed", "budget %", "hypothesis"):
-        faults.add_column(column, justify="left" if column == "experiment" else "right")
+    faults.add_column("experiment", no_wrap=True)
+    for column in ("at s", "recovered in s", "failed", "budget %", "hypothesis"):
+        faults.add_column(column, justify="right")
     faults.add_column("verdict", justify="right")
     for f in card.faults:
         ttr = "never" if f.time_to_recover_s is None else f"{f.time_to_recover_s:g}"
@@ -132,6 +138,8 @@ def _show(card: Scorecard) -> None:
             f.experiment, f"{f.injected_s:g}", ttr, f"{f.failures}/{f.requests}",
             f"{f.budget_consumed_pct:.3f}", f.hypothesis, mark,
         )  # fmt: skip
+    for name in card.not_run:
+        faults.add_row(name, "-", "-", "-", "-", "did not run", "[red]FAIL[/]")
     console.print(faults)
     m = card.messages
     console.print(

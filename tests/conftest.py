@@ -18,6 +18,7 @@ import pytest
 
 from librechat_ops.settings import Settings
 from loadtests.profiles import DEFAULT_PROFILES
+from localplatform import toxiproxy
 from localplatform.cluster import LocalPlatform
 from localplatform.nodes import wait_for_service_account
 
@@ -77,3 +78,9 @@ def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
     path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def toxiproxy_server() -> Path:
+    """``toxiproxy-server``, built once into the cache (seconds when cached)."""
+    return toxiproxy.ensure(Settings.from_env().cache_dir)

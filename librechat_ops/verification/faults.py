@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chaoslib.hypothesis import within_tolerance
+
 import chaos
 
 from .errors import VerifyError
@@ -22,9 +24,22 @@ TIMEOUT_S = 300.0
 """Longest one experiment may take, rollbacks included."""
 
 
+LAPTOP_TAG = "simulator"
+"""The tag of the experiments that run against the simulator on this machine."""
+
+
 def known_experiments() -> list[str]:
     """The names of the shipped experiments."""
     return sorted(p.stem for p in EXPERIMENTS.glob("*.json"))
+
+
+def laptop_experiments() -> list[str]:
+    """The shipped experiments tagged for the simulator (the others need a cluster or AWS)."""
+    return [
+        name
+        for name in known_experiments()
+        if LAPTOP_TAG in json.loads((EXPERIMENTS / f"{name}.json").read_text()).get("tags", [])
+    ]
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,9 @@ class FaultRun:
     """``held`` (before and after), ``deviated`` (not after the fault) or ``not met before``."""
     failed_probes: tuple[str, ...]
     """The steady-state probes that did not hold."""
+    failed_checks: tuple[str, ...]
+    """The method's probes (checks made while the fault lasts) that failed or missed their
+    tolerance: chaostoolkit only records these, the verdict judges them."""
     rollbacks_ok: bool
     """Every rollback ran and succeeded."""
     journal: Path
@@ -52,8 +70,14 @@ class FaultRun:
 
     @property
     def passed(self) -> bool:
-        """The experiment completed, its hypothesis held and its rollbacks succeeded."""
-        return self.status == "completed" and self.hypothesis == "held" and self.rollbacks_ok
+        """The experiment completed, its hypothesis held, every check during the fault held and
+        its rollbacks succeeded."""
+        return (
+            self.status == "completed"
+            and self.hypothesis == "held"
+            and not self.failed_checks
+            and self.rollbacks_ok
+        )
 
 
 def _epoch(stamp: str) -> float:
@@ -66,8 +90,34 @@ def _failed(state: dict[str, Any] | None) -> list[str]:
     return [p["activity"]["name"] for p in state.get("probes", []) if not p.get("tolerance_met")]
 
 
+def failed_checks(method: list[dict[str, Any]]) -> list[str]:
+    """The method's probes that raised, or whose output misses the tolerance they declare."""
+    failed = []
+    for run in method:
+        activity = run.get("activity") or {}
+        if activity.get("type") != "probe":
+            continue
+        raised = run.get("status") != "succeeded"
+        missed = "tolerance" in activity and not within_tolerance(
+            activity["tolerance"], run.get("output")
+        )
+        if raised or missed:
+            failed.append(str(activity.get("name")))
+    return failed
+
+
 def read_journal(name: str, path: Path) -> FaultRun:
-    """The :class:`FaultRun` a journal describes."""
+    """The :class:`FaultRun` a journal describes; a journal that cannot be read is a
+    :class:`VerifyError`."""
+    try:
+        return _read_journal(name, path)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise VerifyError(
+            f"cannot read the journal of {name}: {exc!r}", hint=f"look at {path}"
+        ) from None
+
+
+def _read_journal(name: str, path: Path) -> FaultRun:
     journal: dict[str, Any] = json.loads(path.read_text())
     states = journal.get("steady_states") or {}
     before, after = states.get("before"), states.get("after")
@@ -88,20 +138,23 @@ def read_journal(name: str, path: Path) -> FaultRun:
         status=str(journal.get("status")),
         hypothesis=hypothesis,
         failed_probes=tuple(_failed(before) + _failed(after)),
+        failed_checks=tuple(failed_checks(method)),
         rollbacks_ok=bool(rollbacks) and all(r["status"] == "succeeded" for r in rollbacks),
         journal=path,
     )
 
 
-def run_fault(name: str, env: dict[str, str], out_dir: Path) -> FaultRun:
+def run_fault(name: str, env: dict[str, str], out_dir: Path, stem: str = "") -> FaultRun:
     """``chaos run --rollback-strategy=always`` the experiment ``name``; its journal and log go
-    to ``out_dir``."""
+    to ``out_dir`` as ``STEM.journal.json`` and ``STEM.log`` (``stem`` defaults to the name)."""
+    stem = stem or name
     out_dir.mkdir(parents=True, exist_ok=True)
-    journal = out_dir / f"{name}.journal.json"
+    journal = out_dir / f"{stem}.journal.json"
+    log = out_dir / f"{stem}.log"
     journal.unlink(missing_ok=True)
     chaos_cli = str(Path(sys.executable).parent / "chaos")
     argv = [
-        chaos_cli, "--log-file", str(out_dir / f"{name}.log"), "run",
+        chaos_cli, "--log-file", str(log), "run",
         "--rollback-strategy=always", "--journal-path", str(journal),
         str(EXPERIMENTS / f"{name}.json"),
     ]  # fmt: skip
@@ -117,11 +170,8 @@ def run_fault(name: str, env: dict[str, str], out_dir: Path) -> FaultRun:
         )
     except subprocess.TimeoutExpired:
         raise VerifyError(
-            f"experiment {name} did not finish within {TIMEOUT_S:g}s",
-            hint=f"read {out_dir / (name + '.log')}",
+            f"experiment {name} did not finish within {TIMEOUT_S:g}s", hint=f"read {log}"
         ) from None
     if not journal.exists():
-        raise VerifyError(
-            f"experiment {name} wrote no journal", hint=f"read {out_dir / (name + '.log')}"
-        )
+        raise VerifyError(f"experiment {name} wrote no journal", hint=f"read {log}")
     return read_journal(name, journal)

@@ -125,15 +125,24 @@ def write(card: Scorecard, results: RunResults, limit_pct: float, out: Path) -> 
     budget_plot(card, limit_pct, out / "budget.png")
     slo_rows = [_row(_slo_cells(s)) for s in card.slos]
     fault_rows = [_row(_fault_cells(f)) for f in card.faults]
+    fault_rows += [
+        _row([name, "-", "-", "-", "-", "-", "FAIL", "did not run"]) for name in card.not_run
+    ]
     messages = card.messages
     verdict = "PASS" if card.passed else "FAIL"
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in card.reasons)
+    reasons = f"<ul>{reasons}</ul>" if reasons else ""
+    examples = ""
+    if messages["examples"]:
+        examples = "<p>Examples:</p><pre>{}</pre>".format(
+            html.escape(json.dumps(messages["examples"], indent=2))
+        )
     page = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>Verification: {verdict}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
 td,th{{border:1px solid #ccc;padding:3px 8px}}table{{border-collapse:collapse}}</style></head>
 <body><h1>Verification ({html.escape(card.profile)}): {verdict}</h1>
-<ul>{reasons}</ul>
+{reasons}
 <p>{card.requests} requests in {card.run_s:g} s, {card.failures} failed:
 {card.budget_consumed_pct:.3f}% of the 30-day error budget at
 {card.availability:.3%} availability.</p>
@@ -146,7 +155,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px}}table{{border-collapse:collapse}}<
 <h2>Messages</h2>
 <p>{messages["chats"]} chats: {messages["lost"]} lost, {messages["duplicated"]} duplicated,
 {messages["reconnects"]} stream reconnects.</p>
-<pre>{html.escape(json.dumps(messages["examples"], indent=2))}</pre>
+{examples}
 <h2>Plots</h2><img src="traffic.png"><img src="latency.png"><img src="budget.png">
 <p>Journals: <code>faults/</code>; Locust: <code>locust.html</code>.</p>
 </body></html>"""

@@ -3,6 +3,7 @@ times, the messages audited at the end, then the scorecard."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -101,9 +102,12 @@ def _check(spec: VerifySpec) -> None:
 
 def _faults(
     spec: VerifySpec, info: ClusterInfo, load: _Load, started: float, step: Step
-) -> list[FaultRun]:
+) -> tuple[list[FaultRun], list[str]]:
+    """Run each planned fault at its time; returns the runs and the faults the load outlasted
+    (they did not run, and the verdict says so)."""
+    shortened = {key: value for key, value in SHORTENED.items() if key not in os.environ}
     env = (
-        SHORTENED
+        shortened
         | spec.experiment_env
         | {
             "LIBRECHAT_OPS_STATE": str(spec.state_dir),
@@ -111,28 +115,46 @@ def _faults(
             "TOXIPROXY_PORT": str(info.config.toxiproxy_port),
         }
     )
-    runs = []
-    for plan in spec.faults:
+    runs: list[FaultRun] = []
+    for index, plan in enumerate(spec.faults):
         while load.is_alive() and time.time() < started + plan.at_s:
             time.sleep(0.2)
         if not load.is_alive():
-            step(f"the load ended before {plan.experiment} could start: not run")
-            break
+            missed = [p.experiment for p in spec.faults[index:]]
+            step(f"the load ended before {', '.join(missed)} could start: not run")
+            return runs, missed
         step(f"{time.time() - started:5.1f}s  fault: {plan.experiment}")
-        run = run_fault(plan.experiment, env, spec.report_dir / "faults")
+        stem = f"{index + 1:02d}-{plan.experiment}"
+        run = run_fault(plan.experiment, env, spec.report_dir / "faults", stem)
         step(
             f"{time.time() - started:5.1f}s  {plan.experiment}: {run.status}, "
             f"hypothesis {run.hypothesis}, rollbacks {'done' if run.rollbacks_ok else 'FAILED'}"
         )
         runs.append(run)
-    return runs
+    return runs, []
+
+
+def _writable(directory: Path) -> None:
+    """Create ``directory`` and check a file can be written there, before any load runs."""
+    if directory.exists() and not directory.is_dir():
+        raise VerifyError(f"--report {directory} is a file", hint="name a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".writable"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise VerifyError(
+            f"cannot write to {directory}: {exc.strerror or exc}",
+            hint="choose a --report directory you can write to",
+        ) from None
 
 
 def verify(spec: VerifySpec, step: Step) -> Outcome:
     """Run the whole verification and write its scorecard."""
     _check(spec)
     profile = get_profile(spec.profile, spec.profiles_file or DEFAULT_PROFILES)
-    spec.report_dir.mkdir(parents=True, exist_ok=True)
+    _writable(spec.report_dir)
     ledger_file = spec.report_dir / "ledger.jsonl"
     ledger_file.unlink(missing_ok=True)
     config = _sim_config(spec)
@@ -158,7 +180,7 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
         load = _Load(load_spec, info.url, password)
         started = time.time()
         load.start()
-        runs = _faults(spec, info, load, started, step)
+        runs, missed = _faults(spec, info, load, started, step)
         load.join()
         if load.error is not None:
             raise VerifyError(f"the load run failed: {load.error.message}", load.error.hint or "")
@@ -167,6 +189,14 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
         step("auditing every chat against what the server stored")
         passwords = {f"loadtest-{i}@example.com": password for i in range(config.seed_users)}
         checked: Audit = audit(info.url, ledger.read(ledger_file), passwords)
-    card = score(load.results, runs, checked, profile_name=spec.profile, profile=profile, spec=spec)
+    card = score(
+        load.results,
+        runs,
+        checked,
+        profile_name=spec.profile,
+        profile=profile,
+        spec=spec,
+        not_run=missed,
+    )
     page = report.write(card, load.results, spec.max_budget_pct, spec.report_dir)
     return Outcome(card, page)

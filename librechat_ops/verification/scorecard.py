@@ -9,7 +9,9 @@
 - **Time to recover**: from the fault's start to the first second after which five seconds in a
   row have requests and an error ratio within the objective; at most ``max_recovery_s``.
 - **Messages**: no chat lost or duplicated (:mod:`loadtests.audit`).
-- **Experiments**: each completed with its steady-state hypothesis held and its rollbacks done.
+- **Experiments**: each completed with its steady-state hypothesis held, every check it makes
+  while the fault lasts (a probe in its method, with a tolerance) held, and its rollbacks done.
+  A planned fault the load outlasted did not run, and fails the verdict.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class FaultResult:
     budget_consumed_pct: float
     hypothesis: str
     failed_probes: tuple[str, ...]
+    failed_checks: tuple[str, ...]
+    """Checks made while the fault lasted that failed."""
     rollbacks_ok: bool
     passed: bool
     reasons: tuple[str, ...]
@@ -81,6 +85,8 @@ class Scorecard:
     """All the run's failures as a share of the 30-day budget."""
     slos: tuple[SloResult, ...]
     faults: tuple[FaultResult, ...]
+    not_run: tuple[str, ...]
+    """Planned faults that never started: the load ended first."""
     messages: dict[str, Any]
     reasons: tuple[str, ...]
     """Why it failed, one line per failed check."""
@@ -113,8 +119,10 @@ def _recovery(per: dict[int, tuple[int, int]], start: int, last: int, allowed: f
 
 
 def _budget_pct(failures: int, rate: float, spec: VerifySpec, availability: float) -> float:
+    """``failures`` as a percentage of the window's budget at ``rate`` requests/s (a run with no
+    requests has no budget to burn and no failures: 0)."""
     allowed = rate * spec.slo_window_days * 86_400 * (1 - availability)
-    return 100.0 * failures / allowed if allowed > 0 else math.inf
+    return 100.0 * failures / allowed if allowed > 0 else 0.0
 
 
 def judge_faults(
@@ -151,6 +159,8 @@ def judge_faults(
         if run.hypothesis != "held":
             probes = ", ".join(run.failed_probes) or "see its journal"
             reasons.append(f"steady-state hypothesis {run.hypothesis} ({probes})")
+        if run.failed_checks:
+            reasons.append("failed while the fault lasted: " + ", ".join(run.failed_checks))
         if not run.rollbacks_ok:
             reasons.append("a rollback failed")
         judged.append(
@@ -164,6 +174,7 @@ def judge_faults(
                 budget_consumed_pct=round(budget, 4),
                 hypothesis=run.hypothesis,
                 failed_probes=run.failed_probes,
+                failed_checks=run.failed_checks,
                 rollbacks_ok=run.rollbacks_ok,
                 passed=not reasons,
                 reasons=tuple(reasons),
@@ -207,7 +218,7 @@ def judge_slos(
                 p99_ms=p99,
                 target_p99_ms=target.p99_ms,
                 error_ratio=round(ratio, 6),
-                allowed_error_ratio=allowed,
+                allowed_error_ratio=round(allowed, 9),
                 passed=not reasons,
                 reasons=tuple(reasons),
             )
@@ -223,8 +234,10 @@ def score(
     profile_name: str,
     profile: Profile,
     spec: VerifySpec,
+    not_run: Iterable[str] = (),
 ) -> Scorecard:
-    """The whole verdict."""
+    """The whole verdict; ``not_run`` are the planned faults the load outlasted."""
+    missed = tuple(not_run)
     faults = judge_faults(results, runs, spec, profile.availability)
     warmup = (0, math.ceil(spec.warmup_s))
     slos = judge_slos(results, profile, [warmup, *(f.window_s for f in faults)])
@@ -234,6 +247,7 @@ def score(
     rate = requests / max(results.wall_s, 1.0)
     reasons = [f"SLO {s.journey}: {'; '.join(s.reasons)}" for s in slos if not s.passed]
     reasons += [f"fault {f.experiment}: {'; '.join(f.reasons)}" for f in faults if not f.passed]
+    reasons += [f"fault {name}: did not run, the load ended first" for name in missed]
     if audit.lost or audit.duplicated:
         reasons.append(f"messages: {audit.lost} lost, {audit.duplicated} duplicated")
     if audit.chats == 0:
@@ -249,6 +263,7 @@ def score(
         budget_consumed_pct=round(_budget_pct(failures, rate, spec, profile.availability), 4),
         slos=tuple(slos),
         faults=tuple(faults),
+        not_run=missed,
         messages=messages,
         reasons=tuple(reasons),
     )

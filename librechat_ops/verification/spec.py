@@ -94,15 +94,22 @@ class VerifySpec:
     """Extra environment for ``chaos run`` (the experiments' configuration)."""
 
 
-def parse_faults(values: list[str], duration_s: float, known: list[str]) -> tuple[FaultPlan, ...]:
+def parse_faults(
+    values: list[str], duration_s: float, known: list[str], runnable: list[str]
+) -> tuple[FaultPlan, ...]:
     """``NAME`` or ``NAME@WHEN`` (``30s``, ``1m``) per fault; without ``@``, the faults are spread
-    evenly over the run. Unknown names are an error that lists the known ones."""
+    evenly over the run. A name not in ``known`` or not ``runnable`` here is an error that lists
+    the runnable ones."""
     plans: list[FaultPlan] = []
+    choices = "one of: " + ", ".join(sorted(runnable))
     for index, value in enumerate(values):
         name, _, when = value.partition("@")
         if name not in known:
+            raise VerifyError(f"no experiment named {name!r}", hint=choices)
+        if name not in runnable:
             raise VerifyError(
-                f"no experiment named {name!r}", hint="one of: " + ", ".join(sorted(known))
+                f"{name} runs against a cluster or AWS, not the simulator verify starts",
+                hint=f"run it with `chaos run` or a ChaosSchedule there; here, {choices}",
             )
         if when:
             try:

@@ -23,7 +23,6 @@ from chaoslib.discovery.discover import discover_actions, discover_probes
 from chaos.errors import ChaosError, TargetNotFoundError, UnreachableError
 from chaos.network import actions, probes
 from chaos.simulator.chat import ChatClient
-from librechat_ops.settings import Settings
 from loadtests.errors import PortConflictError, ProgramMissingError
 from loadtests.simulator import faultproxy
 from loadtests.simulator.cluster import Cluster, ClusterInfo
@@ -40,13 +39,7 @@ USER, PASSWORD = "loadtest-0@example.com", "loadtest-password"
 
 
 @pytest.fixture(scope="module")
-def server() -> Path:
-    """``toxiproxy-server``, built once into the cache (seconds when cached)."""
-    return toxiproxy.ensure(Settings.from_env().cache_dir)
-
-
-@pytest.fixture(scope="module")
-def sim(server: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
+def sim(toxiproxy_server: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
     """A simulator whose replicas reach Redis and the LLM through Toxiproxy; always stopped."""
     config = SimConfig(
         state_dir=tmp_path_factory.mktemp("netsim"),
@@ -54,7 +47,7 @@ def sim(server: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clus
         replica_base_port=0,
         redis_port=0,
         llm_port=0,
-        toxiproxy=str(server),
+        toxiproxy=str(toxiproxy_server),
         toxiproxy_port=0,
         replicas=2,
         seed_users=2,
@@ -87,9 +80,11 @@ def chat_seconds(
 
 
 def test_replicas_dial_the_proxies_which_lead_to_the_upstreams(
-    sim: ClusterInfo, conf: dict[str, Any], server: Path
+    sim: ClusterInfo, conf: dict[str, Any], toxiproxy_server: Path
 ) -> None:
-    version = subprocess.run([server, "-version"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [toxiproxy_server, "-version"], capture_output=True, text=True, check=True
+    )
     assert toxiproxy.VERSION.removeprefix("v") in version.stdout
     proxies = probes.list_proxies(conf)
     assert proxies[LLM_PROXY]["upstream"] == f"127.0.0.1:{sim.config.llm_port}"

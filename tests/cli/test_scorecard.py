@@ -3,14 +3,16 @@ budget, steady-state SLOs, and the verdict's reasons."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from librechat_ops.verification.errors import VerifyError
-from librechat_ops.verification.faults import FaultRun
+from librechat_ops.verification.faults import FaultRun, laptop_experiments, read_journal
 from librechat_ops.verification.scorecard import judge_faults, judge_slos, score
-from librechat_ops.verification.spec import FaultPlan, VerifySpec, parse_faults
+from librechat_ops.verification.spec import LAPTOP_FAULTS, FaultPlan, VerifySpec, parse_faults
 from loadtests.audit import Audit
 from loadtests.common import names
 from loadtests.profiles import DEFAULT_PROFILES, Profile, get_profile
@@ -33,11 +35,13 @@ def results(per_second: list[tuple[int, int]], ms: int = 10) -> RunResults:
     )  # fmt: skip
 
 
-def fault(at: float, ends: float, hypothesis: str = "held") -> FaultRun:
+def fault(
+    at: float, ends: float, hypothesis: str = "held", failed_checks: tuple[str, ...] = ()
+) -> FaultRun:
     return FaultRun(
         experiment="redis-outage", started_at=T0 + at - 1, injected_at=T0 + at,
         ended_at=T0 + ends, status="completed", hypothesis=hypothesis, failed_probes=(),
-        rollbacks_ok=True, journal=Path("j.json"),
+        failed_checks=failed_checks, rollbacks_ok=True, journal=Path("j.json"),
     )  # fmt: skip
 
 
@@ -107,17 +111,113 @@ def test_lost_messages_fail_the_verdict_even_when_everything_else_holds() -> Non
 
 
 def test_fault_times_spread_over_the_run_unless_given() -> None:
-    known = ["redis-outage", "llm-latency"]
-    assert parse_faults(["redis-outage", "llm-latency"], 90, known) == (
+    known = ["redis-outage", "llm-latency", "node-loss"]
+    here = ["redis-outage", "llm-latency"]
+    assert parse_faults(["redis-outage", "llm-latency"], 90, known, here) == (
         FaultPlan("redis-outage", 30.0),
         FaultPlan("llm-latency", 60.0),
     )
-    assert parse_faults(["llm-latency@1m"], 90, known) == (FaultPlan("llm-latency", 60.0),)
+    assert parse_faults(["llm-latency@1m"], 90, known, here) == (FaultPlan("llm-latency", 60.0),)
     with pytest.raises(VerifyError, match="no experiment named 'pod-kill'") as error:
-        parse_faults(["pod-kill"], 90, known)
+        parse_faults(["pod-kill"], 90, known, here)
     assert error.value.hint == "one of: llm-latency, redis-outage"
     with pytest.raises(VerifyError, match="after the 90s run ends"):
-        parse_faults(["llm-latency@2m"], 90, known)
+        parse_faults(["llm-latency@2m"], 90, known, here)
+    with pytest.raises(VerifyError, match="node-loss runs against a cluster or AWS"):
+        parse_faults(["node-loss"], 90, known, here)
+
+
+def test_only_the_simulators_experiments_run_on_the_laptop() -> None:
+    assert laptop_experiments() == [
+        "llm-latency",
+        "redis-network-degraded",
+        "redis-outage",
+        "region-failover-local",
+        "replica-kill-mid-stream",
+    ]
+    assert set(LAPTOP_FAULTS) <= set(laptop_experiments())
+
+
+def test_a_check_that_fails_while_the_fault_lasts_fails_the_fault() -> None:
+    run = results([(10, 0)] * 30)
+    (judged,) = judge_faults(
+        run, [fault(10, 12, failed_checks=("chats-still-arrive",))], SPEC, availability=0.999
+    )
+    assert not judged.passed
+    assert judged.reasons == ("failed while the fault lasted: chats-still-arrive",)
+
+
+def test_a_planned_fault_that_never_ran_fails_the_verdict() -> None:
+    run = results([(10, 0)] * 30)
+    fine = Audit(chats=20, lost=0, duplicated=0, reconnects=0)
+    card = score(
+        run, [], fine, profile_name="laptop", profile=PROFILE, spec=SPEC, not_run=["llm-latency"]
+    )
+    assert not card.passed
+    assert card.not_run == ("llm-latency",)
+    assert "fault llm-latency: did not run, the load ended first" in card.reasons
+
+
+def test_a_run_without_requests_fails_with_a_finite_budget() -> None:
+    card = score(
+        results([]), [], Audit(0, 0, 0, 0), profile_name="laptop", profile=PROFILE, spec=SPEC
+    )
+    assert not card.passed
+    assert card.budget_consumed_pct == 0.0
+    assert "Infinity" not in json.dumps(card.to_dict())
+
+
+def journal(method: list[dict[str, Any]]) -> dict[str, Any]:
+    """A chaostoolkit journal with a held hypothesis and one succeeded rollback."""
+    held = {"steady_state_met": True, "probes": []}
+    return {
+        "start": "2026-11-26T10:00:00", "end": "2026-11-26T10:00:09", "status": "completed",
+        "deviated": False, "steady_states": {"before": held, "after": held}, "run": method,
+        "rollbacks": [{"status": "succeeded"}],
+    }  # fmt: skip
+
+
+def probe(name: str, output: Any, tolerance: Any = None, status: str = "succeeded") -> Any:
+    activity: dict[str, Any] = {"type": "probe", "name": name}
+    if tolerance is not None:
+        activity["tolerance"] = tolerance
+    return {
+        "activity": activity,
+        "status": status,
+        "output": output,
+        "start": "2026-11-26T10:00:01",
+    }
+
+
+def test_the_journal_says_which_checks_failed_while_the_fault_lasted(tmp_path: Path) -> None:
+    path = tmp_path / "j.json"
+    method = [
+        {"activity": {"type": "action", "name": "cut"}, "status": "succeeded",
+         "start": "2026-11-26T10:00:01"},
+        probe("chats-arrive", False, tolerance=True),
+        probe("replicas", 2, tolerance={"type": "range", "range": [1, 64]}),
+        probe("raised", None, status="failed"),
+        probe("recorded-only", {"anything": 1}),
+    ]  # fmt: skip
+    path.write_text(json.dumps(journal(method)))
+    run = read_journal("region-failover-local", path)
+    assert run.hypothesis == "held"
+    assert run.failed_checks == ("chats-arrive", "raised")
+    assert not run.passed
+    path.write_text(json.dumps(journal(method[1:3] + method[4:])))
+    assert read_journal("x", path).failed_checks == ("chats-arrive",)
+    path.write_text(json.dumps(journal([method[0], method[2], method[4]])))
+    assert read_journal("x", path).passed
+
+
+def test_a_broken_journal_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "j.json"
+    path.write_text('{"start": "2026-11-26T10:00:00", "run": [')
+    with pytest.raises(VerifyError, match="cannot read the journal of redis-outage"):
+        read_journal("redis-outage", path)
+    path.write_text("{}")
+    with pytest.raises(VerifyError, match="cannot read the journal"):
+        read_journal("redis-outage", path)
 
 
 def test_the_warm_up_is_left_out_of_the_steady_state() -> None:

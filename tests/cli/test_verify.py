@@ -1,8 +1,9 @@
 """``librechat-ops verify``: load and faults together, one scorecard; a healthy system passes and
 the deliberately broken one (no Redis persistence, one replica) fails.
 
-These run the real command: the simulator on free ports, Locust in subprocesses, the experiments
-with ``chaos run``, for about 40 s each.
+These run the real command: the simulator on free ports, Toxiproxy, Locust in subprocesses, the
+experiments with ``chaos run``: the healthy system for 75 s with the default faults, the broken one
+for 40 s.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from librechat_ops.verification.spec import LAPTOP_FAULTS
 from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -27,20 +29,24 @@ FAULTS = ("--fault", "replica-kill-mid-stream@8s", "--fault", "redis-outage@18s"
 
 
 def test_a_healthy_system_keeps_its_slos_through_the_faults(
-    tmp_path: Path, lenient_profiles: Path
+    tmp_path: Path, lenient_profiles: Path, toxiproxy_server: Path
 ) -> None:
     report = tmp_path / "report"
+    # No --fault: the four default faults, spread over the run (at 15, 30, 45 and 60 s).
     result = run_cli(
-        "verify", "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
-        "--report", str(report), *FAULTS, state=tmp_path / "state", timeout=300,
+        "verify", "--profiles", str(lenient_profiles), "--users", "6", "--duration", "75s",
+        "--report", str(report), state=tmp_path / "state", timeout=400,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verification: PASS" in result.stdout
     card = scorecard(report)
     assert card["passed"] is True
-    assert [f["experiment"] for f in card["faults"]] == ["replica-kill-mid-stream", "redis-outage"]
+    assert card["reasons"] == []
+    assert card["not_run"] == []
+    assert [f["experiment"] for f in card["faults"]] == list(LAPTOP_FAULTS)
     for fault in card["faults"]:
         assert fault["hypothesis"] == "held"
+        assert fault["failed_checks"] == []
         assert fault["rollbacks_ok"] is True
         assert fault["time_to_recover_s"] is not None
         assert fault["budget_consumed_pct"] <= 0.5
@@ -50,8 +56,11 @@ def test_a_healthy_system_keeps_its_slos_through_the_faults(
     assert {s["journey"] for s in card["slos"]} >= {"authentication", "ai_inference"}
     for name in ("scorecard.html", "traffic.png", "latency.png", "budget.png", "ledger.jsonl"):
         assert (report / name).stat().st_size > 0, name
+    page = (report / "scorecard.html").read_text()
+    assert "<h1>Verification (laptop): PASS</h1>" in page
+    assert all(f"<td>{name}</td>" in page for name in LAPTOP_FAULTS)
     journals = sorted(p.name for p in (report / "faults").glob("*.journal.json"))
-    assert journals == ["redis-outage.journal.json", "replica-kill-mid-stream.journal.json"]
+    assert journals == [f"0{i + 1}-{name}.journal.json" for i, name in enumerate(LAPTOP_FAULTS)]
     assert not (tmp_path / "state" / "verify" / "sim" / "cluster.json").exists()
 
 
@@ -59,7 +68,7 @@ def test_the_broken_system_fails_the_verdict(tmp_path: Path, lenient_profiles: P
     report = tmp_path / "report"
     result = run_cli(
         "verify", "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
-        "--replicas", "1", "--regions", "1", "--no-redis-persistence",
+        "--replicas", "1", "--no-redis-persistence",
         "--report", str(report), *FAULTS, state=tmp_path / "state", timeout=300,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
@@ -72,6 +81,26 @@ def test_the_broken_system_fails_the_verdict(tmp_path: Path, lenient_profiles: P
     assert faults["redis-outage"]["hypothesis"] == "deviated"
     assert faults["replica-kill-mid-stream"]["hypothesis"] == "deviated"
     assert any("lost" in reason for reason in card["reasons"])
+    page = (report / "scorecard.html").read_text()
+    assert "<h1>Verification (laptop): FAIL</h1>" in page
+    assert "lost" in page
+
+
+def test_a_fault_the_load_outlasts_fails_the_verdict(
+    tmp_path: Path, lenient_profiles: Path
+) -> None:
+    # A 15 s Redis outage from 3 s outlasts the 12 s load: the second fault never starts.
+    report = tmp_path / "report"
+    result = run_cli(
+        "verify", "--profiles", str(lenient_profiles), "--users", "4", "--duration", "12s",
+        "--fault", "redis-outage@3s", "--fault", "replica-kill-mid-stream@6s",
+        "--report", str(report), state=tmp_path / "state", timeout=200,
+        env={"LIBRECHAT_CHAOS_OUTAGE_S": "15"},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    card = scorecard(report)
+    assert card["not_run"] == ["replica-kill-mid-stream"]
+    assert "fault replica-kill-mid-stream: did not run, the load ended first" in card["reasons"]
 
 
 @pytest.mark.parametrize(
@@ -82,6 +111,9 @@ def test_the_broken_system_fails_the_verdict(tmp_path: Path, lenient_profiles: P
         (("--env", "production"), "only the laptop is verified end to end"),
         (("--fault", "region-failover-local", "--regions", "1"), "needs two simulated regions"),
         (("--duration", "soon"), "Invalid value"),
+        (("--fault", "node-loss"), "node-loss runs against a cluster or AWS"),
+        (("--fault", "region-failover-aws"), "region-failover-aws runs against a cluster or AWS"),
+        (("--max-budget", "nan"), "Invalid value for '--max-budget'"),
     ],
 )
 def test_bad_inputs_are_one_clear_error(
@@ -91,3 +123,15 @@ def test_bad_inputs_are_one_clear_error(
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_report_path_that_is_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    result = run_cli(
+        "verify", "--fault", "redis-outage", "--report", str(taken), state=tmp_path, timeout=60
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"--report {taken} is a file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert taken.read_text() == "mine"
