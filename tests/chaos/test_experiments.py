@@ -56,9 +56,17 @@ def experiment_file(request: pytest.FixtureRequest) -> Path:
     return path
 
 
-def test_there_are_experiments() -> None:
-    names = {p.stem for p in EXPERIMENTS}
-    assert {"region-failover-aws"} <= names
+def test_every_experiment_the_issue_names_is_shipped() -> None:
+    assert {p.stem for p in EXPERIMENTS} == {
+        "ai-gateway-pod-kill",
+        "llm-latency",
+        "node-loss",
+        "redis-network-degraded",
+        "redis-outage",
+        "region-failover-aws",
+        "region-failover-local",
+        "replica-kill-mid-stream",
+    }
 
 
 def test_chaos_validate_accepts_it_with_defaults_only(

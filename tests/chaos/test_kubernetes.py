@@ -207,20 +207,6 @@ def _activity(journal: dict[str, Any], name: str) -> dict[str, Any]:
     return next(r for r in runs if r["activity"]["name"] == name)
 
 
-@pytest.mark.parametrize("experiment", ["ai-gateway-pod-kill", "node-loss"])
-def test_experiment_validates(experiment: str) -> None:
-    chaos = str(Path(sys.executable).parent / "chaos")
-    path = str(EXPERIMENTS / f"{experiment}.json")
-    done = subprocess.run(
-        [chaos, "--no-version-check", "--no-log-file", "validate", path],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def test_node_loss_experiment_short_run(
     local_platform: LocalPlatform, namespace: str, tmp_path: Path
 ) -> None:

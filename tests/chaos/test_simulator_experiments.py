@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from chaos.simulator import probes
+from chaos.errors import ChaosError
+from chaos.simulator import actions, probes
+from chaos.simulator.state import Simulator, paused, running
 from loadtests.simulator.cluster import Cluster, ClusterInfo
 from loadtests.simulator.config import LLMConfig
 from loadtests.simulator.processes import alive
@@ -57,7 +59,7 @@ def all_alive(info: ClusterInfo) -> bool:
 
 @pytest.fixture(scope="module")
 def healthy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
-    """Three replicas in two regions, Redis with persistence."""
+    """Four replicas in two regions, Redis with persistence."""
     config = sim_config(tmp_path_factory.mktemp("sim"), replicas=4, regions=2, llm=SLOW_LLM)
     with Cluster(config) as info:
         yield info
@@ -149,3 +151,29 @@ def test_a_new_simulator_forgets_what_experiments_noted_about_the_last_one(tmp_p
     with Cluster(sim_config(tmp_path, replicas=1)):
         assert not stale.exists()
         assert probes.cut_replies_delivered_once(configuration={"sim_state_dir": str(tmp_path)})
+
+
+def test_pause_resume_and_kill_a_replica_then_restore_everything(healthy: ClusterInfo) -> None:
+
+    conf = {"sim_state_dir": str(healthy.config.state_dir)}
+    sim = Simulator(healthy.config.state_dir)
+    assert actions.pause_process("r1", configuration=conf) == "r1"
+    assert paused(sim.find("r1"))
+    assert probes.replicas_running(configuration=conf) == 4  # frozen, not gone
+    assert actions.resume_process("r1", configuration=conf) == "r1"
+    assert not paused(sim.find("r1"))
+    assert probes.front_status(configuration=conf) == 200
+    actions.pause_process("r2", seconds=0.5, configuration=conf)
+    assert not paused(sim.find("r2"))  # it let r2 run again by itself
+    assert actions.kill_replica("r3", configuration=conf) == "r3"
+    assert not running(sim.find("r3"))
+    assert probes.replicas_running(configuration=conf) == 3
+    with pytest.raises(ChaosError, match="r3 is not running"):
+        actions.pause_process("r3", configuration=conf)
+    with pytest.raises(ChaosError, match="redis is not an API replica"):
+        actions.kill_replica("redis", configuration=conf)
+    actions.pause_process("r4", configuration=conf)
+    assert actions.restore_all(configuration=conf) == ["r3"]
+    assert not paused(Simulator(healthy.config.state_dir).find("r4"))
+    assert probes.replicas_running(configuration=conf) == 4
+    assert all_alive(healthy)
