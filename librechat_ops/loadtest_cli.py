@@ -6,6 +6,7 @@ so ``librechat-ops --help`` stays fast and gevent never patches the command line
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,16 @@ def _duration(value: str | None) -> float | None:
         return parse_duration(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _warmup(value: str) -> float:
+    """Seconds of ``--warmup``: a duration, or zero (``0s``) for none."""
+    if re.fullmatch(r"0+(\.0*)?[smh]?", value.strip().lower()):
+        return 0.0
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--warmup") from None
 
 
 def loadtest(
@@ -63,9 +74,22 @@ def loadtest(
         float, typer.Option(min=0.1, help="Simulator only: mock LLM token rate.")
     ] = 200,
     sim_replicas: Annotated[int, typer.Option(min=1, help="Simulator only: API replicas.")] = 2,
+    warmup: Annotated[
+        str,
+        typer.Option(
+            help="Leave the run's first seconds out of the verdict (every user logs in at once "
+            "then); 0s judges the whole run."
+        ),
+    ] = "5s",
 ) -> None:
     """Run the journeys headless, write the verdict and report; exit 0 only if every SLO holds."""
     seconds = _duration(duration)
+    warmup_s = _warmup(warmup)
+    if seconds is not None and warmup_s >= seconds:
+        raise typer.BadParameter(
+            f"a {warmup} warm-up leaves nothing of a {duration} run to judge",
+            param_hint="--warmup",
+        )
     # pydantic, redis and matplotlib: imported when the command runs, not for --help.
     from loadtests.runner import LoadtestSpec, run  # noqa: PLC0415
 
@@ -94,6 +118,7 @@ def loadtest(
         sim=sim,
         chat_endpoint=chat_endpoint,
         chat_model=chat_model,
+        warmup_s=warmup_s,
     )
     stop_cleanly_on_sigterm()
     try:
@@ -113,6 +138,10 @@ def loadtest(
         target_text = f"{j.target_p99_ms:g}" if j.target_p99_ms else "-"
         table.add_row(j.journey, str(j.requests), str(j.failures), *numbers, target_text, mark)
     console.print(table)
+    if verdict.warmup_s > 0:
+        from loadtests.report import warmup_note  # noqa: PLC0415
+
+        console.print(warmup_note(verdict), highlight=False)
     for j in verdict.journeys:
         for reason in j.reasons:
             console.print(f"[red]{j.journey}[/]: {reason}", highlight=False)

@@ -66,6 +66,20 @@ def percentiles_vs_targets(verdict: Verdict) -> str:
     return _png(figure)
 
 
+def warmup_note(verdict: Verdict) -> str:
+    """What the verdict left out, in words (empty when nothing was)."""
+    if verdict.warmup_s <= 0:
+        return ""
+    return (
+        f"The first {verdict.warmup_s:g} s (the warm-up: every user logs in at once; "
+        f"{verdict.warmup_requests} requests) are not judged."
+    )
+
+
+def _warmup(verdict: Verdict) -> str:
+    return html.escape(warmup_note(verdict))
+
+
 def render(verdict: Verdict, results: RunResults) -> str:
     """The report as one self-contained HTML page."""
     rows = []
@@ -92,7 +106,8 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; }} .fail {{ background: #fdd
 <h1>Load test verdict: {overall}</h1>
 <p>Profile <b>{html.escape(verdict.profile)}</b> against {html.escape(verdict.host)};
 {verdict.wall_s:.0f} s, peak {results.peak_users} users; generator CPU
-{verdict.generator_cpu_share:.0%} of a core per process.</p>
+{verdict.generator_cpu_share:.0%} of a core per process.
+{_warmup(verdict)}</p>
 {warnings}
 <table><tr><th>journey</th><th>requests</th><th>failures</th><th>P50 ms</th><th>P95 ms</th>
 <th>P99 ms</th><th>P99 target</th><th>verdict</th><th>why</th></tr>

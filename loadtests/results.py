@@ -10,7 +10,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,33 @@ class RunResults:
 
     timeline: list[tuple[int, str, TimelineCell]] = field(default_factory=list)
     """(second into the run, entry, what finished in that second), every request counted."""
+
+    def after(self, warmup_s: float) -> RunResults:
+        """The run without its first ``warmup_s`` seconds: entries rebuilt from the timeline's
+        later seconds (failure messages stay those of the whole run), samples and timeline cut."""
+        first = math.ceil(warmup_s)
+        if first <= 0:
+            return self
+        kept = [(s, n, c) for s, n, c in self.timeline if s >= first]
+        cells: dict[str, list[TimelineCell]] = {}
+        for _second, name, cell in kept:
+            cells.setdefault(name, []).append(cell)
+        entries = {
+            name: EntryStats(
+                requests=sum(c.requests for c in mine),
+                failures=sum(c.failures for c in mine),
+                response_times=merge(c.response_times for c in mine),
+                errors=dict(self.entries[name].errors) if name in self.entries else {},
+            )
+            for name, mine in cells.items()
+        }
+        return replace(
+            self,
+            entries=entries,
+            samples=[x for x in self.samples if x[0] >= first],
+            wall_s=max(0.0, self.wall_s - first),
+            timeline=kept,
+        )
 
     def write(self, path: Path) -> None:
         """Save as JSON."""

@@ -72,6 +72,9 @@ class LoadtestSpec:
     ledger: Path | None = None
     """Append every chat (what the client received) to this JSON-lines file."""
 
+    warmup_s: float = 0.0
+    """Seconds at the start the verdict leaves out (every user logs in at once)."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -124,6 +127,7 @@ def _locust_argv(spec: LoadtestSpec, host: str, results: Path, seed_password: st
         "--lco-profiles", str(spec.profiles_file or DEFAULT_PROFILES),
         "--lco-seed-password", seed_password, "--loglevel", "WARNING",
         "--lco-chat-endpoint", spec.chat_endpoint, "--lco-chat-model", spec.chat_model,
+        "--lco-warmup", str(spec.warmup_s),
     ]  # fmt: skip
     if spec.credentials_file is not None:
         argv += ["--lco-credentials", str(spec.credentials_file)]
@@ -193,7 +197,9 @@ def run(spec: LoadtestSpec) -> Outcome:
         check_target(host)
         check_login(host, email, password)
         results, locust_exit_code = run_locust(spec, host, seed_password)
-    verdict = judge(results, spec.profile, profile, processes=max(1, spec.workers))
+    verdict = judge(
+        results, spec.profile, profile, processes=max(1, spec.workers), warmup_s=spec.warmup_s
+    )
     verdict_file = spec.report_dir / "verdict.json"
     # Locust's own exit code comes from the locustfile's gate (what a Kubernetes Job sees).
     document = verdict.to_dict() | {"locust_exit_code": locust_exit_code}

@@ -1,9 +1,10 @@
 """The SLO gate: a run's results judged against a profile, journey by journey.
 
-A journey with targets passes when it has at least ``min_requests`` requests, its failure ratio is
-within ``1 - availability`` and its percentiles are within the targets. The run passes when every
-judged journey passes. The generator being CPU-bound is a warning, not a failure: its percentiles
-then include the generator's own queueing.
+The first seconds of a run (the warm-up, when every simulated user logs in at once) can be left
+out. A journey with targets passes when it has at least ``min_requests`` requests, its failure
+ratio is within ``1 - availability`` and its percentiles are within the targets. The run passes
+when every judged journey passes. The generator being CPU-bound is a warning, not a failure: its
+percentiles then include the generator's own queueing.
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ class Verdict:
     wall_s: float
     """Run duration."""
 
+    warmup_s: float
+    """Seconds at the start left out of the verdict (every user logs in at once)."""
+
+    warmup_requests: int
+    """Requests in those seconds: counted in the report, not judged."""
+
     generator_cpu_share: float
     """Generator CPU seconds / wall seconds / generator processes."""
 
@@ -129,9 +136,19 @@ def judge_journey(name: str, results: RunResults, profile: Profile) -> JourneyVe
     )
 
 
-def judge(results: RunResults, profile_name: str, profile: Profile, processes: int = 1) -> Verdict:
-    """The run's verdict against ``profile``; ``processes`` is the number of generators."""
-    journeys = tuple(judge_journey(name, results, profile) for name in JOURNEY_ENTRIES)
+def judge(
+    results: RunResults,
+    profile_name: str,
+    profile: Profile,
+    processes: int = 1,
+    warmup_s: float = 0.0,
+) -> Verdict:
+    """The run's verdict against ``profile`` on the seconds after ``warmup_s``; ``processes`` is
+    the number of generators."""
+    judged = results.after(warmup_s)
+    journeys = tuple(judge_journey(name, judged, profile) for name in JOURNEY_ENTRIES)
+    total = sum(cell.requests for _s, _n, cell in results.timeline)
+    kept = sum(cell.requests for _s, _n, cell in judged.timeline)
     share = results.cpu_s / results.wall_s / max(1, processes) if results.wall_s > 0 else 0.0
     warnings = []
     if results.cpu_warning or share > CPU_BOUND_SHARE:
@@ -147,5 +164,7 @@ def judge(results: RunResults, profile_name: str, profile: Profile, processes: i
         journeys=journeys,
         warnings=tuple(warnings),
         wall_s=results.wall_s,
+        warmup_s=warmup_s,
+        warmup_requests=total - kept,
         generator_cpu_share=share,
     )

@@ -40,6 +40,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--lco-chat-endpoint", default="openAI", help="endpoint behind the agent")
     group.add_argument("--lco-chat-model", default="gpt-4o-mini")
     group.add_argument("--lco-ledger", default="", help="append every chat to this JSON-lines file")
+    group.add_argument("--lco-warmup", type=float, default=0.0, help="seconds the gate leaves out")
 
 
 def _on_init(environment: Environment, **_kwargs: Any) -> None:
@@ -68,7 +69,8 @@ def _gate(environment: Environment, **_kwargs: Any) -> None:
         return
     profiles = Path(options.lco_profiles) if options.lco_profiles else DEFAULT_PROFILES
     profile = get_profile(options.lco_profile, profiles)
-    environment.process_exit_code = 0 if judge(results, options.lco_profile, profile).passed else 1
+    verdict = judge(results, options.lco_profile, profile, warmup_s=options.lco_warmup)
+    environment.process_exit_code = 0 if verdict.passed else 1
 
 
 class SelectedShape(LoadTestShape):

@@ -42,12 +42,13 @@ def test_every_journey_runs_and_the_gate_passes(tmp_path: Path, lenient_profiles
     report = tmp_path / "report"
     result = run_cli(
         "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
-        "--users", "3", "--duration", "8s", "--report", str(report),
+        "--users", "3", "--duration", "8s", "--report", str(report), "--warmup", "0s",
         "--sim-ttft-ms", "20", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SLO verdict: PASS" in result.stdout
+    assert "warm-up" not in result.stdout
     assert locust_exit_code(report) == 0
     journeys = verdict_of(report)
     assert set(journeys) == JOURNEYS
@@ -69,13 +70,18 @@ def test_a_slow_llm_fails_the_ai_inference_slo(tmp_path: Path, lenient_profiles:
     report = tmp_path / "report"
     result = run_cli(
         "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
-        "--users", "2", "--duration", "8s", "--report", str(report),
+        "--users", "2", "--duration", "8s", "--report", str(report), "--warmup", "2s",
         "--sim-ttft-ms", "1700", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "SLO verdict: FAIL" in result.stdout
-    assert locust_exit_code(report) == 1
+    assert "The first 2 s (the warm-up" in result.stdout
+    assert locust_exit_code(report) == 1  # the gate leaves the same 2 s out
+    verdict = json.loads((report / "verdict.json").read_text())
+    assert verdict["warmup_s"] == 2
+    assert verdict["warmup_requests"] > 0
+    assert "The first 2 s (the warm-up" in (report / "report.html").read_text()
     journeys = verdict_of(report)
     assert journeys["ai_inference"]["passed"] is False
     assert "above the 1500 ms target" in str(journeys["ai_inference"]["reasons"])
@@ -125,6 +131,7 @@ def test_bad_credentials_are_one_clear_error(tmp_path: Path, sim: ClusterInfo) -
     [
         (("--duration", "soon"), "cannot read duration"),
         (("--shape", "zigzag"), "unknown shape 'zigzag'"),
+        (("--duration", "8s", "--warmup", "10s"), "leaves nothing of a 8s run to judge"),
         (("--credentials", "/nonexistent/users.csv"), "cannot read /nonexistent/users.csv"),
     ],
 )
@@ -145,6 +152,7 @@ def test_distributed_mode_master_and_workers(tmp_path: Path, lenient_profiles: P
     result = run_cli(
         "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
         "--users", "2", "--duration", "6s", "--workers", "2", "--report", str(report),
+        "--warmup", "0s",
         "--sim-ttft-ms", "20", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
     )  # fmt: skip

@@ -9,7 +9,8 @@ import pytest
 from loadtests.common import names
 from loadtests.errors import LocustRunError
 from loadtests.profiles import JourneyTarget, Profile
-from loadtests.results import EntryStats, RunResults, merge, percentile
+from loadtests.report import warmup_note
+from loadtests.results import EntryStats, RunResults, TimelineCell, merge, percentile
 from loadtests.slo import judge
 
 
@@ -126,3 +127,33 @@ def test_results_round_trip_and_unreadable_results(tmp_path: Path) -> None:
     assert RunResults.read(tmp_path / "r.json") == results
     with pytest.raises(LocustRunError, match="no readable results"):
         RunResults.read(tmp_path / "missing.json")
+
+
+def test_the_warm_up_is_left_out_of_the_verdict_and_counted() -> None:
+    # Every user logs in during second 0 (slow, one failure); then fast logins for 20 s.
+    timeline = [(0, names.LOGIN, TimelineCell(10, 1, {90: 9, 5: 1}))]
+    timeline += [(s, names.LOGIN, TimelineCell(10, 0, {5: 10})) for s in range(1, 21)]
+    whole = EntryStats(requests=210, failures=1, response_times={90: 9, 5: 201}, errors={"x": 1})
+    results = RunResults(
+        host="http://x", entries={names.LOGIN: whole}, samples=[(0.2, names.LOGIN, 90.0)],
+        wall_s=21.0, cpu_s=1.0, cpu_warning=False, timeline=timeline,
+    )  # fmt: skip
+    profile = Profile(
+        availability=0.999, min_requests=10, journeys={"authentication": JourneyTarget(p99_ms=25)}
+    )
+    strict = judge(results, "p", profile)
+    assert not strict.passed
+    assert strict.warmup_requests == 0
+    verdict = judge(results, "p", profile, warmup_s=1)
+    auth = next(j for j in verdict.journeys if j.journey == "authentication")
+    assert verdict.passed
+    assert (auth.requests, auth.failures, auth.p99_ms) == (200, 0, 5)
+    assert (verdict.warmup_s, verdict.warmup_requests) == (1, 10)
+    assert warmup_note(verdict).startswith("The first 1 s (the warm-up")
+    assert warmup_note(strict) == ""
+    later = results.after(0.5)  # a part-second counts as the whole second
+    assert later.entries[names.LOGIN].requests == 200
+    assert later.entries[names.LOGIN].errors == {"x": 1}
+    assert later.samples == []
+    assert later.wall_s == 20.0
+    assert results.after(0) is results
