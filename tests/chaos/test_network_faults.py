@@ -283,11 +283,13 @@ def test_a_missing_toxiproxy_or_go_is_a_clear_error(tmp_path: Path) -> None:
     assert "install Go" in (no_go.value.hint or "")
 
 
-def test_a_taken_toxiproxy_port_is_a_port_conflict(server: Path, tmp_path: Path) -> None:
+def test_a_taken_toxiproxy_port_is_a_port_conflict(toxiproxy_server: Path, tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         taken = sock.getsockname()[1]
-        config = SimConfig(state_dir=tmp_path, toxiproxy=str(server), toxiproxy_port=taken)
+        config = SimConfig(
+            state_dir=tmp_path, toxiproxy=str(toxiproxy_server), toxiproxy_port=taken
+        )
         with pytest.raises(PortConflictError, match=f"127.0.0.1:{taken}"):
             faultproxy.prepare(config)

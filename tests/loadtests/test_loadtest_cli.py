@@ -70,18 +70,19 @@ def test_a_slow_llm_fails_the_ai_inference_slo(tmp_path: Path, lenient_profiles:
     report = tmp_path / "report"
     result = run_cli(
         "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
-        "--users", "2", "--duration", "8s", "--report", str(report), "--warmup", "2s",
+        "--users", "2", "--duration", "8s", "--report", str(report), "--warmup", "1s",
         "--sim-ttft-ms", "1700", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "SLO verdict: FAIL" in result.stdout
-    assert "The first 2 s (the warm-up" in result.stdout
-    assert locust_exit_code(report) == 1  # the gate leaves the same 2 s out
+    # Every reply takes over 1.7 s, so each user's first one ends after the 1 s warm-up.
+    assert "The first 1 s (the warm-up" in result.stdout
+    assert locust_exit_code(report) == 1  # the gate leaves the same second out
     verdict = json.loads((report / "verdict.json").read_text())
-    assert verdict["warmup_s"] == 2
+    assert verdict["warmup_s"] == 1
     assert verdict["warmup_requests"] > 0
-    assert "The first 2 s (the warm-up" in (report / "report.html").read_text()
+    assert "The first 1 s (the warm-up" in (report / "report.html").read_text()
     journeys = verdict_of(report)
     assert journeys["ai_inference"]["passed"] is False
     assert "above the 1500 ms target" in str(journeys["ai_inference"]["reasons"])
