@@ -126,21 +126,19 @@ def _show(card: Scorecard) -> None:
         mark = "[green]pass[/]" if s.passed else "[red]FAIL[/]"
         slos.add_row(s.journey, str(s.requests), str(s.failures), p99, target, mark)
     console.print(slos)
-    faults = Table(title="Faults")
-    faults.add_column("experiment", no_wrap=True)
-    for column in ("at s", "recovered in s", "failed", "budget %", "hypothesis"):
-        faults.add_column(column, justify="right")
-    faults.add_column("verdict", justify="right")
+    # One line per fault, not a table: seven columns do not fit an 80-column terminal.
+    console.print("Faults:")
     for f in card.faults:
-        ttr = "never" if f.time_to_recover_s is None else f"{f.time_to_recover_s:g}"
         mark = "[green]pass[/]" if f.passed else "[red]FAIL[/]"
-        faults.add_row(
-            f.experiment, f"{f.injected_s:g}", ttr, f"{f.failures}/{f.requests}",
-            f"{f.budget_consumed_pct:.3f}", f.hypothesis, mark,
-        )  # fmt: skip
+        back = "never back" if f.time_to_recover_s is None else f"back in {f.time_to_recover_s:g} s"
+        console.print(
+            f"  {mark} {f.experiment} at {f.injected_s:g} s: {back}, "
+            f"{f.failures}/{f.requests} failed, {f.budget_consumed_pct:.3f} % of the budget, "
+            f"hypothesis {f.hypothesis}",
+            highlight=False,
+        )
     for name in card.not_run:
-        faults.add_row(name, "-", "-", "-", "-", "did not run", "[red]FAIL[/]")
-    console.print(faults)
+        console.print(f"  [red]FAIL[/] {name}: did not run, the load ended first", highlight=False)
     m = card.messages
     console.print(
         f"messages: {m['chats']} chats, {m['lost']} lost, {m['duplicated']} duplicated, "
