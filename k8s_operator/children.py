@@ -12,6 +12,8 @@ import hashlib
 import json
 from typing import Any
 
+from kubernetes.utils import parse_quantity
+
 from .crds import API_VERSION
 from .model import ServiceSpec
 
@@ -258,15 +260,31 @@ def key(obj: Obj) -> tuple[str, str]:
     return obj["kind"], obj["metadata"]["name"]
 
 
-def contains(actual: Any, desired: Any) -> bool:
+_QUANTITY_MAPS = ("requests", "limits")
+"""Keys whose values are resource quantities, which the API server rewrites in canonical form
+(``1000m`` is stored as ``1``, ``0.5`` as ``500m``)."""
+
+
+def same_quantity(actual: Any, desired: Any) -> bool:
+    """True when two resource quantities are equal in value (``1000m`` and ``1``)."""
+    try:
+        return bool(parse_quantity(actual) == parse_quantity(desired))
+    except (ValueError, TypeError):
+        return bool(actual == desired)
+
+
+def contains(actual: Any, desired: Any, quantities: bool = False) -> bool:
     """True when ``actual`` has every value of ``desired`` (the server may add defaults).
 
     Dicts compare key by key (an empty value matches an absent key: the server drops empty maps),
-    lists element by element (same length), scalars by equality or equal string forms.
+    lists element by element (same length), scalars by equality or equal string forms, and the
+    values of ``requests`` and ``limits`` maps as quantities.
     """
     if isinstance(desired, dict):
         return isinstance(actual, dict) and all(
-            contains(actual[k], v) if k in actual else v in ({}, [], None)
+            contains(actual[k], v, quantities=quantities or k in _QUANTITY_MAPS)
+            if k in actual
+            else v in ({}, [], None)
             for k, v in desired.items()
         )
     if isinstance(desired, list):
@@ -275,6 +293,8 @@ def contains(actual: Any, desired: Any) -> bool:
             and len(actual) == len(desired)
             and all(contains(a, d) for a, d in zip(actual, desired, strict=True))
         )
+    if quantities:
+        return same_quantity(actual, desired)
     return actual == desired or str(actual) == str(desired)
 
 

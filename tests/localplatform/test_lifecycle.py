@@ -113,6 +113,7 @@ def test_up_recovers_after_components_are_killed(
     # not-ready taint it set while kwok was gone (otherwise the next pods crowd onto one node).
     nodes = local_platform.api().request("GET", "/api/v1/nodes?labelSelector=type%3Dkwok")["items"]
     taints = {n["metadata"]["name"]: n["spec"].get("taints") or [] for n in nodes}
+    assert len(taints) == 3, taints
     assert not any(t["key"] in LIFECYCLE_TAINTS for ts in taints.values() for t in ts), taints
     assert set(result.started) == {"kube-apiserver", "kwok"}
     after = _pids(local_platform)
