@@ -116,9 +116,14 @@ def status() -> None:
     except LoadtestError as exc:
         fail(exc.message, exc.hint)
     console.print(f"simulator at [bold]{info.url}[/]", highlight=False)
+    logs = {child.log.parent for child in info.children}
     for child in info.children:
-        state = "[green]running[/]" if alive(child) else "[red]gone[/]"
-        console.print(f"  {child.name:8} pid {child.pid:<8} {state}  log {child.log}")
+        state = "[green]running[/]" if alive(child) else "[red]gone   [/]"
+        # One line per process; the log's name alone when every log shares a directory.
+        log = child.log.name if len(logs) == 1 else str(child.log)
+        console.print(f"  {child.name:8} pid {child.pid:<8} {state}  {log}", highlight=False)
+    if len(logs) == 1:
+        console.print(f"logs in {logs.pop()}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
