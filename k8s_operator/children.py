@@ -261,8 +261,8 @@ def key(obj: Obj) -> tuple[str, str]:
 
 
 _QUANTITY_MAPS = ("requests", "limits")
-"""Keys whose values are resource quantities, which the API server rewrites in canonical form
-(``1000m`` is stored as ``1``, ``0.5`` as ``500m``)."""
+"""The maps under a container's ``resources`` whose values are quantities, which the API server
+rewrites in canonical form (``1000m`` is stored as ``1``, ``0.5`` as ``500m``)."""
 
 
 def same_quantity(actual: Any, desired: Any) -> bool:
@@ -273,16 +273,22 @@ def same_quantity(actual: Any, desired: Any) -> bool:
         return bool(actual == desired)
 
 
-def contains(actual: Any, desired: Any, quantities: bool = False) -> bool:
+def contains(actual: Any, desired: Any, parent: str = "", quantities: bool = False) -> bool:
     """True when ``actual`` has every value of ``desired`` (the server may add defaults).
 
     Dicts compare key by key (an empty value matches an absent key: the server drops empty maps),
     lists element by element (same length), scalars by equality or equal string forms, and the
-    values of ``requests`` and ``limits`` maps as quantities.
+    values of ``resources.requests`` and ``resources.limits`` as quantities. ``parent`` is the
+    key ``desired`` sits under.
     """
     if isinstance(desired, dict):
         return isinstance(actual, dict) and all(
-            contains(actual[k], v, quantities=quantities or k in _QUANTITY_MAPS)
+            contains(
+                actual[k],
+                v,
+                parent=k,
+                quantities=quantities or (parent == "resources" and k in _QUANTITY_MAPS),
+            )
             if k in actual
             else v in ({}, [], None)
             for k, v in desired.items()
@@ -291,7 +297,7 @@ def contains(actual: Any, desired: Any, quantities: bool = False) -> bool:
         return (
             isinstance(actual, list)
             and len(actual) == len(desired)
-            and all(contains(a, d) for a, d in zip(actual, desired, strict=True))
+            and all(contains(a, d, parent) for a, d in zip(actual, desired, strict=True))
         )
     if quantities:
         return same_quantity(actual, desired)

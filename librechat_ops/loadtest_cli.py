@@ -6,6 +6,7 @@ so ``librechat-ops --help`` stays fast and gevent never patches the command line
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ import typer
 from rich.table import Table
 
 from loadtests.errors import LoadtestError
-from loadtests.shapes import parse_duration
+from loadtests.shapes import DEFAULT_DURATION_S, parse_duration
 from loadtests.simulator.config import LLMConfig, SimConfig
 
 from .console import console, err_console, fail, stop_cleanly_on_sigterm
@@ -31,11 +32,12 @@ def _duration(value: str | None) -> float | None:
 
 
 def _warmup(value: str) -> float:
-    """Seconds of ``--warmup``: a duration, or zero (``0s``) for none."""
+    """Whole seconds of ``--warmup`` (the timeline counts whole seconds: 0.5s leaves out one),
+    or zero (``0s``) for none."""
     if re.fullmatch(r"0+(\.0*)?[smh]?", value.strip().lower()):
         return 0.0
     try:
-        return parse_duration(value)
+        return float(math.ceil(parse_duration(value)))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--warmup") from None
 
@@ -85,9 +87,10 @@ def loadtest(
     """Run the journeys headless, write the verdict and report; exit 0 only if every SLO holds."""
     seconds = _duration(duration)
     warmup_s = _warmup(warmup)
-    if seconds is not None and warmup_s >= seconds:
+    length = seconds or DEFAULT_DURATION_S.get(shape)
+    if length is not None and warmup_s >= length:
         raise typer.BadParameter(
-            f"a {warmup} warm-up leaves nothing of a {duration} run to judge",
+            f"a {warmup_s:g}s warm-up leaves nothing of a {length:g}s run to judge",
             param_hint="--warmup",
         )
     # pydantic, redis and matplotlib: imported when the command runs, not for --help.

@@ -35,12 +35,15 @@ class EntryStats:
 
 
 def round_ms(ms: float) -> int:
-    """Round a latency as Locust's histograms do: 1 ms below 100, 10 ms below 1 s, then 100 ms."""
+    """Round a latency as Locust's histograms do (``locust.stats.bucket_response_time``): 1 ms
+    below 100, 10 ms below 1 s, 100 ms below 10 s, then 1 s."""
     if ms < 100:
         return round(ms)
     if ms < 1000:
         return int(round(ms, -1))
-    return int(round(ms, -2))
+    if ms < 10_000:
+        return int(round(ms, -2))
+    return int(round(ms, -3))
 
 
 @dataclass
@@ -111,11 +114,12 @@ class RunResults:
     """(second into the run, entry, what finished in that second), every request counted."""
 
     def after(self, warmup_s: float) -> RunResults:
-        """The run without its first ``warmup_s`` seconds: entries rebuilt from the timeline's
-        later seconds (failure messages stay those of the whole run), samples and timeline cut."""
-        first = math.ceil(warmup_s)
-        if first <= 0:
+        """The run from second ``ceil(warmup_s)`` on, from its timeline: entries rebuilt from
+        those seconds (failure messages stay those of the whole run), samples and timeline cut.
+        Results without a timeline (written by an older toolkit) come back unchanged."""
+        if not self.timeline:
             return self
+        first = math.ceil(warmup_s)
         kept = [(s, n, c) for s, n, c in self.timeline if s >= first]
         cells: dict[str, list[TimelineCell]] = {}
         for _second, name, cell in kept:

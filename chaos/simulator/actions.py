@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ChaosError
 from .chat import ChatClient
-from .state import SimProcess, Simulator, paused, running, send, start, state_dir, wait_gone
+from .state import SimProcess, Simulator, running, send, start, state_dir, wait_gone
 
 __all__ = [
     "kill_replica",
@@ -113,8 +113,9 @@ def restore_all(configuration: dict[str, Any] | None = None) -> list[str]:
     sim = _sim(configuration)
     restarted = []
     for process in sim.processes():
-        if paused(process):
-            send(process, signal.SIGCONT)
+        # SIGCONT whatever runs: a process SIGSTOPped a moment ago may not show as stopped yet,
+        # and a running one ignores it.
+        send(process, signal.SIGCONT)
         if not running(process):
             sim.replace(process, start(process))
             restarted.append(process.name)

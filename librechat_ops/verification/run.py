@@ -94,6 +94,12 @@ def _check(spec: VerifySpec) -> None:
             "the network faults need Toxiproxy, which is not built",
             hint="run `librechat-ops cluster build` (it builds Toxiproxy too)",
         )
+    if spec.duration_s <= spec.warmup_s:
+        raise VerifyError(
+            f"a {spec.duration_s:g}s run is all warm-up (the first {spec.warmup_s:g}s are not "
+            "judged)",
+            hint="run longer (--duration)",
+        )
     if "region-failover-local" in names and spec.regions < 2:
         raise VerifyError(
             "region-failover-local needs two simulated regions", hint="use --regions 2"
@@ -103,8 +109,8 @@ def _check(spec: VerifySpec) -> None:
 def _faults(
     spec: VerifySpec, info: ClusterInfo, load: _Load, started: float, step: Step
 ) -> tuple[list[FaultRun], list[str]]:
-    """Run each planned fault at its time; returns the runs and the faults the load outlasted
-    (they did not run, and the verdict says so)."""
+    """Run each planned fault at its time, one after the other; returns the runs and the faults
+    that could not start before the load ended (the verdict fails on them)."""
     shortened = {key: value for key, value in SHORTENED.items() if key not in os.environ}
     env = (
         shortened
@@ -154,6 +160,12 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
     """Run the whole verification and write its scorecard."""
     _check(spec)
     profile = get_profile(spec.profile, spec.profiles_file or DEFAULT_PROFILES)
+    if profile.availability >= 1:
+        raise VerifyError(
+            f"profile {spec.profile} aims at 100 % availability: no error budget to judge "
+            "faults against",
+            hint="set its availability below 1 (99.9 % is 0.999)",
+        )
     _writable(spec.report_dir)
     ledger_file = spec.report_dir / "ledger.jsonl"
     ledger_file.unlink(missing_ok=True)
@@ -175,6 +187,7 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
             duration_s=spec.duration_s,
             shape="smoke",
             ledger=ledger_file,
+            warmup_s=spec.warmup_s,
         )
         step(f"load: {spec.users} users for {spec.duration_s:g}s against {info.url}")
         load = _Load(load_spec, info.url, password)

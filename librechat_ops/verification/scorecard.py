@@ -11,7 +11,8 @@
 - **Messages**: no chat lost or duplicated (:mod:`loadtests.audit`).
 - **Experiments**: each completed with its steady-state hypothesis held, every check it makes
   while the fault lasts (a probe in its method, with a tolerance) held, and its rollbacks done.
-  A planned fault the load outlasted did not run, and fails the verdict.
+  A planned fault that could not start before the load ended did not run, and fails the
+  verdict.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _recovery(per: dict[int, tuple[int, int]], start: int, last: int, allowed: f
 
 def _budget_pct(failures: int, rate: float, spec: VerifySpec, availability: float) -> float:
     """``failures`` as a percentage of the window's budget at ``rate`` requests/s (a run with no
-    requests has no budget to burn and no failures: 0)."""
+    requests has no failures either: 0; ``verify`` refuses an availability of 100 %)."""
     allowed = rate * spec.slo_window_days * 86_400 * (1 - availability)
     return 100.0 * failures / allowed if allowed > 0 else 0.0
 
@@ -236,7 +237,8 @@ def score(
     spec: VerifySpec,
     not_run: Iterable[str] = (),
 ) -> Scorecard:
-    """The whole verdict; ``not_run`` are the planned faults the load outlasted."""
+    """The whole verdict; ``not_run`` are the planned faults that could not start before the
+    load ended."""
     missed = tuple(not_run)
     faults = judge_faults(results, runs, spec, profile.availability)
     warmup = (0, math.ceil(spec.warmup_s))

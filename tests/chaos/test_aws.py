@@ -49,6 +49,7 @@ def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubbedArc]:
     stubbed = StubbedArc()
     monkeypatch.setattr(arc.boto3, "client", stubbed.client)
     yield stubbed
+    assert not stubbed.planned, "the code tried fewer endpoints than the test planned"
     for stubber in stubbed.made:
         stubber.assert_no_pending_responses()
         stubber.deactivate()
@@ -113,7 +114,8 @@ def test_safety_rule_overrides_are_passed_as_a_list(stubs: StubbedArc) -> None:
             {"RoutingControlArn": ARN, "RoutingControlState": "On", "SafetyRulesToOverride": rules},
         )
     )
-    actions.set_routing_control_state(ARN, "On", ENDPOINTS, f" {rules[0]} ,{rules[1]}")
+    answer = actions.set_routing_control_state(ARN, "On", ENDPOINTS, f" {rules[0]} ,{rules[1]}")
+    assert answer == {"routing_control_arn": ARN, "state": "On"}
 
 
 def test_an_unknown_control_is_not_retried(stubs: StubbedArc) -> None:

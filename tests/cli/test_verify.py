@@ -114,6 +114,7 @@ def test_a_fault_the_load_outlasts_fails_the_verdict(
         (("--fault", "node-loss"), "node-loss runs against a cluster or AWS"),
         (("--fault", "region-failover-aws"), "region-failover-aws runs against a cluster or AWS"),
         (("--max-budget", "nan"), "Invalid value for '--max-budget'"),
+        (("--fault", "redis-outage@1s", "--duration", "5s"), "a 5s run is all warm-up"),
     ],
 )
 def test_bad_inputs_are_one_clear_error(
@@ -135,3 +136,17 @@ def test_a_report_path_that_is_a_file_is_one_clear_error(tmp_path: Path) -> None
     assert f"--report {taken} is a file" in result.stderr
     assert "Traceback" not in result.stderr
     assert taken.read_text() == "mine"
+
+
+def test_a_profile_without_an_error_budget_is_one_clear_error(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n  perfect:\n    availability: 1.0\n    journeys:\n      search: {p99_ms: 100}\n"
+    )
+    result = run_cli(
+        "verify", "--profiles", str(profiles), "--profile", "perfect", "--fault", "redis-outage",
+        "--report", str(tmp_path / "r"), state=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "aims at 100 % availability: no error budget" in result.stderr
+    assert "Traceback" not in result.stderr

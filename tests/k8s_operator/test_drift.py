@@ -31,14 +31,19 @@ def deployment(namespace: str, cpu: str, memory: str) -> dict[str, Any]:
     }
 
 
-def test_quantities_compare_by_value_only_under_requests_and_limits() -> None:
-    assert contains({"requests": {"cpu": "1"}}, {"requests": {"cpu": "1000m"}})
-    assert contains({"limits": {"memory": "1Gi"}}, {"limits": {"memory": "1024Mi"}})
-    assert contains({"requests": {"cpu": "500m"}}, {"requests": {"cpu": "0.5"}})
-    assert not contains({"requests": {"cpu": "2"}}, {"requests": {"cpu": "1000m"}})
-    assert not contains({"requests": {"cpu": "1"}}, {"requests": {"cpu": "not-a-quantity"}})
-    # Elsewhere the same strings are different values.
+def resources(**maps: dict[str, str]) -> dict[str, Any]:
+    return {"resources": maps}
+
+
+def test_quantities_compare_by_value_only_under_resources() -> None:
+    assert contains(resources(requests={"cpu": "1"}), resources(requests={"cpu": "1000m"}))
+    assert contains(resources(limits={"memory": "1Gi"}), resources(limits={"memory": "1024Mi"}))
+    assert contains(resources(requests={"cpu": "500m"}), resources(requests={"cpu": "0.5"}))
+    assert not contains(resources(requests={"cpu": "2"}), resources(requests={"cpu": "1000m"}))
+    assert not contains(resources(requests={"cpu": "1"}), resources(requests={"cpu": "x"}))
+    # Elsewhere the same strings are different values, even under a key named "limits".
     assert not contains({"value": "1"}, {"value": "1000m"})
+    assert not contains({"data": {"limits": {"n": "1"}}}, {"data": {"limits": {"n": "1000m"}}})
 
 
 def test_what_the_api_server_stores_is_not_drift(

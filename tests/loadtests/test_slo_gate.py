@@ -151,9 +151,13 @@ def test_the_warm_up_is_left_out_of_the_verdict_and_counted() -> None:
     assert (verdict.warmup_s, verdict.warmup_requests) == (1, 10)
     assert warmup_note(verdict).startswith("The first 1 s (the warm-up")
     assert warmup_note(strict) == ""
-    later = results.after(0.5)  # a part-second counts as the whole second
+    later = results.after(0.5)  # a part-second leaves out the whole second
     assert later.entries[names.LOGIN].requests == 200
     assert later.entries[names.LOGIN].errors == {"x": 1}
     assert later.samples == []
     assert later.wall_s == 20.0
-    assert results.after(0) is results
+    whole_run = results.after(0)  # from the timeline too, as Locust's histograms round
+    assert whole_run.entries[names.LOGIN].requests == 210
+    assert whole_run.entries[names.LOGIN].response_times == {90: 9, 5: 201}
+    no_timeline = _results({names.LOGIN: whole})
+    assert no_timeline.after(5) is no_timeline  # an older results file: nothing to cut
