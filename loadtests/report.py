@@ -76,10 +76,6 @@ def warmup_note(verdict: Verdict) -> str:
     )
 
 
-def _warmup(verdict: Verdict) -> str:
-    return html.escape(warmup_note(verdict))
-
-
 def render(verdict: Verdict, results: RunResults) -> str:
     """The report as one self-contained HTML page."""
     rows = []
@@ -107,7 +103,7 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; }} .fail {{ background: #fdd
 <p>Profile <b>{html.escape(verdict.profile)}</b> against {html.escape(verdict.host)};
 {verdict.wall_s:.0f} s, peak {results.peak_users} users; generator CPU
 {verdict.generator_cpu_share:.0%} of a core per process.
-{_warmup(verdict)}</p>
+{html.escape(warmup_note(verdict))}</p>
 {warnings}
 <table><tr><th>journey</th><th>requests</th><th>failures</th><th>P50 ms</th><th>P95 ms</th>
 <th>P99 ms</th><th>P99 target</th><th>verdict</th><th>why</th></tr>
