@@ -48,10 +48,11 @@ class SimProcess:
 
     @property
     def port(self) -> int | None:
-        """The ``--port`` it listens on, when its command says."""
+        """The ``--port`` (Toxiproxy: ``-port``) it listens on, when its command says."""
         args = list(self.argv)
-        if "--port" in args and args.index("--port") + 1 < len(args):
-            return int(args[args.index("--port") + 1])
+        for flag in ("--port", "-port"):
+            if flag in args and args.index(flag) + 1 < len(args):
+                return int(args[args.index(flag) + 1])
         return None
 
     @property

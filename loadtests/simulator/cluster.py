@@ -188,8 +188,11 @@ class Cluster:
         llm = self._spawn("llm", llm_argv, logs)
         if config.toxiproxy:  # the replicas reach the LLM and Redis through Toxiproxy
             config = faultproxy.prepare(config)
-            toxiproxy = self._spawn("toxiproxy", faultproxy.argv(config), logs)
-            config_file.write_text(faultproxy.wire(config, toxiproxy).to_json())
+            proxies = faultproxy.plan(config)
+            proxies_file = self.dir / "toxiproxy.json"
+            proxies_file.write_text(json.dumps(proxies, indent=2))
+            toxiproxy = self._spawn("toxiproxy", faultproxy.argv(config, proxies_file), logs)
+            config_file.write_text(faultproxy.wire(config, toxiproxy, proxies).to_json())
         replicas = []
         for index, port in enumerate(replica_ports):
             name = f"r{index + 1}"

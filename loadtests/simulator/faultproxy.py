@@ -49,18 +49,9 @@ def prepare(config: SimConfig) -> SimConfig:
     return config
 
 
-def argv(config: SimConfig) -> list[str]:
-    """The command line of ``toxiproxy-server`` on loopback at ``config.toxiproxy_port``, logging
-    warnings only (at its default level it logs every connection, too much under load)."""
-    env = shutil.which("env") or "/usr/bin/env"  # execs the server: the pid stays the server's
-    server = [config.toxiproxy, "-host", LOOPBACK, "-port", str(config.toxiproxy_port)]
-    return [env, "LOG_LEVEL=warn", *server]
-
-
-def wire(config: SimConfig, server: Child) -> SimConfig:
-    """Wait for ``server``, create the proxies ``config.toxiproxy_upstreams`` names and return
-    the replicas' configuration (their ports replaced by the proxies')."""
-    wait_ready(server, config.toxiproxy_port, "/version")
+def plan(config: SimConfig) -> list[dict[str, str]]:
+    """The proxies ``config.toxiproxy_upstreams`` names, each on a free loopback port, in the
+    form of Toxiproxy's ``-config`` file (its ``/populate`` body)."""
     upstreams = {LLM_PROXY: config.llm_port, REDIS_PROXY: config.redis_port}
     unknown = set(config.toxiproxy_upstreams) - set(upstreams)
     if unknown:
@@ -68,13 +59,38 @@ def wire(config: SimConfig, server: Child) -> SimConfig:
             f"no upstream called {', '.join(sorted(unknown))} to put behind Toxiproxy",
             hint="choose from " + ", ".join(PROXIES),
         )
-    body = [
-        {"name": name, "listen": f"{LOOPBACK}:0", "upstream": f"{LOOPBACK}:{port}"}
+    return [
+        {"name": name, "listen": f"{LOOPBACK}:{free_port()}", "upstream": f"{LOOPBACK}:{port}"}
         for name, port in upstreams.items()
         if name in config.toxiproxy_upstreams
     ]
-    created = _populate(config.toxiproxy_port, body)
-    ports = {p["name"]: int(str(p["listen"]).rsplit(":", 1)[1]) for p in created}
+
+
+def argv(config: SimConfig, proxies_file: Path) -> list[str]:
+    """The command line of ``toxiproxy-server`` on loopback at ``config.toxiproxy_port``, creating
+    the proxies of ``proxies_file`` (see :func:`plan`) at start, so a restart (a chaos rollback)
+    brings them back on the same ports; logging warnings only (at its default level it logs
+    every connection, too much under load)."""
+    env = shutil.which("env") or "/usr/bin/env"  # execs the server: the pid stays the server's
+    server = [config.toxiproxy, "-host", LOOPBACK, "-port", str(config.toxiproxy_port)]
+    return [env, "LOG_LEVEL=warn", *server, "-config", str(proxies_file)]
+
+
+def wire(config: SimConfig, server: Child, proxies: list[dict[str, str]]) -> SimConfig:
+    """Wait for ``server``, check it created ``proxies`` and return the replicas' configuration
+    (their ports replaced by the proxies')."""
+    wait_ready(server, config.toxiproxy_port, "/version")
+    running = _proxies(config.toxiproxy_port)
+    missing = [
+        p["name"] for p in proxies if running.get(p["name"], {}).get("listen") != p["listen"]
+    ]
+    if missing:
+        raise SimulatorError(
+            f"Toxiproxy on 127.0.0.1:{config.toxiproxy_port} did not open the proxies "
+            f"{', '.join(missing)}",
+            hint=f"read the toxiproxy log ({server.log}); a port it was given may have been taken",
+        )
+    ports = {p["name"]: int(p["listen"].rsplit(":", 1)[1]) for p in proxies}
     return replace(
         config,
         llm_port=ports.get(LLM_PROXY, config.llm_port),
@@ -82,20 +98,14 @@ def wire(config: SimConfig, server: Child) -> SimConfig:
     )
 
 
-def _populate(api_port: int, proxies: list[dict[str, str]]) -> list[dict[str, object]]:
-    request = urllib.request.Request(
-        f"http://{LOOPBACK}:{api_port}/populate",
-        data=json.dumps(proxies).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
+def _proxies(api_port: int) -> dict[str, dict[str, object]]:
+    """Toxiproxy's proxies by name (``GET /proxies``)."""
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer = json.loads(response.read())
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{api_port}/proxies", timeout=10) as answer:
+            found: dict[str, dict[str, object]] = json.loads(answer.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise SimulatorError(
-            f"Toxiproxy on 127.0.0.1:{api_port} did not create the proxies: {exc}",
+            f"Toxiproxy on 127.0.0.1:{api_port} did not list its proxies: {exc}",
             hint="read the toxiproxy log under the simulator's logs directory",
         ) from None
-    created: list[dict[str, object]] = answer["proxies"]
-    return created
+    return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -293,3 +294,22 @@ def test_a_taken_toxiproxy_port_is_a_port_conflict(toxiproxy_server: Path, tmp_p
         )
         with pytest.raises(PortConflictError, match=f"127.0.0.1:{taken}"):
             faultproxy.prepare(config)
+
+
+def test_a_restarted_toxiproxy_opens_the_same_proxies(
+    sim: ClusterInfo, conf: dict[str, Any]
+) -> None:
+    from chaos.simulator import actions as process_actions  # noqa: PLC0415
+    from chaos.simulator.state import Simulator, running, send, wait_gone  # noqa: PLC0415
+
+    before = probes.list_proxies(conf)
+    server = Simulator(sim.config.state_dir).find("toxiproxy")
+    assert send(server, signal.SIGKILL)
+    assert wait_gone(server, 5)
+    with pytest.raises(UnreachableError):  # the links are gone: no login without Redis
+        chat_seconds(sim, within_s=3, read_timeout_s=2)
+    # The rollback starts it again with its recorded command, which names the proxies' file.
+    assert process_actions.restore_all(conf) == ["toxiproxy"]
+    assert running(Simulator(sim.config.state_dir).find("toxiproxy"))
+    assert probes.list_proxies(conf) == before
+    assert chat_seconds(sim)[1] is True
