@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from loadtests.errors import LoadtestError
-from loadtests.shapes import DEFAULT_DURATION_S, parse_duration
+from loadtests.shapes import DEFAULT_DURATION_S, WARMUP_S, parse_duration
 from loadtests.simulator.config import LLMConfig, SimConfig
 
 from .console import console, err_console, fail, stop_cleanly_on_sigterm
@@ -82,7 +82,7 @@ def loadtest(
             help="Leave the run's first seconds out of the verdict (every user logs in at once "
             "then); 0s judges the whole run."
         ),
-    ] = "5s",
+    ] = f"{WARMUP_S:g}s",
 ) -> None:
     """Run the journeys headless, write the verdict and report; exit 0 only if every SLO holds."""
     seconds = _duration(duration)

@@ -116,7 +116,7 @@ def up(
         return
     _step("SLO verification: laptop profile against the LibreChat API simulator")
     out = report or settings.state_dir / "reports" / time.strftime("%Y%m%dT%H%M%S")
-    loadtest_cli.loadtest(profile="laptop", report=out, users=10, duration="60s", warmup="5s")
+    loadtest_cli.loadtest(profile="laptop", report=out, users=10, duration="60s")
 
 
 def down() -> None:

@@ -75,6 +75,10 @@ SHAPES: dict[str, Callable[[ShapeSpec, float], Step]] = {
 DEFAULT_DURATION_S: dict[str, float] = {"smoke": 30, "ramp": 300, "spike": 300, "soak": 3600}
 """Run length when ``--duration`` is not given."""
 
+WARMUP_S = 5.0
+"""Seconds at the start of a run that SLO verdicts leave out by default: every simulated user
+logs in at once then (``loadtest --warmup``, ``verify``)."""
+
 
 def parse_duration(text: str) -> float:
     """Seconds in ``"90"``, ``"90s"``, ``"5m"``, ``"1h"`` or ``"1h30m"``; ValueError otherwise."""

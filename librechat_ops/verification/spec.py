@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.shapes import parse_duration
+from loadtests.shapes import WARMUP_S, parse_duration
 
 from .errors import VerifyError
 
@@ -84,7 +84,7 @@ class VerifySpec:
     max_recovery_s: float = 30.0
     """Longest time from a fault to errors back within the budget."""
 
-    warmup_s: float = 5.0
+    warmup_s: float = WARMUP_S
     """Seconds at the start left out of the steady-state SLOs: every user logs in at once."""
 
     slo_window_days: float = 30.0

@@ -1,8 +1,9 @@
 """The simulator's fault proxy: Toxiproxy between the replicas and their Redis and mock LLM.
 
 With ``SimConfig.toxiproxy`` set (the path of ``toxiproxy-server``), the cluster starts it after
-Redis and the mock LLM, creates one proxy per upstream (:data:`PROXIES`) and hands the replicas a
-configuration whose ``redis_port`` and ``llm_port`` are the proxies' ports. Toxics added through
+Redis and the mock LLM with one proxy per upstream (:data:`PROXIES`) in its ``-config`` file (so a
+restart reopens them on the same ports) and hands the replicas a configuration whose
+``redis_port`` and ``llm_port`` are the proxies' ports. Toxics added through
 Toxiproxy's HTTP API (latency, bandwidth, resets, a disabled proxy) then reach every replica; the
 seeding and the cluster's own health checks still talk to the upstreams directly.
 """
