@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from loadtests.simulator.cluster import Cluster
-from loadtests.simulator.config import SimConfig
+from librechat_sim.cluster import Cluster
+from librechat_sim.config import SimConfig
 
 HEALTH_LOCUSTFILE = Path(__file__).resolve().parent.parent / "loadtests/locustfiles/health.py"
 

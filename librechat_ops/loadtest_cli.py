@@ -14,9 +14,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from librechat_sim.config import LLMConfig, SimConfig
+from librechat_sim.errors import SimError
 from loadtests.errors import LoadtestError
 from loadtests.shapes import DEFAULT_DURATION_S, WARMUP_S, parse_duration
-from loadtests.simulator.config import LLMConfig, SimConfig
 
 from .console import console, err_console, fail, stop_cleanly_on_sigterm
 from .settings import Settings
@@ -126,7 +127,7 @@ def loadtest(
     stop_cleanly_on_sigterm()
     try:
         outcome = run(spec)
-    except LoadtestError as exc:
+    except (LoadtestError, SimError) as exc:
         fail(exc.message, exc.hint)
     verdict = outcome.verdict
     table = Table(title=f"SLO verdict ({verdict.profile}, ms) against {verdict.host}")

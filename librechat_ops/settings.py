@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from librechat_sim import paths
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,8 +31,7 @@ class Settings:
         env = os.environ if env is None else env
         home = Path(env.get("HOME") or Path.home())
         cache_root = Path(env.get("XDG_CACHE_HOME") or home / ".cache")
-        state_root = Path(env.get("XDG_STATE_HOME") or home / ".local" / "state")
         return cls(
             cache_dir=Path(env.get("LIBRECHAT_OPS_CACHE") or cache_root / "librechat-ops"),
-            state_dir=Path(env.get("LIBRECHAT_OPS_STATE") or state_root / "librechat-ops"),
+            state_dir=paths.state_dir(env),
         )

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from loadtests.errors import LoadtestError
-from loadtests.simulator.config import LLMConfig, SimConfig
+from librechat_sim.config import LLMConfig, SimConfig
+from librechat_sim.errors import SimError
 from localplatform import toxiproxy
 from localplatform.errors import BuildError
 
@@ -58,7 +58,7 @@ def up(
     toxiproxy_port: Annotated[int, typer.Option(help="Toxiproxy's API port.")] = 8474,
 ) -> None:
     """Start Redis, the mock LLM, the replicas and haproxy; print the URL and the users."""
-    from loadtests.simulator.cluster import Cluster  # noqa: PLC0415 (redis: not for --help)
+    from librechat_sim.cluster import Cluster  # noqa: PLC0415 (redis: not for --help)
 
     config = SimConfig(
         state_dir=Settings.from_env().state_dir,
@@ -83,7 +83,7 @@ def up(
             fail(exc.message, exc.hint)
     try:
         info = Cluster(config).up()
-    except LoadtestError as exc:
+    except SimError as exc:
         fail(exc.message, exc.hint)
     console.print(f"[green]simulator up[/] at [bold]{info.url}[/]", highlight=False)
     console.print(
@@ -96,11 +96,11 @@ def up(
 @sim_app.command()
 def down() -> None:
     """Stop every process `sim up` started."""
-    from loadtests.simulator.cluster import down as stop_all  # noqa: PLC0415 (see up)
+    from librechat_sim.cluster import down as stop_all  # noqa: PLC0415 (see up)
 
     try:
         stopped = stop_all(Settings.from_env().state_dir)
-    except LoadtestError as exc:
+    except SimError as exc:
         fail(exc.message, exc.hint)
     console.print(f"simulator down (stopped: {', '.join(stopped) or 'nothing was running'})")
 
@@ -108,12 +108,12 @@ def down() -> None:
 @sim_app.command()
 def status() -> None:
     """Show whether the simulator runs, its URL and its processes."""
-    from loadtests.simulator.cluster import load  # noqa: PLC0415 (see up)
-    from loadtests.simulator.processes import alive  # noqa: PLC0415 (see up)
+    from librechat_sim.description import load  # noqa: PLC0415 (see up)
+    from librechat_sim.processes import alive  # noqa: PLC0415 (see up)
 
     try:
         info = load(Settings.from_env().state_dir)
-    except LoadtestError as exc:
+    except SimError as exc:
         fail(exc.message, exc.hint)
     console.print(f"simulator at [bold]{info.url}[/]", highlight=False)
     logs = {child.log.parent for child in info.children}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from librechat_sim.errors import SimError
 from loadtests.errors import LoadtestError
 from loadtests.shapes import parse_duration
 
@@ -106,7 +107,7 @@ def verify(
         outcome = run_verification(spec, lambda line: err_console.print(f"  {line}"))
     except VerifyError as exc:
         fail(exc.message, exc.hint)
-    except LoadtestError as exc:
+    except (LoadtestError, SimError) as exc:
         fail(exc.message, exc.hint)
     _show(outcome.scorecard)
     console.print(f"scorecard: {outcome.page}", highlight=False)

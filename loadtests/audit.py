@@ -1,6 +1,6 @@
 """After a run: was every chat delivered once, whole, and kept by the server exactly once?
 
-Each ledger line (what the client received, :mod:`loadtests.common.ledger`) is compared with what
+Each ledger line (what the client received, :mod:`librechat_sim.ledger`) is compared with what
 the server stores for that conversation. A chat is **lost** when its reply never arrived whole, or
 the server no longer has its message or its reply (a Redis that forgot it). It is **duplicated**
 when an event arrived twice or the server keeps the message or the reply more than once.
@@ -14,8 +14,9 @@ from typing import Any
 
 import requests
 
-from .common.ledger import Delivery
-from .common.names import BROWSER_USER_AGENT
+from librechat_sim.ledger import Delivery
+from librechat_sim.useragent import BROWSER_USER_AGENT
+
 from .errors import LoadtestError
 
 MAX_EXAMPLES = 10

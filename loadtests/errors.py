@@ -38,15 +38,3 @@ class CredentialsFileError(LoadtestError):
 
 class LocustRunError(LoadtestError):
     """Locust could not run, or exited without writing its results."""
-
-
-class SimulatorError(LoadtestError):
-    """The local LibreChat API simulator could not start or stop."""
-
-
-class PortConflictError(SimulatorError):
-    """A loopback port the simulator needs is already taken."""
-
-
-class ProgramMissingError(SimulatorError):
-    """A Debian program the simulator needs (redis-server, haproxy) is not installed."""

@@ -10,7 +10,8 @@ import json
 import urllib.error
 import urllib.request
 
-from .common.names import BROWSER_USER_AGENT
+from librechat_sim.useragent import BROWSER_USER_AGENT
+
 from .errors import BadCredentialsError, TargetUnreachableError
 
 TIMEOUT_S = 10.0

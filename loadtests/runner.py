@@ -15,15 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from librechat_sim.cluster import Cluster
+from librechat_sim.config import SimConfig
+from librechat_sim.processes import free_port
+
 from .errors import CredentialsFileError, LocustRunError
 from .preflight import check_login, check_target
 from .profiles import DEFAULT_PROFILES, Profile, get_profile
 from .report import write_report
 from .results import RunResults
 from .shapes import DEFAULT_DURATION_S, SHAPES
-from .simulator.cluster import Cluster
-from .simulator.config import SimConfig
-from .simulator.processes import free_port
 from .slo import Verdict, judge
 
 LOCUSTFILE = Path(__file__).parent / "locustfiles" / "librechat.py"

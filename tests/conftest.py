@@ -17,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from librechat_ops.settings import Settings
+from librechat_sim.cluster import Cluster
+from librechat_sim.description import ClusterInfo
 from loadtests.profiles import DEFAULT_PROFILES
 from localplatform import toxiproxy
 from localplatform.cluster import LocalPlatform
 from localplatform.nodes import wait_for_service_account
+from tests.simclient import sim_config
 
 
 @dataclass
@@ -84,3 +87,10 @@ def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def toxiproxy_server() -> Path:
     """``toxiproxy-server``, built once into the cache (seconds when cached)."""
     return toxiproxy.ensure(Settings.from_env().cache_dir)
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
+    """A running simulator shared by a module's tests; always stopped."""
+    with Cluster(sim_config(tmp_path_factory.mktemp("sim"))) as info:
+        yield info

@@ -8,13 +8,15 @@ Each failure becomes a :mod:`chaos.errors` error that says what to do.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import requests
 
+from librechat_sim import description
+from librechat_sim.errors import SimError
+from librechat_sim.paths import state_dir
+
 from ..errors import ChaosError, TargetNotFoundError, UnreachableError
-from ..simulator.state import state_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8474
@@ -38,15 +40,11 @@ def api_url(configuration: dict[str, Any] | None) -> str:
 def _simulator_port(config: dict[str, Any]) -> int | None:
     """The Toxiproxy port of the running simulator, if one runs with a fault proxy (its state
     directory: the configuration's ``sim_state_dir``, else ``$LIBRECHAT_OPS_STATE``)."""
-    path = state_dir(config.get("sim_state_dir")) / "sim" / "cluster.json"
     try:
-        config = json.loads(path.read_text())["config"]
-    except (OSError, ValueError, KeyError, TypeError):
+        sim = description.load(state_dir(configured=config.get("sim_state_dir")))
+    except SimError:
         return None
-    if not config.get("toxiproxy"):
-        return None
-    port = config.get("toxiproxy_port")
-    return int(port) if port else None
+    return sim.config.toxiproxy_port if sim.config.toxiproxy else None
 
 
 class Toxiproxy:

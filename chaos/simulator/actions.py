@@ -11,9 +11,11 @@ import signal
 import time
 from typing import Any
 
+from librechat_sim.processes import Child
+
 from ..errors import ChaosError
 from .chat import ChatClient
-from .state import SimProcess, Simulator, running, send, start, state_dir, wait_gone
+from .state import Simulator, running, send, wait_gone
 
 __all__ = [
     "kill_replica",
@@ -36,10 +38,10 @@ SEED_PASSWORD = "loadtest-password"
 
 
 def _sim(configuration: dict[str, Any] | None) -> Simulator:
-    return Simulator(state_dir((configuration or {}).get("sim_state_dir")))
+    return Simulator.configured(configuration)
 
 
-def _kill(process: SimProcess) -> None:
+def _kill(process: Child) -> None:
     if not send(process, signal.SIGKILL):
         raise ChaosError(f"{process.name} is not running", hint="run the rollback: restore_all")
     send(process, signal.SIGCONT)  # a paused process dies only once it runs again
@@ -103,7 +105,7 @@ def start_process(name: str = "redis", configuration: dict[str, Any] | None = No
     sim = _sim(configuration)
     process = sim.find(name)
     if not running(process):
-        sim.replace(process, start(process))
+        sim.restart(process)
     return name
 
 
@@ -117,7 +119,7 @@ def restore_all(configuration: dict[str, Any] | None = None) -> list[str]:
         # and a running one ignores it.
         send(process, signal.SIGCONT)
         if not running(process):
-            sim.replace(process, start(process))
+            sim.restart(process)
             restarted.append(process.name)
     if restarted:
         _log.info("restarted %s", ", ".join(restarted))
@@ -134,10 +136,10 @@ def remember_conversation(
     sim = _sim(configuration)
     client = ChatClient(sim.url, email, password)
     delivery = client.follow_to_end(client.start("canary: does this survive?"), within_s=15)
-    if delivery.final is None:
+    if not delivery.final:
         raise ChaosError("the canary conversation did not complete", hint="is the simulator up?")
     record = {"email": email, "password": password, "conversationId": delivery.stream_id}
-    canary = sim.file.parent / "chaos" / "canary.json"
+    canary = sim.notes / "canary.json"
     canary.parent.mkdir(exist_ok=True)
     canary.write_text(json.dumps(record))
     return delivery.stream_id
@@ -175,7 +177,7 @@ def kill_replica_mid_stream(
         "text": delivery.text,
         "lastEventId": delivery.last_event_id,
     }
-    cut = sim.file.parent / "chaos" / "cut-streams" / f"{delivery.stream_id}.json"
+    cut = sim.notes / "cut-streams" / f"{delivery.stream_id}.json"
     cut.parent.mkdir(parents=True, exist_ok=True)
     cut.write_text(json.dumps(record))
     _log.info("killed %s after %d events of stream %s", name, len(delivery.seqs), cut.stem)

@@ -11,10 +11,12 @@ from typing import Any
 
 import requests
 
+from librechat_sim.ledger import Delivery
+
 from ..errors import ChaosError
 from .actions import SEED_PASSWORD, SEED_USER
-from .chat import ChatClient, Delivery
-from .state import Simulator, running, state_dir
+from .chat import ChatClient
+from .state import Simulator, running
 
 __all__ = [
     "chat_round_trip",
@@ -29,7 +31,7 @@ _log = logging.getLogger("chaostoolkit")
 
 
 def _sim(configuration: dict[str, Any] | None) -> Simulator:
-    return Simulator(state_dir((configuration or {}).get("sim_state_dir")))
+    return Simulator.configured(configuration)
 
 
 def process_running(name: str = "redis", configuration: dict[str, Any] | None = None) -> bool:
@@ -92,7 +94,7 @@ def cut_replies_delivered_once(
     """Resume every reply cut by ``kill_replica_mid_stream`` through the front door (with the
     ``Last-Event-ID`` the client last saw) and check each arrives whole, each event once, and is
     stored once. Each record is checked once, then removed; with none, it holds."""
-    folder = _sim(configuration).file.parent / "chaos" / "cut-streams"
+    folder = _sim(configuration).notes / "cut-streams"
     verdicts = [_resume(path, within_s, configuration) for path in sorted(folder.glob("*.json"))]
     return all(verdicts)
 
@@ -104,6 +106,7 @@ def _resume(path: Path, within_s: float, configuration: dict[str, Any] | None) -
     delivery = Delivery(
         stream_id=record["streamId"],
         request_message_id=record["requestMessageId"],
+        email=record["email"],
         seqs=list(record["seqs"]),
         text=record["text"],
         last_event_id=record["lastEventId"],
@@ -114,7 +117,7 @@ def _resume(path: Path, within_s: float, configuration: dict[str, Any] | None) -
 def conversation_survives(configuration: dict[str, Any] | None = None) -> bool:
     """True when the canary conversation of ``remember_conversation`` is still stored whole (its
     message and its reply); checked once, then forgotten; with no canary, it holds."""
-    canary = _sim(configuration).file.parent / "chaos" / "canary.json"
+    canary = _sim(configuration).notes / "canary.json"
     if not canary.exists():
         return True
     record = json.loads(canary.read_text())

@@ -10,15 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from librechat_sim import ledger
+from librechat_sim.cluster import Cluster
+from librechat_sim.config import SimConfig
+from librechat_sim.description import ClusterInfo
+from librechat_sim.errors import SimError
 from loadtests.audit import Audit, audit
-from loadtests.common import ledger
 from loadtests.errors import LoadtestError
 from loadtests.preflight import check_login, check_target
 from loadtests.profiles import DEFAULT_PROFILES, get_profile
 from loadtests.results import RunResults
 from loadtests.runner import LoadtestSpec, run_locust
-from loadtests.simulator.cluster import Cluster, ClusterInfo
-from loadtests.simulator.config import SimConfig
 
 from . import report
 from .errors import VerifyError
@@ -50,12 +52,12 @@ class _Load(threading.Thread):
         super().__init__(name="locust", daemon=True)
         self.spec, self.host, self.password = spec, host, password
         self.results: RunResults | None = None
-        self.error: LoadtestError | None = None
+        self.error: LoadtestError | SimError | None = None
 
     def run(self) -> None:
         try:
             self.results, _code = run_locust(self.spec, self.host, self.password)
-        except LoadtestError as exc:  # handed to the caller, which reports it
+        except (LoadtestError, SimError) as exc:  # handed to the caller, which reports it
             self.error = exc
 
 

@@ -21,9 +21,3 @@ JOURNEY_ENTRIES: dict[str, tuple[str, ...]] = {
     "file_operations": (UPLOAD,),
 }
 """SLO journey (DESIGN.md §4) -> the Locust entries whose latencies it judges."""
-
-BROWSER_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-"""Sent by every journey: LibreChat refuses requests whose User-Agent names no browser."""

@@ -14,7 +14,7 @@ from locust import constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 
-from loadtests.common.names import BROWSER_USER_AGENT
+from librechat_sim.useragent import BROWSER_USER_AGENT
 from loadtests.locustfiles.collect import COLLECTOR
 
 

@@ -20,9 +20,10 @@ from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from librechat_sim.ledger import LEDGER, Delivery
+from librechat_sim.sse import SSEParser
+from librechat_sim.useragent import BROWSER_USER_AGENT
 from loadtests.common import multipart, names
-from loadtests.common.ledger import LEDGER, Delivery
-from loadtests.common.sse import SSEParser
 
 CREDENTIALS: list[tuple[str, str]] = []
 """(email, password) of the users to log in as; filled by the locustfile at init."""
@@ -34,7 +35,7 @@ class LibreChatUser(FastHttpUser):
     """One browser session of a pre-seeded user."""
 
     wait_time = between(0.5, 1.5)
-    default_headers = {"User-Agent": names.BROWSER_USER_AGENT}  # noqa: RUF012
+    default_headers = {"User-Agent": BROWSER_USER_AGENT}  # noqa: RUF012
 
     token = ""
     conversation_ids: list[str]

@@ -15,7 +15,7 @@ from typing import Any
 from locust import LoadTestShape, events
 from locust.env import Environment
 
-from loadtests.common.ledger import LEDGER
+from librechat_sim.ledger import LEDGER
 from loadtests.locustfiles.collect import COLLECTOR
 from loadtests.locustfiles.journeys import CREDENTIALS, LibreChatUser
 from loadtests.profiles import DEFAULT_PROFILES, get_profile

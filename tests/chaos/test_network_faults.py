@@ -24,11 +24,12 @@ from chaoslib.discovery.discover import discover_actions, discover_probes
 from chaos.errors import ChaosError, TargetNotFoundError, UnreachableError
 from chaos.network import actions, probes
 from chaos.simulator.chat import ChatClient
-from loadtests.errors import PortConflictError, ProgramMissingError
-from loadtests.simulator import faultproxy
-from loadtests.simulator.cluster import Cluster, ClusterInfo
-from loadtests.simulator.config import LLMConfig, SimConfig
-from loadtests.simulator.faultproxy import LLM_PROXY, REDIS_PROXY
+from librechat_sim import faultproxy
+from librechat_sim.cluster import Cluster
+from librechat_sim.config import LLMConfig, SimConfig
+from librechat_sim.description import ClusterInfo
+from librechat_sim.errors import PortConflictError, ProgramMissingError
+from librechat_sim.faultproxy import LLM_PROXY, REDIS_PROXY
 from localplatform import toxiproxy
 from localplatform.errors import BuildError
 from tests.waiting import wait_until
@@ -77,7 +78,7 @@ def chat_seconds(
     client = ChatClient(sim.url, USER, PASSWORD, timeout_s=read_timeout_s)
     started = time.monotonic()
     delivery = client.follow_to_end(client.start("how slow is it?"), within_s)
-    return time.monotonic() - started, delivery.final is not None
+    return time.monotonic() - started, delivery.final
 
 
 def test_replicas_dial_the_proxies_which_lead_to_the_upstreams(

@@ -17,10 +17,11 @@ import pytest
 from chaos.errors import ChaosError
 from chaos.simulator import actions, probes
 from chaos.simulator.state import Simulator, paused, running
-from loadtests.simulator.cluster import Cluster, ClusterInfo
-from loadtests.simulator.config import LLMConfig
-from loadtests.simulator.processes import alive
-from tests.loadtests.conftest import sim_config
+from librechat_sim.cluster import Cluster
+from librechat_sim.config import LLMConfig
+from librechat_sim.description import ClusterInfo
+from librechat_sim.processes import alive
+from tests.simclient import sim_config
 from tests.waiting import wait_until
 
 EXPERIMENTS = Path(__file__).parents[2] / "chaos" / "experiments"
@@ -53,7 +54,7 @@ def rolled_back(journal: dict[str, Any]) -> bool:
 
 def all_alive(info: ClusterInfo) -> bool:
     """Every process of the simulator runs (read again: rollbacks restart processes)."""
-    from loadtests.simulator.cluster import load  # noqa: PLC0415
+    from librechat_sim.description import load  # noqa: PLC0415
 
     return all(alive(c) for c in load(info.config.state_dir).children)
 

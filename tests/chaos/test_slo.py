@@ -25,12 +25,12 @@ import pytest
 from chaos.errors import ChaosError, UnreachableError
 from chaos.slo import probes
 from chaos.slo.prometheus import NoDataError
-from loadtests.simulator.cluster import Cluster
-from loadtests.simulator.processes import free_port
+from librechat_sim.cluster import Cluster
+from librechat_sim.processes import free_port
 from localplatform.cluster import LocalPlatform
 from localplatform.prometheus import register_targets, unregister_targets
 from localplatform.prometheus import url as prometheus_url
-from tests.loadtests.conftest import Client, sim_config
+from tests.simclient import Client, sim_config
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.simulator.cluster import ClusterInfo
-from loadtests.simulator.processes import free_port
+from librechat_sim.description import ClusterInfo
+from librechat_sim.processes import free_port
 from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e

@@ -7,9 +7,8 @@ from email.policy import HTTP
 
 import pytest
 
+from librechat_sim.useragent import BROWSER_USER_AGENT, is_browser
 from loadtests.common import multipart
-from loadtests.common.names import BROWSER_USER_AGENT
-from loadtests.simulator.useragent import is_browser
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import PortConflictError, ProgramMissingError, SimulatorError
 from .config import SimConfig
+from .errors import PortConflictError, ProgramMissingError, SimError
 from .processes import LOOPBACK, Child, free_port, is_free, wait_ready
 
 LLM_PROXY = "llm"
@@ -56,7 +56,7 @@ def plan(config: SimConfig) -> list[dict[str, str]]:
     upstreams = {LLM_PROXY: config.llm_port, REDIS_PROXY: config.redis_port}
     unknown = set(config.toxiproxy_upstreams) - set(upstreams)
     if unknown:
-        raise SimulatorError(
+        raise SimError(
             f"no upstream called {', '.join(sorted(unknown))} to put behind Toxiproxy",
             hint="choose from " + ", ".join(PROXIES),
         )
@@ -86,7 +86,7 @@ def wire(config: SimConfig, server: Child, proxies: list[dict[str, str]]) -> Sim
         p["name"] for p in proxies if running.get(p["name"], {}).get("listen") != p["listen"]
     ]
     if missing:
-        raise SimulatorError(
+        raise SimError(
             f"Toxiproxy on 127.0.0.1:{config.toxiproxy_port} did not open the proxies "
             f"{', '.join(missing)}",
             hint=f"read the toxiproxy log ({server.log}); a port it was given may have been taken",
@@ -105,7 +105,7 @@ def _proxies(api_port: int) -> dict[str, dict[str, object]]:
         with urllib.request.urlopen(f"http://{LOOPBACK}:{api_port}/proxies", timeout=10) as answer:
             found: dict[str, dict[str, object]] = json.loads(answer.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise SimulatorError(
+        raise SimError(
             f"Toxiproxy on 127.0.0.1:{api_port} did not list its proxies: {exc}",
             hint="read the toxiproxy log under the simulator's logs directory",
         ) from None

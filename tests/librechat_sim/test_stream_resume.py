@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from loadtests.common.sse import SSEEvent, SSEParser
-from loadtests.simulator.cluster import Cluster, ClusterInfo
-from loadtests.simulator.config import LLMConfig
-from loadtests.simulator.llm import reply_tokens
-from loadtests.simulator.processes import kill
-
-from .conftest import Client, sim_config
+from librechat_sim.cluster import Cluster
+from librechat_sim.config import LLMConfig
+from librechat_sim.description import ClusterInfo
+from librechat_sim.llm import reply_tokens
+from librechat_sim.processes import kill
+from librechat_sim.sse import SSEEvent, SSEParser
+from tests.simclient import Client, sim_config
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .auth import REFRESH_COOKIE, TokenUser, check_password, issue_access, issue_refresh, verify
-from .state import REPLICA, client_ip
+from .replica import REPLICA, client_ip
 
 
 def _with_session(response: web.Response, refresh_token: str, max_age: int) -> web.Response:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from librechat_sim.cluster import Cluster
+from librechat_sim.description import ClusterInfo
 from loadtests.common import multipart
-from loadtests.simulator.cluster import Cluster, ClusterInfo
-
-from .conftest import Client, sim_config
+from tests.simclient import Client, sim_config
 
 pytestmark = pytest.mark.e2e
 

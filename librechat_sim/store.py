@@ -44,7 +44,7 @@ class StoredUser:
     """Identity claims."""
 
     password_hash: str
-    """``salt$digest`` (see :func:`loadtests.simulator.auth.hash_password`)."""
+    """``salt$digest`` (see :func:`librechat_sim.auth.hash_password`)."""
 
     def public(self) -> dict[str, Any]:
         """The ``user`` object LibreChat returns on login."""

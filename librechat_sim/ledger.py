@@ -2,7 +2,7 @@
 
 The chat journey records each event's sequence number, so a repeated or missing event is counted,
 not guessed; after the run the verification compares each line with what the server stored
-(:mod:`loadtests.audit`). Lines are appended with ``O_APPEND`` (whole lines, any number of
+(``loadtests.audit``). Lines are appended with ``O_APPEND`` (whole lines, any number of
 Locust processes).
 """
 
@@ -62,6 +62,18 @@ class Delivery:
     def gaps(self) -> int:
         """Sequence numbers missing between 1 and the last one received."""
         return max(self.seqs) - len(set(self.seqs)) if self.seqs else 0
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready numbers for a journal."""
+        return {
+            "streamId": self.stream_id,
+            "complete": self.final,
+            "events": len(self.seqs),
+            "duplicates": self.duplicates,
+            "gaps": self.gaps,
+            "reconnects": self.reconnects,
+            "text_matches_final": self.final and self.final_text == self.text,
+        }
 
 
 class Ledger:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.simulator.cluster import load
-from loadtests.simulator.processes import alive, free_port
+from librechat_sim.description import load
+from librechat_sim.processes import alive, free_port
 from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e

@@ -2,7 +2,8 @@
 
 Each child runs in its own session (``sim up`` returns while they keep running) with its output
 in a log file. A pid is only signalled while ``/proc/<pid>/stat`` shows the start time recorded when
-it was spawned, so a recycled pid is never killed.
+it was spawned, so a recycled pid is never killed. :func:`restart` starts a process again detached
+from the caller (a chaos rollback's process ends before the simulator does).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SimulatorError
+from .errors import SimError
 
 LOOPBACK = "127.0.0.1"
 
@@ -49,6 +50,20 @@ class Child:
     region: str = ""
     """The region of a replica (``a``/``b``); empty for shared processes."""
 
+    @property
+    def port(self) -> int | None:
+        """The ``--port`` (Toxiproxy: ``-port``) it listens on, when its command says."""
+        args = list(self.argv)
+        for flag in ("--port", "-port"):
+            if flag in args and args.index(flag) + 1 < len(args):
+                return int(args[args.index(flag) + 1])
+        return None
+
+    @property
+    def replica(self) -> bool:
+        """True for an API replica (``r1``, ``r2``, ...)."""
+        return self.name.startswith("r") and self.name[1:].isdigit()
+
 
 def is_free(port: int) -> bool:
     """True when a listener could bind ``127.0.0.1:port`` now."""
@@ -69,13 +84,17 @@ def free_port() -> int:
         return port
 
 
-def _start_ticks(pid: int) -> int | None:
+def _stat(pid: int) -> list[str] | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat.rsplit(")", 1)[-1].split()
-    return None if fields[0] == "Z" else int(fields[19])
+    return text.rsplit(")", 1)[-1].split()
+
+
+def _start_ticks(pid: int) -> int | None:
+    fields = _stat(pid)
+    return None if fields is None or fields[0] == "Z" else int(fields[19])
 
 
 def spawn(name: str, argv: Sequence[str], log: Path, region: str = "") -> Child:
@@ -107,6 +126,32 @@ def _reap(pid: int) -> None:
         return
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def paused(child: Child) -> bool:
+    """True while ``child`` is stopped by SIGSTOP."""
+    fields = _stat(child.pid)
+    return alive(child) and fields is not None and fields[0] == "T"
+
+
+def send(child: Child, sig: signal.Signals) -> bool:
+    """Send ``sig`` to ``child`` if it runs; True when sent."""
+    if not alive(child):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(child.pid, sig)
+        return True
+    return False
+
+
+def wait_gone(child: Child, timeout_s: float) -> bool:
+    """Wait until ``child`` has exited; True when it has."""
+    deadline = time.monotonic() + timeout_s
+    while alive(child):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def stop(child: Child, grace_s: float = 5.0) -> None:
@@ -148,14 +193,14 @@ def wait_ready(child: Child, port: int, path: str | None, timeout_s: float = 20.
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not alive(child):
-            raise SimulatorError(
+            raise SimError(
                 f"{child.name} exited during start-up (log {child.log}):\n{tail(child.log)}",
                 hint=f"read {child.log}",
             )
         if _answers(port, path):
             return
         time.sleep(0.05)
-    raise SimulatorError(
+    raise SimError(
         f"{child.name} did not become ready on 127.0.0.1:{port} within {timeout_s:g}s",
         hint=f"read {child.log}",
     )
@@ -173,3 +218,53 @@ def _answers(port: int, path: str | None) -> bool:
             return int(response.status) == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def restart(child: Child, timeout_s: float = 20.0) -> Child:
+    """Start ``child``'s command again, detached (its own session, output appended to the same
+    log, not a child of this process), and wait until its port accepts connections."""
+    if not child.argv:
+        raise SimError(
+            f"the simulator recorded no command for {child.name}",
+            hint="restart the simulator with this version of librechat-ops",
+        )
+    pid = _daemon(child.argv, child.log)
+    new = Child(child.name, pid, _start_ticks(pid) or 0, child.log, child.argv, child.region)
+    port = child.port
+    deadline = time.monotonic() + timeout_s
+    while port is not None and not _answers(port, None):
+        if not alive(new) or time.monotonic() > deadline:
+            raise SimError(
+                f"{child.name} did not start again on 127.0.0.1:{port}", hint=f"read {child.log}"
+            )
+        time.sleep(0.05)
+    return new
+
+
+def _daemon(argv: tuple[str, ...], log: Path) -> int:
+    """Start ``argv`` detached (double fork, own session, output appended to ``log``) and return
+    its pid: the new process is not this one's child, so it outlives the caller."""
+    read_end, write_end = os.pipe()
+    first = os.fork()
+    if first == 0:  # pragma: no cover - runs in the forked child
+        try:
+            os.setsid()
+            second = os.fork()
+            if second == 0:
+                out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(out, 1)
+                os.dup2(out, 2)
+                os.closerange(3, 65536)
+                os.execvp(argv[0], list(argv))
+            os.write(write_end, str(second).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    os.waitpid(first, 0)
+    with os.fdopen(read_end) as pipe:
+        text = pipe.read()
+    if not text:
+        raise SimError(f"could not start {argv[0]}")
+    return int(text)

@@ -7,7 +7,7 @@ import uuid
 
 from aiohttp import BodyPartReader, web
 
-from .state import REPLICA, current_user, refuse_non_browser, unauthorized
+from .replica import REPLICA, current_user, refuse_non_browser, unauthorized
 from .store import iso, now_ms
 
 MAX_PAGE = 100

@@ -1,21 +1,20 @@
-"""Fixtures for the load tests: a simulator on free loopback ports, and a small HTTP client."""
+"""The simulator in tests: settings on free loopback ports, and a small browser-like HTTP client.
+
+The ``sim`` fixture (tests/conftest.py) runs one simulator per test module with these settings.
+"""
 
 from __future__ import annotations
 
 import http.client
 import http.cookies
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
-from loadtests.common.names import BROWSER_USER_AGENT
-from loadtests.simulator.cluster import Cluster, ClusterInfo
-from loadtests.simulator.config import LLMConfig, SimConfig
+from librechat_sim.config import LLMConfig, SimConfig
+from librechat_sim.useragent import BROWSER_USER_AGENT
 
 
 def sim_config(state_dir: Path, **changes: Any) -> SimConfig:
@@ -31,13 +30,6 @@ def sim_config(state_dir: Path, **changes: Any) -> SimConfig:
         llm=LLMConfig(ttft_ms=20, tokens_per_second=500, reply_tokens=12),
     )
     return base.with_overrides(**changes)
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
-    """A running simulator shared by a module's tests; always stopped."""
-    with Cluster(sim_config(tmp_path_factory.mktemp("sim"))) as info:
-        yield info
 
 
 @dataclass

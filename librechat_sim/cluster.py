@@ -1,7 +1,7 @@
 """Bring the whole simulator up and down: redis-server, the mock LLM, the replicas, haproxy.
 
 ``Cluster(config).up()`` resolves ports (0 means a free one; a taken fixed port is a
-:class:`~loadtests.errors.PortConflictError`), starts every process, seeds the users and writes
+:class:`~librechat_sim.errors.PortConflictError`), starts every process, seeds the users and writes
 ``<state>/sim/cluster.json``; on any failure it stops what it started. ``Cluster.down(state_dir)``
 stops what that file lists, so ``sim up`` and ``sim down`` can run in different processes.
 """
@@ -15,79 +15,23 @@ import shutil
 import sys
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
 from redis import Redis
 
-from ..common.names import BROWSER_USER_AGENT
-from ..errors import PortConflictError, ProgramMissingError, SimulatorError
-from . import faultproxy, haproxy
+from . import description, faultproxy, haproxy
 from .config import SimConfig
+from .description import ClusterInfo, load
+from .errors import PortConflictError, ProgramMissingError, SimError
+from .paths import chaos_dir, cluster_file, sim_dir
 from .processes import Child, alive, free_port, is_free, spawn, stop, wait_ready
 from .seed import seed, seed_email
+from .useragent import BROWSER_USER_AGENT
 
 REDIS_SERVER = "/usr/bin/redis-server"
 HAPROXY = "/usr/sbin/haproxy"
-
-
-def sim_dir(state_dir: Path) -> Path:
-    """Where the simulator keeps its files under the toolkit's state directory."""
-    return state_dir / "sim"
-
-
-@dataclass(frozen=True)
-class ClusterInfo:
-    """A running simulator, as written to ``cluster.json``."""
-
-    url: str
-    """The front URL (haproxy)."""
-
-    config: SimConfig
-    """The settings with every port resolved."""
-
-    replica_ports: tuple[int, ...]
-    """One port per replica, in order r1, r2..."""
-
-    children: tuple[Child, ...]
-    """Every process, in start order."""
-
-    def child(self, name: str) -> Child:
-        """The process called ``name`` (``redis``, ``llm``, ``r1``.., ``haproxy``)."""
-        for child in self.children:
-            if child.name == name:
-                return child
-        raise KeyError(name)
-
-    def to_json(self) -> str:
-        """Serialise to ``cluster.json``."""
-        children = [asdict(c) | {"log": str(c.log)} for c in self.children]
-        data = {
-            "url": self.url,
-            "config": json.loads(self.config.to_json()),
-            "replica_ports": list(self.replica_ports),
-            "children": children,
-        }
-        return json.dumps(data, indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> ClusterInfo:
-        """Read what :meth:`to_json` wrote."""
-        data = json.loads(text)
-        children = tuple(
-            Child(
-                c["name"],
-                int(c["pid"]),
-                int(c["started"]),
-                Path(c["log"]),
-                tuple(c.get("argv", ())),
-                c.get("region", ""),
-            )
-            for c in data["children"]
-        )
-        config = SimConfig.from_json(json.dumps(data["config"]))
-        return cls(data["url"], config, tuple(data["replica_ports"]), children)
 
 
 def _resolve_ports(config: SimConfig) -> tuple[SimConfig, tuple[int, ...]]:
@@ -142,13 +86,14 @@ class Cluster:
                     hint="apt-get install -y redis-server haproxy (or run `make up`)",
                 )
         if self.config.regions > 1 and self.config.replicas < self.config.regions:
-            raise SimulatorError(
+            raise SimError(
                 f"{self.config.regions} regions need at least {self.config.regions} replicas",
                 hint="raise --replicas or use one region",
             )
-        running = self.dir / "cluster.json"
-        if running.exists() and any(alive(c) for c in load(self.config.state_dir).children):
-            raise SimulatorError(
+        if cluster_file(self.config.state_dir).exists() and any(
+            alive(c) for c in load(self.config.state_dir).children
+        ):
+            raise SimError(
                 f"a simulator is already running from {self.dir}",
                 hint="run `librechat-ops sim down` first",
             )
@@ -168,8 +113,8 @@ class Cluster:
         config_file.write_text(config.to_json())
         # Each simulator starts empty: no data, and no notes chaos experiments kept (``chaos/``)
         # about an earlier simulator's streams and conversations.
-        for old in ("redis", "chaos"):
-            shutil.rmtree(self.dir / old, ignore_errors=True)
+        for old in (self.dir / "redis", chaos_dir(config.state_dir)):
+            shutil.rmtree(old, ignore_errors=True)
         (self.dir / "redis").mkdir()
         redis_argv = [
             shutil.which("redis-server") or REDIS_SERVER,
@@ -180,7 +125,7 @@ class Cluster:
         wait_ready(redis, config.redis_port, None)
         asyncio.run(seed(config))
         llm_argv = [
-            sys.executable, "-m", "loadtests.simulator.llm", "--port", str(config.llm_port),
+            sys.executable, "-m", "librechat_sim.llm", "--port", str(config.llm_port),
             "--ttft-ms", str(config.llm.ttft_ms),
             "--tokens-per-second", str(config.llm.tokens_per_second),
             "--reply-tokens", str(config.llm.reply_tokens),
@@ -197,7 +142,7 @@ class Cluster:
         for index, port in enumerate(replica_ports):
             name = f"r{index + 1}"
             argv = [
-                sys.executable, "-m", "loadtests.simulator.app", "--config", str(config_file),
+                sys.executable, "-m", "librechat_sim.app", "--config", str(config_file),
                 "--name", name, "--port", str(port),
             ]  # fmt: skip
             replicas.append((self._spawn(name, argv, logs, config.region_of(index)), port))
@@ -217,7 +162,7 @@ class Cluster:
         wait_ready(front, config.front_port, "/health")
         url = f"http://127.0.0.1:{config.front_port}"
         self.info = ClusterInfo(url, config, replica_ports, tuple(self._children))
-        (self.dir / "cluster.json").write_text(self.info.to_json())
+        description.save(config.state_dir, self.info)
 
     def _spawn(self, name: str, argv: list[str], logs: Path, region: str = "") -> Child:
         child = spawn(name, argv, logs / f"{name}.log", region)
@@ -228,13 +173,13 @@ class Cluster:
         """Stop every process of this simulator, newest first: those this object started and
         those ``cluster.json`` records now (a chaos experiment may have started some again)."""
         recorded: tuple[Child, ...] = ()
-        if (self.dir / "cluster.json").exists():
-            with contextlib.suppress(SimulatorError):
+        if cluster_file(self.config.state_dir).exists():
+            with contextlib.suppress(SimError):
                 recorded = load(self.config.state_dir).children
         for child in (*reversed(recorded), *reversed(self._children)):
             stop(child)
         self._children.clear()
-        (self.dir / "cluster.json").unlink(missing_ok=True)
+        description.forget(self.config.state_dir)
 
 
 def _warm_up(port: int, config: SimConfig) -> None:
@@ -252,7 +197,7 @@ def _warm_up(port: int, config: SimConfig) -> None:
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
     except (urllib.error.URLError, OSError) as exc:
-        raise SimulatorError(f"replica on 127.0.0.1:{port} failed its first login: {exc}") from None
+        raise SimError(f"replica on 127.0.0.1:{port} failed its first login: {exc}") from None
 
 
 def _persistence(config: SimConfig) -> list[str]:
@@ -261,25 +206,11 @@ def _persistence(config: SimConfig) -> list[str]:
     return ["--appendonly", "yes", "--appendfsync", "always", "--appendfilename", "sim.aof"]
 
 
-def load(state_dir: Path) -> ClusterInfo:
-    """The simulator described by ``<state>/sim/cluster.json``."""
-    path = sim_dir(state_dir) / "cluster.json"
-    try:
-        return ClusterInfo.from_json(path.read_text())
-    except FileNotFoundError:
-        raise SimulatorError(
-            "no simulator is running (nothing recorded in " + str(path) + ")",
-            hint="start one with `librechat-ops sim up`",
-        ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SimulatorError(f"{path} is damaged: {exc}", hint=f"remove {path}") from None
-
-
 def down(state_dir: Path) -> list[str]:
     """Stop the simulator recorded under ``state_dir``; returns the names of what was running."""
     info = load(state_dir)
     stopped = [c.name for c in info.children if alive(c)]
     for child in reversed(info.children):
         stop(child)
-    (sim_dir(state_dir) / "cluster.json").unlink(missing_ok=True)
+    description.forget(state_dir)
     return stopped

@@ -1,6 +1,6 @@
 """One API replica: the aiohttp application and its entry point.
 
-Run as ``python -m loadtests.simulator.app --config STATE/sim.json --name r1 --port P``.
+Run as ``python -m librechat_sim.app --config STATE/sim.json --name r1 --port P``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from . import routes_auth, routes_chat, routes_data
 from .config import SimConfig
 from .jobs import Jobs
 from .metrics import Metrics
-from .state import REPLICA, Replica
+from .replica import REPLICA, Replica
 from .store import Store
 from .upstream import upstream_session
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.common.sse import SSEParser
+from librechat_sim.sse import SSEParser
 
 STREAM = (
     ": heartbeat\n\n"

@@ -6,7 +6,7 @@ body field ``sim_skip_tokens``). Its timing is set at start and can be changed w
 ``POST /admin/config`` (``{"ttft_ms": .., "tokens_per_second": ..}``), which the SLO-gate tests use
 to make inference slow.
 
-Run as ``python -m loadtests.simulator.llm --port P --ttft-ms T --tokens-per-second R``.
+Run as ``python -m librechat_sim.llm --port P --ttft-ms T --tokens-per-second R``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 LibreChat runs ``ua-parser-js`` on the ``User-Agent`` header and, when it finds no browser name,
 logs a ``non_browser`` violation and answers ``{"message": "Illegal request"}``. This module keeps
-the same decision with the browser tokens ``ua-parser-js`` recognises most often.
+the same decision with the browser tokens ``ua-parser-js`` recognises most often, and the browser
+identity every client of the simulator (the journeys, the chaos probes, the warm-up) sends.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ _BROWSER = re.compile(
     r"(?:Chrome|Chromium|CriOS|Firefox|FxiOS|Edg|EdgA|EdgiOS|OPR|Opera|SamsungBrowser|"
     r"Vivaldi|YaBrowser|Brave|Version/[\d.]+ (?:Mobile/\w+ )?Safari)/?[\d.]*",
 )
+
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+"""A desktop Chrome: LibreChat refuses requests whose User-Agent names no browser."""
 
 ILLEGAL_REQUEST = {"message": "Illegal request"}
 """LibreChat's body for a refused non-browser request."""

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from .jobs import StreamEvent, aggregated_text
-from .state import REPLICA, current_user, refuse_non_browser, unauthorized
+from .replica import REPLICA, current_user, refuse_non_browser, unauthorized
 from .store import iso, now_ms
 
 POLL_MS = 250
