@@ -72,6 +72,7 @@ def _laptop(spec: EnvironmentSpec) -> None:
             image_tag=spec.librechat_image_tag,
             labels=spec.tags,
             env_secrets=env,
+            gateway=spec.gateway,
         ),
         opts=pulumi.ResourceOptions(parent=region, providers={"kubernetes": provider}),
     )
@@ -176,6 +177,7 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 kms_key_arn=stores.kms_key_arn,
                 keycloak_db_host=stores.aurora_endpoint,
                 keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+                gateway=spec.gateway,
             ),
             opts=pulumi.ResourceOptions(
                 parent=group, providers={"kubernetes": kube}, depends_on=[cluster]

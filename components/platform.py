@@ -16,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .common import child_opts
+from .gateway import GatewaySettings, config_map
 from .helm import platform_releases
 from .k8s_objects import (
     APP_NAMESPACE,
@@ -33,10 +34,17 @@ SHARED_SECRET_NAME = "librechat-shared"
 
 
 def rendered_objects(
-    *, kind: str, region: str, image_tag: str, labels: dict[str, str], kms_key_arn: str | None
+    *,
+    kind: str,
+    region: str,
+    image_tag: str,
+    labels: dict[str, str],
+    kms_key_arn: str | None,
+    gateway: GatewaySettings | None = None,
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
-    RBAC, Deployment) and the region's LibreChat resource."""
+    RBAC, Deployment), the AI gateway's LiteLLM configuration and the region's LibreChat
+    resource."""
     names = platform_namespaces(kind)
     objects = [namespace(n, labels) for n in names]
     for n in names:
@@ -46,6 +54,7 @@ def rendered_objects(
     if kind != "laptop":
         objects.append(edge_service())
     objects += operator_objects()
+    objects.append(config_map(gateway or GatewaySettings(), namespace=APP_NAMESPACE, labels=labels))
     objects.append(
         librechat_object(
             region=region,
@@ -71,6 +80,7 @@ _TYPED: dict[str, tuple[Callable[..., pulumi.Resource], dict[str, str]]] = {
     "Namespace": (k8s.core.v1.Namespace, {}),
     "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, {"spec": "spec"}),
     "Service": (k8s.core.v1.Service, {"spec": "spec"}),
+    "ConfigMap": (k8s.core.v1.ConfigMap, {"data": "data"}),
     "CustomResourceDefinition": (k8s.apiextensions.v1.CustomResourceDefinition, {"spec": "spec"}),
     "ServiceAccount": (k8s.core.v1.ServiceAccount, {}),
     "ClusterRole": (k8s.rbac.v1.ClusterRole, {"rules": "rules"}),
@@ -104,6 +114,8 @@ class PlatformArgs:
     """Aurora writer endpoint for Keycloak (cloud only)."""
     keycloak_db_password: pulumi.Output[str] | None = None
     """Keycloak's database password, a secret Output (cloud only)."""
+    gateway: GatewaySettings | None = None
+    """The AI gateway's settings (None: the defaults of :class:`GatewaySettings`)."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -122,6 +134,7 @@ class Platform(pulumi.ComponentResource):
             image_tag=args.image_tag,
             labels=labels,
             kms_key_arn=None,
+            gateway=args.gateway,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]

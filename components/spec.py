@@ -12,6 +12,8 @@ from enum import StrEnum
 
 import pulumi
 
+from .gateway import GatewaySettings
+
 
 class EnvironmentKind(StrEnum):
     """The three environments of DESIGN.md §2."""
@@ -188,3 +190,5 @@ class EnvironmentSpec:
     """AWS settings; None for the laptop."""
     laptop: LaptopSpec | None = None
     """Laptop settings; None for the cloud environments."""
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    """The AI gateway's routing, retries, fallbacks and timeouts (``librechat:gateway``)."""

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from localplatform import toxiproxy
+from localplatform import litellm, toxiproxy
 from localplatform.build import Progress as ProgressFn
 from localplatform.cluster import LocalPlatform, UpResult
 from localplatform.errors import PlatformError
@@ -99,10 +99,11 @@ def start_platform(nodes: int) -> UpResult:
 @cluster_app.command()
 def build() -> None:
     """Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and Toxiproxy
-    (the chaos experiments' fault proxy) into the cache.
+    (the chaos experiments' fault proxy) into the cache, and install LiteLLM's proxy (the
+    simulator's AI gateway) into its own virtual environment there.
 
-    Uses the Go module proxy only; binaries are cached under the cache directory keyed by version,
-    so this is instant once done. `cluster up` builds first when needed.
+    Uses the Go module proxy and PyPI only; everything is cached under the cache directory keyed
+    by version, so this is instant once done. `cluster up` builds first when needed.
     """
     with _build_progress() as progress:
         platform = local_platform(progress)
@@ -111,10 +112,17 @@ def build() -> None:
             if toxiproxy.server_path(Settings.from_env().cache_dir) is None:
                 err_console.print(f"building toxiproxy {toxiproxy.VERSION} (about 20 s)")
             fault_proxy = toxiproxy.ensure(Settings.from_env().cache_dir)
+            if litellm.executable(Settings.from_env().cache_dir) is None:
+                err_console.print(
+                    f"installing LiteLLM {litellm.VERSION} (the AI gateway) into its own virtual "
+                    "environment from PyPI (about a minute)"
+                )
+            gateway = litellm.ensure(Settings.from_env().cache_dir)
         except PlatformError as exc:
             _fail_platform(exc)
     console.print(f"binaries ready in {binaries.kube_apiserver.parent.parent}")
     console.print(f"fault proxy ready: {fault_proxy}", highlight=False)
+    console.print(f"AI gateway ready: {gateway}", highlight=False)
 
 
 @cluster_app.command()

@@ -15,7 +15,8 @@ from .console import console, fail
 from .settings import Settings
 
 sim_app = typer.Typer(
-    help="The local LibreChat API simulator: replicas sharing Redis behind haproxy, a mock LLM.",
+    help="The local LibreChat API simulator: replicas sharing Redis behind haproxy, an AI gateway "
+    "(LiteLLM) in front of two mock LLMs.",
     no_args_is_help=True,
 )
 
@@ -23,7 +24,9 @@ sim_app = typer.Typer(
 @sim_app.command()
 def up(
     *,
-    port: Annotated[int, typer.Option(help="haproxy's port on 127.0.0.1 (the URL).")] = 3080,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="haproxy's port on 127.0.0.1 (the URL).")
+    ] = 3080,
     replicas: Annotated[int, typer.Option(min=1, max=16, help="API replicas.")] = 3,
     regions: Annotated[
         int,
@@ -38,12 +41,39 @@ def up(
             help="Redis fsyncs an append-only file, so a restart loses nothing.",
         ),
     ] = True,
-    base_port: Annotated[int, typer.Option(help="First replica's port.")] = 3081,
-    redis_port: Annotated[int, typer.Option(help="The simulator's redis-server port.")] = 6380,
-    llm_port: Annotated[int, typer.Option(help="The mock LLM's port.")] = 3095,
-    ttft_ms: Annotated[float, typer.Option(min=0, help="Mock LLM time to first token.")] = 150,
-    tokens_per_second: Annotated[float, typer.Option(min=0.1, help="Mock LLM token rate.")] = 200,
-    reply_tokens: Annotated[int, typer.Option(min=1, help="Tokens per reply.")] = 40,
+    base_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="First replica's port (the others follow).")
+    ] = 3081,
+    redis_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="The simulator's redis-server port.")
+    ] = 6380,
+    llm_port: Annotated[int, typer.Option(min=1, max=65535, help="The mock LLM's port.")] = 3095,
+    ttft_ms: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Fix the mock LLM's time to first token (ms). Default: drawn per request from "
+            "GPT-4o-mini's measured distribution (median 645 ms, P99 1,362 ms).",
+        ),
+    ] = None,
+    tokens_per_second: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Fix the mock LLM's token rate. Default: drawn (GPT-4o-mini, median 105/s).",
+        ),
+    ] = None,
+    reply_tokens: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Fix the tokens per reply. Default: drawn from Azure's LLM conversation trace "
+            "(median 131).",
+        ),
+    ] = None,
+    llm_seed: Annotated[
+        int, typer.Option(help="Seed of the mock LLM's draws (a run repeats with the same seed).")
+    ] = 0,
     seed_users: Annotated[int, typer.Option(min=1, help="Pre-seeded users.")] = 50,
     login_max: Annotated[
         int, typer.Option(min=1, help="Logins per IP and window (LibreChat: 7).")
@@ -55,10 +85,30 @@ def up(
             "replicas and Redis / the mock LLM, for network chaos (proxies `redis`, `llm`)."
         ),
     ] = False,
-    toxiproxy_port: Annotated[int, typer.Option(help="Toxiproxy's API port.")] = 8474,
+    toxiproxy_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Toxiproxy's API port.")
+    ] = 8474,
+    gateway: Annotated[
+        bool,
+        typer.Option(
+            "--gateway/--no-gateway",
+            help="Put the AI gateway (LiteLLM's proxy, installed from PyPI on first use, with the "
+            "production gateway's configuration) between the replicas and two mock LLMs, a "
+            "primary and a fallback.",
+        ),
+    ] = True,
+    gateway_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="The AI gateway's port.")
+    ] = 4000,
+    fallback_llm_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="The fallback mock LLM's port (with a gateway).")
+    ] = 3096,
 ) -> None:
-    """Start Redis, the mock LLM, the replicas and haproxy; print the URL and the users."""
+    """Start Redis, the mock LLMs, the AI gateway, the replicas and haproxy; print the URL and the
+    users."""
     from librechat_sim.cluster import Cluster  # noqa: PLC0415 (redis: not for --help)
+
+    from .gateway import for_command  # noqa: PLC0415 (pulumi, via components: not for --help)
 
     config = SimConfig(
         state_dir=Settings.from_env().state_dir,
@@ -67,7 +117,7 @@ def up(
         replica_base_port=base_port,
         redis_port=redis_port,
         llm_port=llm_port,
-        llm=LLMConfig(ttft_ms, tokens_per_second, reply_tokens),
+        llm=LLMConfig(ttft_ms, tokens_per_second, reply_tokens, llm_seed),
         seed_users=seed_users,
         login_max=login_max,
         toxiproxy_port=toxiproxy_port,
@@ -81,6 +131,9 @@ def up(
             )
         except BuildError as exc:
             fail(exc.message, exc.hint)
+    if gateway:
+        ai = for_command(port=gateway_port, fallback_llm_port=fallback_llm_port)
+        config = config.with_overrides(gateway=ai)
     try:
         info = Cluster(config).up()
     except SimError as exc:
@@ -121,7 +174,9 @@ def status() -> None:
         state = "[green]running[/]" if alive(child) else "[red]gone   [/]"
         # One line per process; the log's name alone when every log shares a directory.
         log = child.log.name if len(logs) == 1 else str(child.log)
-        console.print(f"  {child.name:8} pid {child.pid:<8} {state}  {log}", highlight=False)
+        port = "" if child.port is None else str(child.port)
+        line = f"  {child.name:12} pid {child.pid:<8} port {port:<6} {state}  {log}"
+        console.print(line, highlight=False)
     if len(logs) == 1:
         console.print(f"logs in {logs.pop()}", highlight=False)
 

@@ -46,7 +46,12 @@ def verify(
             "spread over the run."
         ),
     ] = None,
-    users: Annotated[int, typer.Option(min=1, help="Simulated users.")] = 10,
+    users: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Simulated users (enough that 20 chats start in each fault's window)."
+        ),
+    ] = 20,
     duration: Annotated[str, typer.Option(help="Load duration: 90s, 3m.")] = "150s",
     profile: Annotated[str, typer.Option(help="SLO profile.")] = "laptop",
     profiles: Annotated[Path | None, typer.Option(help="Your copy of profiles.yaml.")] = None,
@@ -73,6 +78,7 @@ def verify(
     time to recover, lost or duplicated messages. Exit 0 only when all of them hold."""
     from localplatform import toxiproxy  # noqa: PLC0415 (heavy imports: not for --help)
 
+    from .gateway import for_command  # noqa: PLC0415
     from .verification.errors import VerifyError  # noqa: PLC0415
     from .verification.faults import known_experiments, laptop_experiments  # noqa: PLC0415
     from .verification.run import verify as run_verification  # noqa: PLC0415
@@ -100,6 +106,7 @@ def verify(
             regions=regions if regions is not None else min(2, replicas),
             redis_persistence=redis_persistence,
             toxiproxy=str(server) if server else "",
+            gateway=for_command(port=0, fallback_llm_port=0),
             max_budget_pct=max_budget,
             max_recovery_s=recovery,
         )
@@ -135,7 +142,7 @@ def _show(card: Scorecard) -> None:
         console.print(
             f"  {mark} {f.experiment} at {f.injected_s:g} s: {back}, "
             f"{f.failures}/{f.requests} failed, {f.budget_consumed_pct:.3f} % of the budget, "
-            f"hypothesis {f.hypothesis}",
+            f"hypothesis {f.hypothesis}; {f.chats} chats, {f.lost} lost, {f.duplicated} dup.",
             highlight=False,
         )
     for name in card.not_run:
@@ -143,7 +150,8 @@ def _show(card: Scorecard) -> None:
     m = card.messages
     console.print(
         f"messages: {m['chats']} chats, {m['lost']} lost, {m['duplicated']} duplicated, "
-        f"{m['reconnects']} stream reconnects",
+        f"{m['refused']} refused at their POST, {m['in_flight']} cut by the run's end "
+        f"({m['unjudged']} unjudged), {m['reconnects']} stream reconnects",
         highlight=False,
     )
     for reason in card.reasons:

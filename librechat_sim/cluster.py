@@ -21,10 +21,11 @@ from types import TracebackType
 
 from redis import Redis
 
-from . import description, faultproxy, haproxy
+from . import description, faultproxy, gateway, haproxy
 from .config import SimConfig
 from .description import ClusterInfo, load
 from .errors import PortConflictError, ProgramMissingError, SimError
+from .llm import cli_flags
 from .paths import chaos_dir, cluster_file, sim_dir
 from .processes import Child, alive, free_port, is_free, spawn, stop, wait_ready
 from .seed import seed, seed_email
@@ -32,6 +33,7 @@ from .useragent import BROWSER_USER_AGENT
 
 REDIS_SERVER = "/usr/bin/redis-server"
 HAPROXY = "/usr/sbin/haproxy"
+MAX_PORT = 65535
 
 
 def _resolve_ports(config: SimConfig) -> tuple[SimConfig, tuple[int, ...]]:
@@ -42,6 +44,18 @@ def _resolve_ports(config: SimConfig) -> tuple[SimConfig, tuple[int, ...]]:
     ]
     base = config.replica_base_port
     wanted += [(f"replica r{i + 1}", base + i if base else 0) for i in range(config.replicas)]
+    if config.gateway.program:
+        wanted += [
+            ("AI gateway (LiteLLM)", config.gateway.port),
+            ("fallback mock LLM", config.gateway.fallback_llm_port),
+        ]
+    invalid = [f"{port} (for {who})" for who, port in wanted if not 0 <= port <= MAX_PORT]
+    if invalid:
+        raise PortConflictError(
+            "not TCP ports: " + ", ".join(invalid),
+            hint=f"choose ports from 1 to {MAX_PORT} (0 picks a free one); the replicas take "
+            "--base-port and the ports after it",
+        )
     taken = [f"127.0.0.1:{port} (for {who})" for who, port in wanted if port and not is_free(port)]
     if taken:
         raise PortConflictError(
@@ -52,8 +66,13 @@ def _resolve_ports(config: SimConfig) -> tuple[SimConfig, tuple[int, ...]]:
     ports = [port or free_port() for _, port in wanted]
     if len(set(ports)) != len(ports):
         raise PortConflictError("two simulator components were given the same port")
-    front, redis_port, llm, *replicas = ports
+    front, redis_port, llm, *rest = ports
+    replicas, gateway_ports = rest[: config.replicas], rest[config.replicas :]
     resolved = replace(config, front_port=front, redis_port=redis_port, llm_port=llm)
+    if gateway_ports:
+        port, fallback_port = gateway_ports
+        ai = replace(config.gateway, port=port, fallback_llm_port=fallback_port)
+        resolved = replace(resolved, gateway=ai)
     return resolved, tuple(replicas)
 
 
@@ -90,6 +109,8 @@ class Cluster:
                 f"{self.config.regions} regions need at least {self.config.regions} replicas",
                 hint="raise --replicas or use one region",
             )
+        if self.config.gateway.program:
+            gateway.check(self.config)
         if cluster_file(self.config.state_dir).exists() and any(
             alive(c) for c in load(self.config.state_dir).children
         ):
@@ -126,18 +147,21 @@ class Cluster:
         asyncio.run(seed(config))
         llm_argv = [
             sys.executable, "-m", "librechat_sim.llm", "--port", str(config.llm_port),
-            "--ttft-ms", str(config.llm.ttft_ms),
-            "--tokens-per-second", str(config.llm.tokens_per_second),
-            "--reply-tokens", str(config.llm.reply_tokens),
+            *cli_flags(config.llm),
         ]  # fmt: skip
         llm = self._spawn("llm", llm_argv, logs)
+        primary_port = config.llm_port
         if config.toxiproxy:  # the replicas reach the LLM and Redis through Toxiproxy
             config = faultproxy.prepare(config)
             proxies = faultproxy.plan(config)
             proxies_file = self.dir / "toxiproxy.json"
             proxies_file.write_text(json.dumps(proxies, indent=2))
             toxiproxy = self._spawn("toxiproxy", faultproxy.argv(config, proxies_file), logs)
-            config_file.write_text(faultproxy.wire(config, toxiproxy, proxies).to_json())
+            wired = faultproxy.wire(config, toxiproxy, proxies)
+            config_file.write_text(wired.to_json())
+            primary_port = wired.llm_port  # the gateway, too, reaches the primary through it
+        upstreams = [(llm, config.llm_port, "/health", 20.0)]
+        upstreams += self._start_gateway(config, primary_port, logs)
         replicas = []
         for index, port in enumerate(replica_ports):
             name = f"r{index + 1}"
@@ -146,7 +170,10 @@ class Cluster:
                 "--name", name, "--port", str(port),
             ]  # fmt: skip
             replicas.append((self._spawn(name, argv, logs, config.region_of(index)), port))
-        wait_ready(llm, config.llm_port, "/health")
+        for upstream, port, path, timeout_s in upstreams:
+            wait_ready(upstream, port, path, timeout_s)
+        if config.gateway.program:
+            gateway.warm_up(config)
         for child, port in replicas:
             wait_ready(child, port, "/health")
             _warm_up(port, config)
@@ -163,6 +190,29 @@ class Cluster:
         url = f"http://127.0.0.1:{config.front_port}"
         self.info = ClusterInfo(url, config, replica_ports, tuple(self._children))
         description.save(config.state_dir, self.info)
+
+    def _start_gateway(
+        self, config: SimConfig, primary_port: int, logs: Path
+    ) -> list[tuple[Child, int, str, float]]:
+        """Without a gateway nothing; else the fallback mock LLM and LiteLLM's proxy in front of
+        it and of the primary (``primary_port``: the mock LLM, or its Toxiproxy proxy). Returns
+        each with the port, path and time to wait for."""
+        if not config.gateway.program:
+            return []
+        fallback_port = config.gateway.fallback_llm_port
+        fallback_argv = [
+            sys.executable, "-m", "librechat_sim.llm", "--port", str(fallback_port),
+            *cli_flags(config.llm),
+        ]  # fmt: skip
+        fallback = self._spawn(gateway.FALLBACK, fallback_argv, logs)
+        config_file = self.dir / "litellm.json"
+        ports = {gateway.PRIMARY: primary_port, gateway.FALLBACK: fallback_port}
+        gateway.write_config(config, ports, config_file)
+        proxy = self._spawn("gateway", gateway.argv(config, config_file), logs)
+        return [
+            (fallback, fallback_port, "/health", 20.0),
+            (proxy, config.gateway.port, gateway.LIVENESS, gateway.START_TIMEOUT_S),
+        ]
 
     def _spawn(self, name: str, argv: list[str], logs: Path, region: str = "") -> Child:
         child = spawn(name, argv, logs / f"{name}.log", region)

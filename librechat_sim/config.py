@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+import secrets
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,50 @@ DEFAULT_FRONT_PORT = 3080
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """How the mock OpenAI-compatible upstream streams its replies."""
+    """How the mock OpenAI-compatible upstream streams its replies. A field left ``None`` is drawn
+    for each request from what was measured of real providers (:mod:`librechat_sim.costs`); a
+    value fixes it for every request (the tests use fixed values)."""
 
-    ttft_ms: float = 150.0
-    """Time to first token, in milliseconds."""
+    ttft_ms: float | None = None
+    """Time to first token, in milliseconds; ``None``: drawn (GPT-4o-mini, median 645 ms)."""
 
-    tokens_per_second: float = 200.0
-    """Token rate after the first token."""
+    tokens_per_second: float | None = None
+    """Token rate after the first token; ``None``: drawn (GPT-4o-mini, median 105 tokens/s)."""
 
-    reply_tokens: int = 40
-    """Tokens in each reply (the reply text is a deterministic function of the prompt)."""
+    reply_tokens: int | None = None
+    """Tokens in each reply; ``None``: drawn from Azure's LLM conversation trace (median 131).
+    The reply text is a deterministic function of the prompt either way."""
+
+    seed: int = 0
+    """Seeds the draws: a request's draw is a function of the seed and its prompt, so a run
+    repeats, and a replica taking a job over mid-reply gets the same reply length."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """The AI gateway between the replicas and the mock LLMs: LiteLLM's proxy, run with the
+    configuration the command line builds from the production one (:mod:`librechat_sim.gateway`)."""
+
+    program: str = ""
+    """Path of the ``litellm`` executable (``localplatform.litellm.ensure`` installs it); empty
+    (the default) runs without a gateway: the replicas stream from the mock LLM directly."""
+
+    config: dict[str, Any] = field(default_factory=dict)
+    """LiteLLM's ``config.yaml`` as a dict; each deployment's ``api_base`` is a placeholder naming
+    a local mock LLM (``librechat_sim.gateway.placeholder``)."""
+
+    model: str = ""
+    """The model group the replicas ask the gateway for (a ``model_name`` of ``config``)."""
+
+    port: int = 4000
+    """The proxy's port on 127.0.0.1 (LiteLLM's default); 0 picks a free one."""
+
+    master_key: str = "sk-sim-gateway"
+    """The proxy's master key, which the replicas send as their bearer token (LiteLLM wants it
+    to start with ``sk-``)."""
+
+    fallback_llm_port: int = 3096
+    """Port of the second mock LLM, the fallback deployment's upstream; 0 picks a free one."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +90,8 @@ class SimConfig:
     toxiproxy: str = ""
     """Path of ``toxiproxy-server`` (``localplatform.toxiproxy.ensure`` builds it). When set, the
     replicas reach the mock LLM and Redis through its proxies ``llm`` and ``redis``, where network
-    faults are injected; empty (the default) runs without a fault proxy."""
+    faults are injected (with a gateway, the gateway reaches its primary mock LLM through ``llm``);
+    empty (the default) runs without a fault proxy."""
 
     toxiproxy_port: int = 8474
     """Toxiproxy's HTTP API on 127.0.0.1 (its usual port); 0 picks a free one."""
@@ -72,10 +108,14 @@ class SimConfig:
     llm: LLMConfig = LLMConfig()
     """The mock LLM's timing."""
 
-    jwt_secret: str = "sim-jwt-secret"
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    """The AI gateway (LiteLLM) the replicas call instead of the mock LLM, when its program is
+    set."""
+
+    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     """Signs access tokens (LibreChat's ``JWT_SECRET``)."""
 
-    jwt_refresh_secret: str = "sim-jwt-refresh-secret"
+    jwt_refresh_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     """Signs refresh tokens (LibreChat's ``JWT_REFRESH_SECRET``)."""
 
     session_expiry_s: int = 15 * 60
@@ -136,6 +176,8 @@ class SimConfig:
         data = json.loads(text)
         data["state_dir"] = Path(data["state_dir"])
         data["llm"] = LLMConfig(**data["llm"])
+        if "gateway" in data:
+            data["gateway"] = GatewayConfig(**data["gateway"])
         if "toxiproxy_upstreams" in data:
             data["toxiproxy_upstreams"] = tuple(data["toxiproxy_upstreams"])
         known = {f.name for f in fields(cls)}

@@ -40,6 +40,11 @@ def prepare(config: SimConfig) -> SimConfig:
             hint="build it from the Go module proxy (`localplatform.toxiproxy.ensure(cache_dir)` "
             "returns its path) and set SimConfig.toxiproxy to that path",
         )
+    if not 0 <= config.toxiproxy_port <= 65535:
+        raise PortConflictError(
+            f"{config.toxiproxy_port} (for Toxiproxy's API) is not a TCP port",
+            hint="choose a port from 1 to 65535 (0 picks a free one)",
+        )
     if config.toxiproxy_port == 0:
         return replace(config, toxiproxy_port=free_port())
     if not is_free(config.toxiproxy_port):

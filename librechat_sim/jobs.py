@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from .config import SimConfig
 from .store import Store, iso, now_ms
-from .upstream import stream_tokens
+from .upstream import stream_tokens, target
 
 _log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ class Jobs:
         text = "".join(_delta_text(e.data) for e in done)
         request_msg = json.loads(job["requestMessage"])
         response_id = job["responseMessageId"]
-        url = f"http://127.0.0.1:{self.config.llm_port}/v1/chat/completions"
-        tokens = stream_tokens(self.upstream, url, request_msg["text"], skip=max(0, seq - 1))
+        upstream = target(self.config)
+        tokens = stream_tokens(self.upstream, upstream, request_msg["text"], skip=max(0, seq - 1))
         async for token in tokens:
             seq += 1
             text += token
@@ -220,7 +220,7 @@ class Jobs:
             "createdAt": iso(now_ms()),
         }
         await self.store.save_message(user_id, response_msg)
-        await self.store.save_convo(user_id, convo)
+        convo = await self.store.save_convo(user_id, convo)  # as saved: with its updatedAt
         final = {
             "final": True,
             "conversation": convo,

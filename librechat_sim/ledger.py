@@ -2,7 +2,9 @@
 
 The chat journey records each event's sequence number, so a repeated or missing event is counted,
 not guessed; after the run the verification compares each line with what the server stored
-(``loadtests.audit``). Lines are appended with ``O_APPEND`` (whole lines, any number of
+(``loadtests.audit``). Every chat the journey starts is written, whatever became of it: one whose
+first POST failed (``outcome`` ``refused``) and one the run's end interrupted (``in_flight``,
+written from a ``finally``) too. Lines are appended with ``O_APPEND`` (whole lines, any number of
 Locust processes).
 """
 
@@ -12,7 +14,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+Outcome = Literal["", "refused", "in_flight"]
+"""How the client's part of a chat ended: ``""`` it followed the stream as far as it could
+(to ``final``, or until its chat timeout); ``refused`` the first POST failed (no stream);
+``in_flight`` the run ended while the chat was still streaming."""
 
 
 @dataclass
@@ -37,6 +44,15 @@ class Delivery:
     """Times the stream was opened again after a break."""
     last_event_id: str = ""
     """The ``id:`` of the last event (sent as ``Last-Event-ID`` on reconnect)."""
+    request_text: str = ""
+    """The user's message text (a second stored copy of it is a duplicate)."""
+    started_at: float = 0.0
+    """Wall-clock time (epoch seconds) the first POST was sent: places the chat in a fault
+    window."""
+    outcome: Outcome = ""
+    """How the client's part ended (see :data:`Outcome`)."""
+    error: str = ""
+    """Why the POST was refused or the stream ended early, when it was."""
 
     def record(self, event_id: str | None, data: dict[str, Any]) -> None:
         """Take one ``message`` event of the stream."""

@@ -2,11 +2,13 @@
 
 Replies are a deterministic function of the last user message, so a replica that takes over a
 generation job can ask for the same reply again and skip what was already sent (the non-standard
-body field ``sim_skip_tokens``). Its timing is set at start and can be changed while it runs with
-``POST /admin/config`` (``{"ttft_ms": .., "tokens_per_second": ..}``), which the SLO-gate tests use
-to make inference slow.
+body field ``sim_skip_tokens``). Each reply's time to first token, token rate and length are drawn
+from measurements of real providers (:mod:`librechat_sim.costs`) with the seed and the prompt, or
+fixed by the configuration. The configuration is set at start and can be changed while it runs
+with ``POST /admin/config`` (``{"ttft_ms": .., "tokens_per_second": ..}``; ``null`` draws again),
+which the SLO-gate tests use to make inference slow.
 
-Run as ``python -m librechat_sim.llm --port P --ttft-ms T --tokens-per-second R``.
+Run as ``python -m librechat_sim.llm --port P [--seed S] [--ttft-ms T] [--tokens-per-second R]``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from .config import LLMConfig
+from .costs import draw
 
 _VOCAB = [
     "the",
@@ -90,10 +93,11 @@ async def completions(request: web.Request) -> web.StreamResponse:
     created = int(time.time())
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await response.prepare(request)
-    await asyncio.sleep(config.ttft_ms / 1000)
-    interval = 1 / config.tokens_per_second if config.tokens_per_second > 0 else 0.0
+    cost = draw(config, prompt)
+    await asyncio.sleep(cost.ttft_ms / 1000)
+    interval = 1 / cost.tokens_per_second if cost.tokens_per_second > 0 else 0.0
     await response.write(_chunk(model, created, {"role": "assistant", "content": ""}, None))
-    for index, token in enumerate(reply_tokens(prompt, config.reply_tokens)[skip:]):
+    for index, token in enumerate(reply_tokens(prompt, cost.reply_tokens)[skip:]):
         if index:
             await asyncio.sleep(interval)
         await response.write(_chunk(model, created, {"content": token}, None))
@@ -104,11 +108,13 @@ async def completions(request: web.Request) -> web.StreamResponse:
 
 
 async def admin_config(request: web.Request) -> web.Response:
-    """Change the timing of replies that start from now on."""
+    """Change the timing of replies that start from now on (``null`` returns a field to the
+    measured distribution)."""
     current = request.app[LLM_CONFIG][0]
     try:
         changes = {k: v for k, v in (await request.json()).items() if k in asdict(current)}
         updated = replace(current, **changes)
+        _check(updated)
     except (ValueError, TypeError, AttributeError):
         return web.json_response(
             {"error": "expected a JSON object of LLMConfig fields"}, status=400
@@ -132,15 +138,38 @@ def make_app(config: LLMConfig) -> web.Application:
     return app
 
 
+def _check(config: LLMConfig) -> None:
+    """Refuse timings the mock cannot play (``ValueError``)."""
+    numbers = (config.ttft_ms, config.tokens_per_second, config.reply_tokens)
+    if not isinstance(config.seed, int) or any(
+        n is not None and (not isinstance(n, int | float) or n < 0) for n in numbers
+    ):
+        raise ValueError(f"not a timing the mock LLM can play: {config}")
+
+
+def cli_flags(config: LLMConfig) -> list[str]:
+    """The command-line flags that give :func:`main` this configuration (unset fields: none)."""
+    argv = ["--seed", str(config.seed)]
+    for flag, value in (
+        ("--ttft-ms", config.ttft_ms),
+        ("--tokens-per-second", config.tokens_per_second),
+        ("--reply-tokens", config.reply_tokens),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the mock upstream on 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ttft-ms", type=float, default=LLMConfig.ttft_ms)
-    parser.add_argument("--tokens-per-second", type=float, default=LLMConfig.tokens_per_second)
-    parser.add_argument("--reply-tokens", type=int, default=LLMConfig.reply_tokens)
+    parser.add_argument("--ttft-ms", type=float, help="fixed; default: drawn per request")
+    parser.add_argument("--tokens-per-second", type=float, help="fixed; default: drawn")
+    parser.add_argument("--reply-tokens", type=int, help="fixed; default: drawn")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the per-request draws")
     args = parser.parse_args(argv)
-    config = LLMConfig(args.ttft_ms, args.tokens_per_second, args.reply_tokens)
+    config = LLMConfig(args.ttft_ms, args.tokens_per_second, args.reply_tokens, args.seed)
     web.run_app(make_app(config), host="127.0.0.1", port=args.port, print=None)
 
 

@@ -43,12 +43,19 @@ def unauthorized() -> web.Response:
     return web.Response(status=401, text="Unauthorized")
 
 
-def current_user(request: web.Request) -> dict[str, Any] | None:
-    """The access token's claims (``Authorization: Bearer``), or None."""
+async def current_user(request: web.Request) -> dict[str, Any] | None:
+    """The access token's claims (``Authorization: Bearer``), or None when the token is missing,
+    forged or expired, or its user no longer exists. As LibreChat's JWT strategy
+    (danny-avila/LibreChat ``api/strategies/jwtStrategy.js``): verify the token, then look the
+    user up by id - one store round trip on every authenticated request."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    return verify(header[7:], request.app[REPLICA].config.jwt_secret)
+    replica = request.app[REPLICA]
+    claims = verify(header[7:], replica.config.jwt_secret)
+    if claims is None or await replica.store.user_by_id(str(claims.get("id"))) is None:
+        return None
+    return claims
 
 
 def client_ip(request: web.Request) -> str:

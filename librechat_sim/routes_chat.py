@@ -26,7 +26,7 @@ POLL_MS = 250
 
 async def start_chat(request: web.Request) -> web.Response:
     """Save the user's message, start a generation job, answer ``{streamId, conversationId}``."""
-    claims = current_user(request)
+    claims = await current_user(request)
     if claims is None:
         return unauthorized()
     if (refused := refuse_non_browser(request)) is not None:
@@ -62,8 +62,11 @@ async def start_chat(request: web.Request) -> web.Response:
         "text": text,
         "createdAt": iso(now_ms()),
     }
+    if not await replica.store.save_message(user_id, request_msg):
+        return web.json_response(
+            {"error": "messageId belongs to another message; send a new one"}, status=409
+        )
     await replica.store.save_convo(user_id, convo)
-    await replica.store.save_message(user_id, request_msg)
     stream_id = await replica.jobs.create(user_id, convo, request_msg)
     return web.json_response(
         {"streamId": stream_id, "conversationId": convo["conversationId"], "status": "started"}
@@ -87,7 +90,7 @@ def _sync(events: list[StreamEvent]) -> bytes:
 
 async def stream(request: web.Request) -> web.StreamResponse:
     """Subscribe to a job's events; replay what the client missed, then follow it live."""
-    claims = current_user(request)
+    claims = await current_user(request)
     if claims is None:
         return unauthorized()
     if (refused := refuse_non_browser(request)) is not None:

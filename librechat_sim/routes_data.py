@@ -22,7 +22,7 @@ def _int(value: str | None, default: int) -> int:
 
 async def list_convos(request: web.Request) -> web.Response:
     """``GET /api/convos?limit=&cursor=``: ``{conversations, nextCursor}``, newest first."""
-    claims = current_user(request)
+    claims = await current_user(request)
     if claims is None:
         return unauthorized()
     store = request.app[REPLICA].store
@@ -36,7 +36,7 @@ async def list_convos(request: web.Request) -> web.Response:
 
 async def convo_messages(request: web.Request) -> web.Response:
     """``GET /api/messages/:conversationId``: every message of one of the user's conversations."""
-    claims = current_user(request)
+    claims = await current_user(request)
     if claims is None:
         return unauthorized()
     store = request.app[REPLICA].store
@@ -48,7 +48,7 @@ async def convo_messages(request: web.Request) -> web.Response:
 
 async def search_messages(request: web.Request) -> web.Response:
     """``GET /api/messages?search=``: ``{messages, nextCursor}`` with the conversation titles."""
-    claims = current_user(request)
+    claims = await current_user(request)
     if claims is None:
         return unauthorized()
     store = request.app[REPLICA].store
@@ -66,7 +66,7 @@ async def search_messages(request: web.Request) -> web.Response:
 
 async def upload_file(request: web.Request) -> web.Response:
     """``POST /api/files`` (multipart: ``file`` plus ``file_id``, ``endpoint`` fields)."""
-    claims = current_user(request)
+    claims = await current_user(request)
     if claims is None:
         return unauthorized()
     if (refused := refuse_non_browser(request)) is not None:
@@ -92,16 +92,24 @@ async def upload_file(request: web.Request) -> web.Response:
             fields[part.name] = await part.text()
     if filename is None:
         return web.json_response({"message": "No file uploaded"}, status=400)
-    record = {
+    created = iso(now_ms())
+    record = {  # LibreChat's file document (TFileUpload) plus the message; sha256 is ours
         "message": "File uploaded and processed successfully",
+        "user": str(claims["id"]),
         "file_id": fields.get("file_id") or str(uuid.uuid4()),
         "temp_file_id": fields.get("file_id"),
         "filename": filename,
         "filepath": f"/uploads/{claims['id']}/{filename}",
+        "object": "file",
         "type": mime,
         "bytes": size,
+        "embedded": False,
+        "usage": 0,
+        "context": "message_attachment",
+        "source": "local",
         "sha256": digest.hexdigest(),
-        "createdAt": iso(now_ms()),
+        "createdAt": created,
+        "updatedAt": created,
     }
     await replica.store.save_file(str(claims["id"]), record)
     return web.json_response(record)

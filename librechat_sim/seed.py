@@ -12,6 +12,10 @@ from .store import Store, iso, now_ms
 
 _TOPICS = ("kubernetes", "redis", "autoscaling", "latency", "budget", "failover")
 
+NO_PARENT = "00000000-0000-0000-0000-000000000000"
+"""The ``parentMessageId`` of a conversation's first message (librechat-data-provider's
+``Constants.NO_PARENT``)."""
+
 
 def seed_email(index: int) -> str:
     """Email of pre-seeded user ``index`` (0-based)."""
@@ -41,13 +45,16 @@ async def seed(config: SimConfig) -> None:
                         "createdAt": iso(now_ms()),
                     },
                 )
+                parent = NO_PARENT
                 for turn, (sender, text) in enumerate(
                     (("User", f"How do I tune {topic}?"), ("Simulated LLM", f"Tune {topic} so."))
                 ):
+                    message_id = str(uuid.uuid4())
                     await store.save_message(
                         user.id,
                         {
-                            "messageId": str(uuid.uuid4()),
+                            "messageId": message_id,
+                            "parentMessageId": parent,
                             "conversationId": convo_id,
                             "sender": sender,
                             "isCreatedByUser": turn == 0,
@@ -55,5 +62,6 @@ async def seed(config: SimConfig) -> None:
                             "createdAt": iso(now_ms()),
                         },
                     )
+                    parent = message_id
     finally:
         await redis.aclose()

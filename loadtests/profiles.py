@@ -19,7 +19,8 @@ DEFAULT_PROFILES = Path(__file__).with_name("profiles.yaml")
 
 
 class JourneyTarget(BaseModel):
-    """Latency targets of one journey; a journey without targets is reported, not judged."""
+    """Targets of one journey: latency limits, or only the error budget (``judge_errors``); a
+    journey with neither is reported, not judged."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
@@ -28,6 +29,21 @@ class JourneyTarget(BaseModel):
 
     p95_ms: float | None = Field(default=None, gt=0)
     """95th-percentile latency limit, milliseconds."""
+
+    judge_errors: bool = False
+    """Hold the journey to the profile's error budget even without a latency limit (a journey
+    with a limit always is). Such a journey needs no minimum number of requests: the password
+    login, for one, happens mostly in the warm-up."""
+
+    @property
+    def has_limit(self) -> bool:
+        """A latency limit is set."""
+        return self.p99_ms is not None or self.p95_ms is not None
+
+    @property
+    def judged(self) -> bool:
+        """The journey decides the verdict (a latency limit, or the error budget)."""
+        return self.has_limit or self.judge_errors
 
 
 class Profile(BaseModel):
@@ -45,8 +61,8 @@ class Profile(BaseModel):
     """A judged journey with fewer requests fails: too little data to trust."""
 
     journeys: dict[str, JourneyTarget]
-    """Targets per journey (``authentication``, ``message_delivery``, ``ai_inference``,
-    ``time_to_first_token``, ``search``, ``file_operations``)."""
+    """Targets per journey (``authentication``, ``login``, ``message_delivery``,
+    ``ai_inference``, ``time_to_complete``, ``search``, ``file_operations``)."""
 
     @field_validator("journeys")
     @classmethod

@@ -11,7 +11,7 @@ import csv
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,14 +109,16 @@ def first_credential(spec: LoadtestSpec, seed_password: str) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def _target(spec: LoadtestSpec) -> Iterator[tuple[str, SimConfig | None]]:
+def target(spec: LoadtestSpec) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """The URL under test, and the pids of the simulator started for the run (none when
+    ``spec.target`` is given); the simulator is stopped on the way out."""
     if spec.target is not None:
-        yield spec.target, None
+        yield spec.target, ()
         return
     if spec.sim is None:
         raise LocustRunError("no --target and no simulator settings")
     with Cluster(spec.sim) as info:
-        yield info.url, info.config
+        yield info.url, tuple(c.pid for c in info.children)
 
 
 def _locust_argv(spec: LoadtestSpec, host: str, results: Path, seed_password: str) -> list[str]:
@@ -137,18 +139,28 @@ def _locust_argv(spec: LoadtestSpec, host: str, results: Path, seed_password: st
     return argv
 
 
-def run_locust(spec: LoadtestSpec, host: str, seed_password: str) -> tuple[RunResults, int]:
-    """Run Locust headless against ``host``; return what it measured and its exit code."""
+def run_locust(
+    spec: LoadtestSpec,
+    host: str,
+    seed_password: str,
+    *,
+    locustfile: Path = LOCUSTFILE,
+    extra: Sequence[str] = (),
+    on_spawn: Callable[[list[int]], None] | None = None,
+) -> tuple[RunResults, int]:
+    """Run Locust headless against ``host``; return what it measured and its exit code.
+    ``extra``: more options for ``locustfile``; ``on_spawn`` gets the pids of Locust's processes
+    as soon as they start."""
     spec.report_dir.mkdir(parents=True, exist_ok=True)
     results = spec.report_dir / "results.json"
     results.unlink(missing_ok=True)
-    common = _locust_argv(spec, host, results, seed_password)
-    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+    common = [*_locust_argv(spec, host, results, seed_password), *extra]
+    base = [sys.executable, "-m", "locust", "-f", str(locustfile)]
     own = ["--headless", "--html", str(spec.report_dir / "locust.html")]
     duration = spec.duration_s or DEFAULT_DURATION_S[spec.shape]
     log = spec.report_dir / "locust.log"
     workers: list[subprocess.Popen[bytes]] = []
-    master: subprocess.CompletedProcess[bytes] | None = None
+    finished = False
     with log.open("wb") as out:
         if spec.workers > 0:
             port = free_port()
@@ -158,25 +170,23 @@ def run_locust(spec: LoadtestSpec, host: str, seed_password: str) -> tuple[RunRe
                 worker = [*base, "--worker", "--master-host", "127.0.0.1"]
                 worker += ["--master-port", str(port), *common]
                 workers.append(subprocess.Popen(worker, stdout=out, stderr=subprocess.STDOUT))
+        master = subprocess.Popen([*base, *own, *common], stdout=out, stderr=subprocess.STDOUT)
         try:
-            master = subprocess.run(
-                [*base, *own, *common],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=duration + 120,
-                check=False,
-            )
+            if on_spawn is not None:
+                on_spawn([master.pid, *(w.pid for w in workers)])
+            master.wait(timeout=duration + 120)
+            finished = True
         except subprocess.TimeoutExpired:
             raise LocustRunError(
                 f"Locust did not finish within {duration + 120:g}s", hint=f"read {log}"
             ) from None
         finally:
-            for worker_proc in workers:
+            for proc in (master, *workers):
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    worker_proc.wait(timeout=15 if master is not None else 0.1)
-                if worker_proc.poll() is None:
-                    worker_proc.kill()
-                    worker_proc.wait()
+                    proc.wait(timeout=15 if finished else 0.1)
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     if not results.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
         raise LocustRunError(
@@ -194,7 +204,7 @@ def run(spec: LoadtestSpec) -> Outcome:
     profile: Profile = get_profile(spec.profile, profiles_file)
     seed_password = spec.sim.seed_password if spec.sim else SimConfig.seed_password
     email, password = first_credential(spec, seed_password)
-    with _target(spec) as (host, _sim):
+    with target(spec) as (host, _sim_pids):
         check_target(host)
         check_login(host, email, password)
         results, locust_exit_code = run_locust(spec, host, seed_password)

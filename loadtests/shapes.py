@@ -7,6 +7,7 @@ makes it testable without Locust.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -80,26 +81,26 @@ WARMUP_S = 5.0
 logs in at once then (``loadtest --warmup``, ``verify``)."""
 
 
+_DURATION = re.compile(
+    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?"
+)
+
+
 def parse_duration(text: str) -> float:
-    """Seconds in ``"90"``, ``"90s"``, ``"5m"``, ``"1h"`` or ``"1h30m"``; ValueError otherwise."""
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    """Seconds in ``"90"``, ``"90s"``, ``"5m"``, ``"1h"`` or ``"1h30m"``: each unit at most once,
+    hours before minutes before seconds; ValueError otherwise (``"5m5m"``, ``"30s5m"``)."""
     text = text.strip().lower()
     if not text:
         raise ValueError("empty duration")
-    if text.replace(".", "", 1).isdigit():
-        seconds = float(text)
-    else:
-        seconds, number = 0.0, ""
-        for char in text:
-            if char.isdigit() or char == ".":
-                number += char
-            elif char in units and number:
-                seconds += float(number) * units[char]
-                number = ""
-            else:
-                raise ValueError(f"cannot read duration {text!r} (use 90s, 5m, 1h30m)")
-        if number:
-            raise ValueError(f"cannot read duration {text!r}: a number without a unit at the end")
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        text += "s"
+    match = _DURATION.fullmatch(text)
+    if match is None or not any(match.groupdict().values()):
+        raise ValueError(
+            f"cannot read duration {text!r} (use 90s, 5m or 1h30m: each unit once, h, m, s)"
+        )
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    seconds = sum(float(v) * units[k] for k, v in match.groupdict().items() if v)
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be more than zero")
     return seconds

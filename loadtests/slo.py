@@ -1,9 +1,10 @@
 """The SLO gate: a run's results judged against a profile, journey by journey.
 
 The first seconds of a run (the warm-up, when every simulated user logs in at once) can be left
-out. A journey with targets passes when it has at least ``min_requests`` requests, its failure
-ratio is within ``1 - availability`` and its percentiles are within the targets. The run passes
-when every judged journey passes. The generator being CPU-bound is a warning, not a failure: its
+out. A journey with latency targets passes when it has at least ``min_requests`` requests, its
+failure ratio is within ``1 - availability`` and its percentiles are within the targets; one with
+only ``judge_errors`` is held to the failure ratio. The run passes when every judged journey
+passes. The generator being CPU-bound is a warning, not a failure: its
 percentiles then include the generator's own queueing.
 """
 
@@ -106,10 +107,10 @@ def judge_journey(name: str, results: RunResults, profile: Profile) -> JourneyVe
     hist = merge(s.response_times for s in stats)
     p50, p95, p99 = (percentile(hist, f) for f in (0.50, 0.95, 0.99))
     target = profile.journeys.get(name)
-    judged = target is not None and (target.p99_ms is not None or target.p95_ms is not None)
+    judged = target is not None and target.judged
     reasons: list[str] = []
     if judged and target is not None:
-        if requests < profile.min_requests:
+        if target.has_limit and requests < profile.min_requests:
             reasons.append(f"{requests} requests, fewer than the {profile.min_requests} required")
         budget = 1 - profile.availability
         if requests and failures / requests > budget:

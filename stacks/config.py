@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 
 from components.errors import ConfigError
+from components.gateway import settings_from_config
 from components.regions import KNOWN_REGIONS
 from components.spec import (
     DATA_SECRET_KEYS,
@@ -215,12 +216,14 @@ def load() -> EnvironmentSpec:
     tags.update({"project": "librechat", "environment": kind.value, "managed-by": "pulumi"})
     librechat = {var: _secret(cfg, key) for key, var in SHARED_SECRET_KEYS.items()}
     image_tag = _get(cfg, "imageTag", str)
+    gateway = settings_from_config(_get(cfg, "gateway", dict, required=False), _key("gateway"))
     if kind is EnvironmentKind.LAPTOP:
         return EnvironmentSpec(
             kind=kind,
             librechat_image_tag=image_tag,
             tags=tags,
             secrets=SharedSecrets(librechat=librechat),
+            gateway=gateway,
             laptop=LaptopSpec(
                 kubeconfig=_get(cfg, "kubeconfig", str, required=False),
                 context=_get(cfg, "kubeContext", str, required=False),
@@ -234,4 +237,5 @@ def load() -> EnvironmentSpec:
         tags=tags,
         secrets=SharedSecrets(librechat=librechat, data=data),
         cloud=cloud,
+        gateway=gateway,
     )

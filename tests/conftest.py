@@ -74,9 +74,11 @@ def namespace(local_platform: LocalPlatform, request: pytest.FixtureRequest) -> 
 @pytest.fixture(scope="session")
 def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A user's edited copy of the SLO profiles: latency targets a busy 2-core CI machine meets
-    (the seed's 1.5 s for a streamed reply kept); availability objectives as shipped."""
+    (the time to first token's 1.5 s doubled: the mock LLM's own P99 is 1.36 s, GPT-4o-mini's);
+    availability objectives as shipped."""
     text = DEFAULT_PROFILES.read_text()
-    for seed, relaxed in (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}")):
+    relaxations = (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}"))
+    for seed, relaxed in (*relaxations, ("1500}", "3000}")):
         text = text.replace(f"p99_ms: {seed}", f"p99_ms: {relaxed}")
     path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
     path.write_text(text)

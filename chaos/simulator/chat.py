@@ -66,7 +66,9 @@ class ChatClient:
         if response.status_code != 200:
             raise ChaosError(f"starting a chat answered {response.status_code}: {response.text}")
         stream_id = response.json()["streamId"]
-        return Delivery(stream_id=stream_id, request_message_id=message_id, email=self.email)
+        return Delivery(
+            stream_id, message_id, self.email, request_text=text, started_at=time.time()
+        )
 
     def follow(
         self,

@@ -114,7 +114,8 @@ def _fault_cells(f: FaultResult) -> list[str]:
     budget = f"{f.budget_consumed_pct:.3f}"
     why = "; ".join(f.reasons)
     at = f"{f.injected_s:g}"
-    return [f.experiment, at, ttr, failed, budget, f.hypothesis, _mark(f.passed), why]
+    chats = f"{f.chats} / {f.lost} / {f.duplicated}"
+    return [f.experiment, at, ttr, failed, budget, chats, f.hypothesis, _mark(f.passed), why]
 
 
 def write(card: Scorecard, results: RunResults, limit_pct: float, out: Path) -> Path:
@@ -126,7 +127,7 @@ def write(card: Scorecard, results: RunResults, limit_pct: float, out: Path) -> 
     slo_rows = [_row(_slo_cells(s)) for s in card.slos]
     fault_rows = [_row(_fault_cells(f)) for f in card.faults]
     fault_rows += [
-        _row([name, "-", "-", "-", "-", "-", "FAIL", "did not run"]) for name in card.not_run
+        _row([name, "-", "-", "-", "-", "-", "-", "FAIL", "did not run"]) for name in card.not_run
     ]
     messages = card.messages
     verdict = "PASS" if card.passed else "FAIL"
@@ -151,9 +152,13 @@ td,th{{border:1px solid #ccc;padding:3px 8px}}table{{border-collapse:collapse}}<
 <th>errors</th><th>verdict</th><th>why</th></tr>{"".join(slo_rows)}</table>
 <h2>Faults</h2>
 <table><tr><th>experiment</th><th>at s</th><th>recovered in s</th><th>failed</th>
-<th>budget %</th><th>hypothesis</th><th>verdict</th><th>why</th></tr>{"".join(fault_rows)}</table>
+<th>budget %</th><th>chats / lost / dup.</th><th>hypothesis</th><th>verdict</th><th>why</th>
+</tr>{"".join(fault_rows)}</table>
 <h2>Messages</h2>
 <p>{messages["chats"]} chats: {messages["lost"]} lost, {messages["duplicated"]} duplicated,
+{messages["refused"]} refused at their first POST (counted as errors; none may be stored),
+{messages["in_flight"]} cut by the run's end (resumed, then judged; {messages["unjudged"]} before
+the server named their stream),
 {messages["reconnects"]} stream reconnects.</p>
 {examples}
 <h2>Plots</h2><img src="traffic.png"><img src="latency.png"><img src="budget.png">

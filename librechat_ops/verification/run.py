@@ -80,6 +80,7 @@ def _sim_config(spec: VerifySpec) -> SimConfig:
         redis_persistence=spec.redis_persistence,
         toxiproxy=spec.toxiproxy if upstreams else "",
         toxiproxy_upstreams=upstreams,
+        gateway=spec.gateway,
     )
 
 
@@ -174,7 +175,8 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
     config = _sim_config(spec)
     step(
         f"simulator: {spec.replicas} replicas in {spec.regions} region(s), Redis "
-        f"{'with' if spec.redis_persistence else 'WITHOUT'} persistence"
+        f"{'with' if spec.redis_persistence else 'WITHOUT'} persistence, "
+        f"{'the AI gateway (LiteLLM)' if spec.gateway.program else 'no AI gateway'}"
     )
     with Cluster(config) as info:
         check_target(info.url)

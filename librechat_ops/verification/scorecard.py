@@ -1,5 +1,7 @@
 """The verdict of one verification: pure arithmetic over the load run, the faults and the audit.
 
+- **Fault windows** run from a fault's injection to the later of its recovery and
+  :data:`FAULT_TAIL_S` after its experiment ended.
 - **SLOs** are judged in steady state: on the seconds outside every fault window and after the
   warm-up (when every user logs in at once), each journey's P99 and error ratio against the
   profile (a fault is judged by the next two items instead).
@@ -8,7 +10,9 @@
   burns 1 % of that budget in about 26 s; a fault may burn ``max_budget_pct``.
 - **Time to recover**: from the fault's start to the first second after which five seconds in a
   row have requests and an error ratio within the objective; at most ``max_recovery_s``.
-- **Messages**: no chat lost or duplicated (:mod:`loadtests.audit`).
+- **Messages**: no chat lost or duplicated (:mod:`loadtests.audit`), counted per fault window
+  too; a fault window in which fewer than :data:`MIN_CHATS_PER_WINDOW` chats started cannot show
+  whether the fault loses messages, and fails.
 - **Experiments**: each completed with its steady-state hypothesis held, every check it makes
   while the fault lasts (a probe in its method, with a tolerance) held, and its rollbacks done.
   A planned fault that could not start before the load ended did not run, and fails the
@@ -32,6 +36,14 @@ from .spec import VerifySpec
 
 HEALTHY_STREAK_S = 5
 """Seconds in a row within the objective that count as recovered."""
+
+FAULT_TAIL_S = 5
+"""Seconds after an experiment ends that still count as its fault's: the timeline places a
+request at the second it finished, and one started while the fault lasted may finish later (a
+chat's first token behind a timed-out primary LLM comes about 3 s after it was sent)."""
+
+MIN_CHATS_PER_WINDOW = 20
+"""Chats that must start inside a fault's window for its message count to mean something."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,12 @@ class FaultResult:
     rollbacks_ok: bool
     passed: bool
     reasons: tuple[str, ...]
+    chats: int = 0
+    """Chats started inside the window."""
+    lost: int = 0
+    """Of those, chats lost."""
+    duplicated: int = 0
+    """Of those, chats duplicated."""
 
 
 @dataclass(frozen=True)
@@ -127,9 +145,13 @@ def _budget_pct(failures: int, rate: float, spec: VerifySpec, availability: floa
 
 
 def judge_faults(
-    results: RunResults, runs: Iterable[FaultRun], spec: VerifySpec, availability: float
+    results: RunResults,
+    runs: Iterable[FaultRun],
+    spec: VerifySpec,
+    availability: float,
+    audit: Audit | None = None,
 ) -> list[FaultResult]:
-    """Each fault's window, recovery, cost and verdict."""
+    """Each fault's window, recovery, cost, messages (when ``audit`` is given) and verdict."""
     per = _seconds(results)
     last = max(per) if per else 0
     total = sum(r for r, _ in per.values())
@@ -140,7 +162,8 @@ def judge_faults(
         start = max(0, int(run.injected_at - results.started_at))
         end_of_experiment = math.ceil(run.ended_at - results.started_at)
         recovered = _recovery(per, start, last, allowed)
-        window_end = max(end_of_experiment, recovered if recovered is not None else last + 1)
+        settled = min(end_of_experiment + FAULT_TAIL_S, last + 1)
+        window_end = max(settled, recovered if recovered is not None else last + 1)
         inside = [per.get(s, (0, 0)) for s in range(start, window_end)]
         failures = sum(f for _, f in inside)
         budget = _budget_pct(failures, rate, spec, availability)
@@ -164,6 +187,17 @@ def judge_faults(
             reasons.append("failed while the fault lasted: " + ", ".join(run.failed_checks))
         if not run.rollbacks_ok:
             reasons.append("a rollback failed")
+        chats = lost = doubled = 0
+        if audit is not None:
+            origin = results.started_at
+            chats, lost, doubled = audit.window(origin + start, origin + window_end)
+            if chats < MIN_CHATS_PER_WINDOW:
+                reasons.append(
+                    f"only {chats} chats started in its window, fewer than "
+                    f"{MIN_CHATS_PER_WINDOW} to show whether it loses messages"
+                )
+            if lost or doubled:
+                reasons.append(f"messages in its window: {lost} lost, {doubled} duplicated")
         judged.append(
             FaultResult(
                 experiment=run.experiment,
@@ -179,6 +213,9 @@ def judge_faults(
                 rollbacks_ok=run.rollbacks_ok,
                 passed=not reasons,
                 reasons=tuple(reasons),
+                chats=chats,
+                lost=lost,
+                duplicated=doubled,
             )
         )
     return judged
@@ -197,7 +234,7 @@ def judge_slos(
     judged = []
     for journey, entries in JOURNEY_ENTRIES.items():
         target = profile.journeys.get(journey)
-        if target is None or (target.p99_ms is None and target.p95_ms is None):
+        if target is None or not target.judged:
             continue
         mine = [c for e in entries for c in cells.get(e, [])]
         requests = sum(c.requests for c in mine)
@@ -205,7 +242,7 @@ def judge_slos(
         p99 = percentile(merge(c.response_times for c in mine), 0.99)
         ratio = failures / requests if requests else 0.0
         reasons = []
-        if requests < max(1, profile.min_requests):
+        if target.has_limit and requests < max(1, profile.min_requests):
             reasons.append(f"{requests} requests in steady state, fewer than required")
         if ratio > allowed:
             reasons.append(f"error ratio {ratio:.3%} above {allowed:.3%}")
@@ -240,7 +277,7 @@ def score(
     """The whole verdict; ``not_run`` are the planned faults that could not start before the
     load ended."""
     missed = tuple(not_run)
-    faults = judge_faults(results, runs, spec, profile.availability)
+    faults = judge_faults(results, runs, spec, profile.availability, audit)
     warmup = (0, math.ceil(spec.warmup_s))
     slos = judge_slos(results, profile, [warmup, *(f.window_s for f in faults)])
     per = _seconds(results)
@@ -254,7 +291,7 @@ def score(
         reasons.append(f"messages: {audit.lost} lost, {audit.duplicated} duplicated")
     if audit.chats == 0:
         reasons.append("messages: no chat completed a round trip to judge")
-    messages = asdict(audit) | {"passed": audit.passed}
+    messages = audit.summary()
     return Scorecard(
         passed=not reasons,
         profile=profile_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from librechat_sim.config import GatewayConfig
 from loadtests.shapes import WARMUP_S, parse_duration
 
 from .errors import VerifyError
@@ -20,11 +21,15 @@ LAPTOP_FAULTS = (
 SHORTENED = {
     "LIBRECHAT_CHAOS_OUTAGE_S": "3",
     "LIBRECHAT_CHAOS_REGION_DOWN_S": "5",
-    "LLM_LATENCY_MS": "400",
-    "LLM_JITTER_MS": "50",
+    "LLM_LATENCY_MS": "3000",
+    "LLM_JITTER_MS": "200",
 }
 """Experiment settings a verification uses unless the environment sets them: faults short
-enough that several fit in one run."""
+enough that several fit in one run. The LLM latency (at least 2.8 s before the first byte) exceeds
+the AI gateway's 2 s stream timeout for its primary deployment (``librechat:gateway`` in
+``stacks/Pulumi.production.yaml``), so LiteLLM's own timeout and fallback act; the experiment
+holds it for its default 30 s (``LLM_LATENCY_FOR_S``), long enough to show in the time-to-first-
+token curve."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,8 @@ class VerifySpec:
     profiles_file: Path | None = None
     """Your copy of the profiles file."""
 
-    users: int = 10
-    """Simulated users."""
+    users: int = 20
+    """Simulated users: enough that 20 chats start in each fault's window."""
 
     duration_s: float = 120.0
     """Load duration."""
@@ -77,6 +82,10 @@ class VerifySpec:
 
     toxiproxy: str = ""
     """``toxiproxy-server``; empty: no fault proxy (network faults cannot run)."""
+
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    """The simulator's AI gateway (LiteLLM with the production configuration); no program: the
+    replicas call the mock LLM directly."""
 
     max_budget_pct: float = 0.5
     """Most of the 30-day error budget one fault may burn, in percent."""

@@ -13,10 +13,17 @@ SEARCH = "search: messages"
 UPLOAD = "files: upload"
 
 JOURNEY_ENTRIES: dict[str, tuple[str, ...]] = {
-    "authentication": (LOGIN, REFRESH),
+    # DESIGN.md §4: "authentication 25 ms - Keycloak + Redis" is the token path: LibreChat's
+    # refresh verifies a JWT and reads and writes its session store (no password hashing).
+    "authentication": (REFRESH,),
+    # The password login: bcrypt at cost 10 is slow on purpose and the seed sets it no target,
+    # so it is reported on its own and judged only where a profile gives it one.
+    "login": (LOGIN,),
     "message_delivery": (CONVOS, MESSAGES, CHAT_SEND),
-    "ai_inference": (CHAT_COMPLETE,),
-    "time_to_first_token": (CHAT_TTFT,),
+    # DESIGN.md §4: "AI inference 1,500 ms" is the time to first token of a streamed reply.
+    "ai_inference": (CHAT_TTFT,),
+    # The whole reply: reported, with no seed target.
+    "time_to_complete": (CHAT_COMPLETE,),
     "search": (SEARCH,),
     "file_operations": (UPLOAD,),
 }

@@ -79,7 +79,9 @@ class LibreChatUser(FastHttpUser):
 
     @task(2)
     def refresh(self) -> None:
-        """``POST /api/auth/refresh`` with the ``refreshToken`` cookie."""
+        """``POST /api/auth/refresh`` with the ``refreshToken`` cookie. A refused refresh (401/403:
+        the session moved on, e.g. a rotation whose answer was lost) signs the user out, as
+        LibreChat's client does: the next task logs in again."""
         if not self._ready():
             return
         with self.client.post(
@@ -87,6 +89,8 @@ class LibreChatUser(FastHttpUser):
         ) as response:
             if response.status_code != 200 or "token" not in (response.text or ""):
                 response.failure(f"refresh answered {response.status_code}")
+                if response.status_code in (401, 403):
+                    self.token = ""
                 return
             self.token = response.json()["token"]
 
@@ -165,7 +169,8 @@ class LibreChatUser(FastHttpUser):
 
     @task(2)
     def chat(self) -> None:
-        """Start a reply, then follow its SSE stream to the ``final`` event."""
+        """Start a reply, then follow its SSE stream to the ``final`` event. Every chat goes to
+        the ledger, from a ``finally``: refused at its first POST, cut by the run's end, or done."""
         if not self._ready():
             return
         started = time.perf_counter()
@@ -184,18 +189,28 @@ class LibreChatUser(FastHttpUser):
             "isContinued": False,
             "isTemporary": False,
         }
-        with self.client.post(
-            f"/api/agents/chat/{endpoint}",
-            json=body,
-            headers=self._auth(),
-            name=names.CHAT_SEND,
-            catch_response=True,
-        ) as response:
-            if response.status_code != 200 or "streamId" not in (response.text or ""):
-                response.failure(f"chat answered {response.status_code}")
-                return
-            stream_id = response.json()["streamId"]
-        self._follow(stream_id, started, str(body["messageId"]))
+        delivery = Delivery(
+            "", str(body["messageId"]), self.email, request_text=str(body["text"]),
+            started_at=time.time(), outcome="in_flight",
+        )  # fmt: skip
+        try:
+            with self.client.post(
+                f"/api/agents/chat/{endpoint}",
+                json=body,
+                headers=self._auth(),
+                name=names.CHAT_SEND,
+                catch_response=True,
+            ) as response:
+                if response.status_code != 200 or "streamId" not in (response.text or ""):
+                    response.failure(f"chat answered {response.status_code}")
+                    delivery.outcome = "refused"
+                    delivery.error = f"the POST answered {response.status_code}"
+                    return
+                delivery.stream_id = str(response.json()["streamId"])
+            self._follow(delivery, started)
+            delivery.outcome = ""
+        finally:
+            LEDGER.write(delivery)
 
     def _fire(self, name: str, started: float, error: str | None) -> None:
         self.environment.events.request.fire(
@@ -207,12 +222,11 @@ class LibreChatUser(FastHttpUser):
             context={},
         )
 
-    def _follow(self, stream_id: str, started: float, message_id: str) -> None:
+    def _follow(self, delivery: Delivery, started: float) -> None:
         """Read the stream to ``final``; when it breaks, reconnect with the ``Last-Event-ID`` of
-        the last event received, as LibreChat's client resumes. Every chat goes to the ledger."""
+        the last event received, as LibreChat's client resumes."""
         options = self.environment.parsed_options
         deadline = time.perf_counter() + (options.lco_chat_timeout if options else 60.0)
-        delivery = Delivery(stream_id, message_id, self.email)
         error = "stream ended without a final event"
         while time.perf_counter() < deadline:
             error = self._read_stream(delivery, started, deadline)
@@ -220,8 +234,9 @@ class LibreChatUser(FastHttpUser):
                 break
             delivery.reconnects += 1
             time.sleep(0.2)
+        if not delivery.final:
+            delivery.error = error
         self._fire(names.CHAT_COMPLETE, started, None if delivery.final else error)
-        LEDGER.write(delivery)
 
     def _read_stream(self, delivery: Delivery, started: float, deadline: float) -> str:
         """One connection to the stream; returns why it ended when no ``final`` came."""

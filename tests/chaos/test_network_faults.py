@@ -220,7 +220,11 @@ def run_chaos(
 @pytest.mark.parametrize(
     ("name", "env", "toxics"),
     [
-        ("llm-latency", {"LLM_LATENCY_MS": "600"}, {"chaos-llm-latency": "latency"}),
+        (
+            "llm-latency",
+            {"LLM_LATENCY_MS": "600", "LLM_LATENCY_FOR_S": "1"},
+            {"chaos-llm-latency": "latency"},
+        ),
         (
             "redis-network-degraded",
             {"REDIS_LATENCY_MS": "10"},
@@ -256,12 +260,12 @@ def test_network_experiment_validates_and_holds(
 def test_llm_latency_experiment_deviates_when_the_llm_looks_dead(
     sim: ClusterInfo, conf: dict[str, Any], tmp_path: Path
 ) -> None:
-    # 11 s between chunks outlasts the chat client's 10 s read timeout: no reply arrives in time.
+    # A reply starting 11 s late outlasts the chat client's 10 s read timeout: none arrives in time.
     journal = tmp_path / "journal.json"
     ran = run_chaos(
         sim, tmp_path, "run", "--rollback-strategy=always", "--journal-path", str(journal),
         str(EXPERIMENTS / "llm-latency.json"),
-        LLM_LATENCY_MS="11000", LLM_JITTER_MS="0", CHAT_WITHIN_S="1",
+        LLM_LATENCY_MS="11000", LLM_JITTER_MS="0", CHAT_WITHIN_S="1", LLM_LATENCY_FOR_S="1",
     )  # fmt: skip
     assert ran.returncode != 0
     result = json.loads(journal.read_text())

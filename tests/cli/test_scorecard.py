@@ -13,7 +13,7 @@ from librechat_ops.verification.errors import VerifyError
 from librechat_ops.verification.faults import FaultRun, laptop_experiments, read_journal
 from librechat_ops.verification.scorecard import judge_faults, judge_slos, score
 from librechat_ops.verification.spec import LAPTOP_FAULTS, FaultPlan, VerifySpec, parse_faults
-from loadtests.audit import Audit
+from loadtests.audit import Audit, ChatVerdict
 from loadtests.common import names
 from loadtests.profiles import DEFAULT_PROFILES, Profile, get_profile
 from loadtests.results import RunResults, TimelineCell
@@ -28,7 +28,7 @@ def cell(requests: int, failures: int = 0, ms: int = 10) -> TimelineCell:
 
 def results(per_second: list[tuple[int, int]], ms: int = 10) -> RunResults:
     """A run with ``(requests, failures)`` per second, all on the login entry."""
-    timeline = [(s, names.LOGIN, cell(r, f, ms)) for s, (r, f) in enumerate(per_second)]
+    timeline = [(s, names.REFRESH, cell(r, f, ms)) for s, (r, f) in enumerate(per_second)]
     return RunResults(
         host="http://sim", entries={}, samples=[], wall_s=float(len(per_second)), cpu_s=1.0,
         cpu_warning=False, started_at=T0, timeline=timeline,
@@ -54,7 +54,8 @@ def test_recovery_is_the_start_of_five_healthy_seconds_after_the_fault() -> None
     run = results([(10, 0)] * 10 + [(10, 10)] * 4 + [(10, 0)] * 20)
     (judged,) = judge_faults(run, [fault(10.2, 12)], SPEC, availability=0.999)
     assert judged.time_to_recover_s == 4
-    assert judged.window_s == (10, 14)
+    # The experiment ended at 12 s; what finished in the 5 s after it is still the fault's.
+    assert judged.window_s == (10, 17)
     assert judged.failures == 40
     # 40 failures at 10 req/s against 30 days at 99.9 %: 40 / 25,920.
     assert judged.budget_consumed_pct == pytest.approx(100 * 40 / 25_920, rel=1e-3)
@@ -87,8 +88,8 @@ def test_too_much_budget_and_a_deviated_hypothesis_are_reasons() -> None:
 
 
 def test_steady_state_slos_leave_the_fault_windows_out() -> None:
-    slow = [(s, names.LOGIN, cell(10, 0, 900)) for s in range(10, 14)]
-    fast = [(s, names.LOGIN, cell(10, 0, 10)) for s in (*range(10), *range(14, 30))]
+    slow = [(s, names.REFRESH, cell(10, 0, 900)) for s in range(10, 14)]
+    fast = [(s, names.REFRESH, cell(10, 0, 10)) for s in (*range(10), *range(14, 30))]
     run = results([])
     run = RunResults(**{**run.__dict__, "timeline": sorted(slow + fast), "wall_s": 30.0})
     (auth,) = [s for s in judge_slos(run, PROFILE, [(10, 14)]) if s.journey == "authentication"]
@@ -108,6 +109,38 @@ def test_lost_messages_fail_the_verdict_even_when_everything_else_holds() -> Non
     fine = Audit(chats=20, lost=0, duplicated=0, reconnects=3)
     card = score(run, [], fine, profile_name="laptop", profile=PROFILE, spec=SPEC)
     assert [r for r in card.reasons if r.startswith("messages")] == []
+
+
+def chats(*starts: tuple[float, bool, bool]) -> Audit:
+    """An audit of chats started at ``T0 + s``, each (s, lost, duplicated)."""
+    verdicts = tuple(ChatVerdict(T0 + s, lost, dup) for s, lost, dup in starts)
+    lost = sum(v.lost for v in verdicts)
+    dup = sum(v.duplicated for v in verdicts)
+    return Audit(len(verdicts), lost, dup, 0, verdicts=verdicts)
+
+
+def test_each_fault_window_counts_its_own_chats_lost_and_duplicated() -> None:
+    run = results([(10, 0)] * 40)
+    inside = [(10 + k * 0.2, k == 3, k == 5) for k in range(25)]  # 25 chats in 10..15 s
+    outside = [(30.0, True, False)]
+    (judged,) = judge_faults(
+        run, [fault(10, 15)], SPEC, availability=0.999, audit=chats(*inside, *outside)
+    )
+    assert (judged.chats, judged.lost, judged.duplicated) == (25, 1, 1)
+    assert judged.reasons == ("messages in its window: 1 lost, 1 duplicated",)
+    clean = [(10 + k * 0.2, False, False) for k in range(25)]
+    (judged,) = judge_faults(run, [fault(10, 15)], SPEC, availability=0.999, audit=chats(*clean))
+    assert judged.passed
+
+
+def test_a_fault_window_with_too_few_chats_cannot_pass() -> None:
+    run = results([(10, 0)] * 40)
+    few = [(10 + k * 0.2, False, False) for k in range(19)]
+    (judged,) = judge_faults(run, [fault(10, 15)], SPEC, availability=0.999, audit=chats(*few))
+    assert not judged.passed
+    assert judged.reasons == (
+        "only 19 chats started in its window, fewer than 20 to show whether it loses messages",
+    )
 
 
 def test_fault_times_spread_over_the_run_unless_given() -> None:
@@ -222,8 +255,8 @@ def test_a_broken_journal_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_warm_up_is_left_out_of_the_steady_state() -> None:
     # Every user logs in during the first second: slow; afterwards fast.
-    timeline = [(0, names.LOGIN, cell(10, 0, 300))]
-    timeline += [(s, names.LOGIN, cell(10, 0, 10)) for s in range(1, 30)]
+    timeline = [(0, names.REFRESH, cell(10, 0, 300))]
+    timeline += [(s, names.REFRESH, cell(10, 0, 10)) for s in range(1, 30)]
     run = RunResults(**{**results([]).__dict__, "timeline": timeline, "wall_s": 30.0})
     card = score(run, [], Audit(20, 0, 0, 0), profile_name="laptop", profile=PROFILE, spec=SPEC)
     (auth,) = [s for s in card.slos if s.journey == "authentication"]

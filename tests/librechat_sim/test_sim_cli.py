@@ -33,6 +33,7 @@ def _ports() -> list[str]:
     return [
         "--port", str(free_port()), "--base-port", str(free_port()),
         "--redis-port", str(free_port()), "--llm-port", str(free_port()),
+        "--gateway-port", str(free_port()), "--fallback-llm-port", str(free_port()),
         "--replicas", "1", "--seed-users", "2",
     ]  # fmt: skip
 
@@ -46,13 +47,15 @@ def test_up_status_down_leaves_nothing_running(tmp_path: Path) -> None:
         assert info.url in up.stdout
         with urllib.request.urlopen(info.url + "/health", timeout=5) as response:
             assert response.read() == b"OK"
-        assert {c.name for c in info.children} == {"redis", "llm", "r1", "haproxy"}
+        names = {"redis", "llm", "llm-fallback", "gateway", "r1", "haproxy"}
+        assert {c.name for c in info.children} == names
         assert all(alive(c) for c in info.children)
         listening = _listening_addresses({info.config.front_port, *info.replica_ports})
         assert listening == {"127.0.0.1"}
         status = run_cli("sim", "status", state=state)
         assert status.returncode == 0
-        assert status.stdout.count("running") == 4
+        assert status.stdout.count("running") == len(names)
+        assert f"gateway      pid {info.child('gateway').pid}" in status.stdout
         again = run_cli("sim", "up", *_ports(), state=state)
         assert again.returncode == 2
         assert "already running" in again.stderr

@@ -21,10 +21,14 @@ def test_shipped_profiles_carry_the_seed_targets() -> None:
         "authentication": 25,
         "message_delivery": 50,
         "ai_inference": 1500,
-        "time_to_first_token": None,
+        "login": None,
+        "time_to_complete": None,
         "search": 100,
         "file_operations": 200,
     }
+    # No seed latency target, but their errors count (a refused login, a reply that never ended).
+    assert prod.journeys["login"].judge_errors
+    assert prod.journeys["time_to_complete"].judge_errors
 
 
 def test_unknown_profile_names_the_choices() -> None:

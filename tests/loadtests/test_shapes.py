@@ -49,7 +49,9 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ten", "5x", "1h30", "0", "m"])
+@pytest.mark.parametrize(
+    "text", ["", "ten", "5x", "1h30", "0", "m", "5m5m", "30s5m", "1h1h", "5m.", "-5m", "1.2.3s"]
+)
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
