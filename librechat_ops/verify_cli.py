@@ -51,7 +51,7 @@ def verify(
         typer.Option(
             min=1, help="Simulated users (enough that 20 chats start in each fault's window)."
         ),
-    ] = 20,
+    ] = 30,
     duration: Annotated[str, typer.Option(help="Load duration: 90s, 3m.")] = "150s",
     profile: Annotated[str, typer.Option(help="SLO profile.")] = "laptop",
     profiles: Annotated[Path | None, typer.Option(help="Your copy of profiles.yaml.")] = None,

@@ -74,13 +74,25 @@ def namespace(local_platform: LocalPlatform, request: pytest.FixtureRequest) -> 
 @pytest.fixture(scope="session")
 def lenient_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A user's edited copy of the SLO profiles: latency targets a busy 2-core CI machine meets
-    (the time to first token's 1.5 s doubled: the mock LLM's own P99 is 1.36 s, GPT-4o-mini's);
-    availability objectives as shipped."""
+    (the seed's 1.5 s to the first token kept: tests that load the machine past its capacity use
+    :func:`past_capacity_profiles`); availability objectives as shipped."""
     text = DEFAULT_PROFILES.read_text()
-    relaxations = (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}"))
-    for seed, relaxed in (*relaxations, ("1500}", "3000}")):
+    for seed, relaxed in (("25}", "400}"), ("50}", "400}"), ("100}", "400}"), ("200}", "800}")):
         text = text.replace(f"p99_ms: {seed}", f"p99_ms: {relaxed}")
     path = tmp_path_factory.mktemp("profiles") / "profiles.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def past_capacity_profiles(
+    lenient_profiles: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """:func:`lenient_profiles` with the time to first token's target at 10 s: for tests that
+    load this machine past the capacity it holds the seed's 1.5 s at (about 12 users, README) to
+    exercise faults and messages, not latency."""
+    text = lenient_profiles.read_text().replace("p99_ms: 1500}", "p99_ms: 10000}")
+    path = tmp_path_factory.mktemp("profiles") / "past-capacity.yaml"
     path.write_text(text)
     return path
 

@@ -65,7 +65,7 @@ class VerifySpec:
     profiles_file: Path | None = None
     """Your copy of the profiles file."""
 
-    users: int = 20
+    users: int = 30
     """Simulated users: enough that 20 chats start in each fault's window."""
 
     duration_s: float = 120.0

@@ -2,7 +2,7 @@
 the deliberately broken one (no Redis persistence, one replica) fails.
 
 These run the real command: the simulator on free ports, Toxiproxy, Locust in subprocesses, the
-experiments with ``chaos run``: the healthy system for 90 s with the default faults, the broken one
+experiments with ``chaos run``: the healthy system for 100 s with the default faults, the broken one
 for 40 s.
 """
 
@@ -29,14 +29,14 @@ FAULTS = ("--fault", "replica-kill-mid-stream@8s", "--fault", "redis-outage@18s"
 
 
 def test_a_healthy_system_keeps_its_slos_through_the_faults(
-    tmp_path: Path, lenient_profiles: Path, toxiproxy_server: Path
+    tmp_path: Path, past_capacity_profiles: Path, toxiproxy_server: Path
 ) -> None:
     report = tmp_path / "report"
-    # No --fault: the four default faults, spread over the run (at 18, 36, 54 and 72 s); the slow
-    # LLM held 5 s instead of its 30 s, so the last fault starts before the load ends. 20 users
-    # start the 20 chats each fault's window needs.
+    # No --fault: the four default faults, spread over the run (at 20, 40, 60 and 80 s); the slow
+    # LLM held 5 s instead of its 30 s, so the last fault starts before the load ends. 30 users
+    # start the 20 chats each fault's window needs, even while Redis is away.
     result = run_cli(
-        "verify", "--profiles", str(lenient_profiles), "--users", "20", "--duration", "90s",
+        "verify", "--profiles", str(past_capacity_profiles), "--users", "30", "--duration", "100s",
         "--report", str(report), state=tmp_path / "state", timeout=400,
         env={"LLM_LATENCY_FOR_S": "5"},
     )  # fmt: skip
