@@ -110,6 +110,7 @@ class _Reader:
         self.session.headers["User-Agent"] = BROWSER_USER_AGENT
 
     def token(self, email: str) -> str | None:
+        """``email``'s access token (logged in once); None when the login is refused."""
         if email not in self.tokens:
             body = {"email": email, "password": self.passwords.get(email, "")}
             response = self._post("/api/auth/login", body)
