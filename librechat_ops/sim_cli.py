@@ -25,7 +25,7 @@ sim_app = typer.Typer(
 def up(
     *,
     port: Annotated[
-        int, typer.Option(min=1, max=65535, help="haproxy's port on 127.0.0.1 (the URL).")
+        int, typer.Option(min=0, max=65535, help="haproxy's port (the URL); 0 picks a free one.")
     ] = 3080,
     replicas: Annotated[int, typer.Option(min=1, max=16, help="API replicas.")] = 3,
     regions: Annotated[
@@ -42,12 +42,12 @@ def up(
         ),
     ] = True,
     base_port: Annotated[
-        int, typer.Option(min=1, max=65535, help="First replica's port (the others follow).")
+        int, typer.Option(min=0, max=65535, help="First replica's port (the others follow).")
     ] = 3081,
     redis_port: Annotated[
-        int, typer.Option(min=1, max=65535, help="The simulator's redis-server port.")
+        int, typer.Option(min=0, max=65535, help="The simulator's redis-server port.")
     ] = 6380,
-    llm_port: Annotated[int, typer.Option(min=1, max=65535, help="The mock LLM's port.")] = 3095,
+    llm_port: Annotated[int, typer.Option(min=0, max=65535, help="The mock LLM's port.")] = 3095,
     ttft_ms: Annotated[
         float | None,
         typer.Option(
@@ -86,7 +86,7 @@ def up(
         ),
     ] = False,
     toxiproxy_port: Annotated[
-        int, typer.Option(min=1, max=65535, help="Toxiproxy's API port.")
+        int, typer.Option(min=0, max=65535, help="Toxiproxy's API port.")
     ] = 8474,
     gateway: Annotated[
         bool,
@@ -98,10 +98,10 @@ def up(
         ),
     ] = True,
     gateway_port: Annotated[
-        int, typer.Option(min=1, max=65535, help="The AI gateway's port.")
+        int, typer.Option(min=0, max=65535, help="The AI gateway's port.")
     ] = 4000,
     fallback_llm_port: Annotated[
-        int, typer.Option(min=1, max=65535, help="The fallback mock LLM's port (with a gateway).")
+        int, typer.Option(min=0, max=65535, help="The fallback mock LLM's port (with a gateway).")
     ] = 3096,
 ) -> None:
     """Start Redis, the mock LLMs, the AI gateway, the replicas and haproxy; print the URL and the

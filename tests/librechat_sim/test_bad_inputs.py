@@ -124,7 +124,7 @@ def test_a_message_id_cannot_overwrite_another_users_message(sim: ClusterInfo) -
 
 @pytest.mark.parametrize(
     ("flag", "value"),
-    [("--port", "70000"), ("--base-port", "0"), ("--redis-port", "-1"), ("--llm-port", "99999")],
+    [("--port", "70000"), ("--base-port", "-5"), ("--redis-port", "-1"), ("--llm-port", "99999")],
 )
 def test_ports_that_are_not_ports_are_refused_without_a_traceback(
     tmp_path: Path, flag: str, value: str
