@@ -116,14 +116,27 @@ async def stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     replica.metrics.streams_active += 1
     try:
-        await _follow(request, response, stream_id)
+        await _follow(request, response, stream_id, _created_s(job))
     finally:
         replica.metrics.streams_active -= 1
     return response
 
 
-async def _follow(request: web.Request, response: web.StreamResponse, stream_id: str) -> None:
+def _created_s(job: dict[str, str]) -> float | None:
+    """When the chat's request created the job (epoch seconds), None if not recorded."""
+    try:
+        return int(job["createdAt"]) / 1000
+    except (KeyError, ValueError):
+        return None
+
+
+async def _follow(
+    request: web.Request, response: web.StreamResponse, stream_id: str, created_s: float | None
+) -> None:
+    """Send the job's events; the first token sent is observed as the time to first token (from
+    the chat's request, so a resumed stream counts the wait it caused)."""
     replica = request.app[REPLICA]
+    first_token_seen = created_s is None
     jobs = replica.jobs
     after = request.headers.get("Last-Event-ID") or "0-0"
     if request.query.get("resume") == "true" and "Last-Event-ID" not in request.headers:
@@ -139,6 +152,9 @@ async def _follow(request: web.Request, response: web.StreamResponse, stream_id:
         for event in events:
             await response.write(_frame(event))
             after = event.entry_id
+            if not first_token_seen and event.seq > 1 and not event.final:
+                first_token_seen = True
+                replica.metrics.observe_first_token(max(0.0, time.time() - (created_s or 0.0)))
             last_write = time.monotonic()
             if event.final:
                 return
