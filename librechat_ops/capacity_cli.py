@@ -14,6 +14,7 @@ from librechat_sim.errors import SimError
 from loadtests.capacity import MIN_P99_REQUESTS, Capacity, StepPlan, StepResult
 from loadtests.errors import LoadtestError
 from loadtests.runner import LoadtestSpec
+from slos.errors import SloError
 
 from .console import console, fail
 
@@ -128,7 +129,7 @@ def run_capacity(spec: LoadtestSpec, plan: StepPlan, sim_state: Path) -> None:
             sim_state=sim_state,
             on_step=_print_step,
         )
-    except (LoadtestError, SimError) as exc:
+    except (LoadtestError, SimError, SloError) as exc:
         fail(exc.message, exc.hint)
     console.print(_table(outcome.steps))
     if any(s.thin for s in outcome.steps):

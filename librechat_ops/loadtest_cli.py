@@ -18,6 +18,7 @@ from librechat_sim.config import LLMConfig, SimConfig
 from librechat_sim.errors import SimError
 from loadtests.errors import LoadtestError
 from loadtests.shapes import DEFAULT_DURATION_S, WARMUP_S, parse_duration
+from slos.errors import SloError
 
 from .console import console, err_console, fail, stop_cleanly_on_sigterm
 from .settings import Settings
@@ -107,7 +108,13 @@ def _show(outcome: Outcome) -> None:
 
 def loadtest(
     *,
-    profile: Annotated[str, typer.Option(help="SLO profile: laptop, staging, production...")],
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="The environment whose SLOs judge the run (in the SLO file): laptop, staging, "
+            "production..."
+        ),
+    ],
     report: Annotated[
         Path,
         typer.Option(
@@ -123,7 +130,10 @@ def loadtest(
     ] = None,
     shape: Annotated[str, typer.Option(help="Load shape: smoke, ramp, spike, soak.")] = "smoke",
     profiles: Annotated[
-        Path | None, typer.Option(help="Your copy of loadtests/profiles.yaml.")
+        Path | None,
+        typer.Option(
+            "--slo-file", "--profiles", help="Your copy of slos/slos.yaml, the SLO definition."
+        ),
     ] = None,
     credentials: Annotated[
         Path | None, typer.Option(help="CSV of email,password of existing users (real targets).")
@@ -258,7 +268,7 @@ def loadtest(
         return
     try:
         outcome = run(spec)
-    except (LoadtestError, SimError) as exc:
+    except (LoadtestError, SimError, SloError) as exc:
         fail(exc.message, exc.hint)
     _show(outcome)
 

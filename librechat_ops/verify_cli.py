@@ -16,6 +16,7 @@ from rich.table import Table
 from librechat_sim.errors import SimError
 from loadtests.errors import LoadtestError
 from loadtests.shapes import parse_duration
+from slos.errors import SloError
 
 from .console import console, err_console, fail, stop_cleanly_on_sigterm
 from .settings import Settings
@@ -53,8 +54,15 @@ def verify(
         ),
     ] = 30,
     duration: Annotated[str, typer.Option(help="Load duration: 90s, 3m.")] = "150s",
-    profile: Annotated[str, typer.Option(help="SLO profile.")] = "laptop",
-    profiles: Annotated[Path | None, typer.Option(help="Your copy of profiles.yaml.")] = None,
+    profile: Annotated[
+        str, typer.Option(help="The environment whose SLOs judge the run (in the SLO file).")
+    ] = "laptop",
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--slo-file", "--profiles", help="Your copy of slos/slos.yaml, the SLO definition."
+        ),
+    ] = None,
     replicas: Annotated[int, typer.Option(min=1, max=16, help="Simulator API replicas.")] = 4,
     regions: Annotated[
         int | None,
@@ -68,7 +76,8 @@ def verify(
         ),
     ] = True,
     max_budget: Annotated[
-        float, typer.Option(min=0, help="Most of the 30-day error budget one fault may burn, %.")
+        float,
+        typer.Option(min=0, help="Most of the SLO window's error budget one fault may burn, %."),
     ] = 0.5,
     max_recovery: Annotated[
         str, typer.Option(help="Longest time from a fault to errors back within the objective.")
@@ -114,7 +123,7 @@ def verify(
         outcome = run_verification(spec, lambda line: err_console.print(f"  {line}"))
     except VerifyError as exc:
         fail(exc.message, exc.hint)
-    except (LoadtestError, SimError) as exc:
+    except (LoadtestError, SimError, SloError) as exc:
         fail(exc.message, exc.hint)
     _show(outcome.scorecard)
     console.print(f"scorecard: {outcome.page}", highlight=False)
@@ -125,6 +134,8 @@ def verify(
 
 
 def _show(card: Scorecard) -> None:
+    from .verification.report import alert_text  # noqa: PLC0415 (matplotlib: not for --help)
+
     slos = Table(title=f"SLOs in steady state ({card.profile})")
     for column in ("journey", "requests", "failed", "p99 ms", "target", "verdict"):
         slos.add_column(column, justify="left" if column == "journey" else "right")
@@ -145,6 +156,11 @@ def _show(card: Scorecard) -> None:
             f"hypothesis {f.hypothesis}; {f.chats} chats, {f.lost} lost, {f.duplicated} dup.",
             highlight=False,
         )
+        if f.broken or f.alerts:
+            console.print(
+                f"      broke: {', '.join(f.broken) or 'nothing'}; alerts: {alert_text(f)}",
+                highlight=False,
+            )
     for name in card.not_run:
         console.print(f"  [red]FAIL[/] {name}: did not run, the load ended first", highlight=False)
     m = card.messages

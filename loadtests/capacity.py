@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from slos.definition import Environment
+
 from .common.names import CHAT_COMPLETE, CHAT_TTFT
-from .profiles import Profile
 from .results import RunResults
 from .shapes import SMOKE_ARRIVAL_S, Step
 from .slo import CPU_BOUND_SHARE, judge
@@ -233,7 +234,7 @@ def measure_step(
     step: int,
     *,
     profile_name: str,
-    profile: Profile,
+    profile: Environment,
     cpu: CpuUse | None = None,
 ) -> StepResult:
     """Step ``step`` of ``results`` judged against ``profile`` with :func:`loadtests.slo.judge`."""

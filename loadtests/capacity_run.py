@@ -22,12 +22,12 @@ from librechat_sim.config import SimConfig
 from librechat_sim.description import load
 from librechat_sim.errors import SimError
 from librechat_sim.processes import alive
+from slos.definition import DEFAULT_FILE, environment
 
 from .capacity import Capacity, StepPlan, StepResult, complete_steps, find_knee, measure_step
 from .capacity_report import write_capacity_report
 from .cpu import GENERATOR, SERVICE, Sampler, descendants
 from .preflight import check_login, check_target
-from .profiles import DEFAULT_PROFILES, get_profile
 from .runner import LoadtestSpec, first_credential, run_locust, target
 
 CAPACITY_LOCUSTFILE = Path(__file__).parent / "locustfiles" / "capacity.py"
@@ -135,7 +135,7 @@ def find_capacity(
     """Run the step ramp against the target of ``spec``; judge each step; find the knee.
     ``sim_state``: the state directory of a ``sim up`` simulator, whose CPU counts as the
     service's when ``spec.target`` is its URL; ``on_step`` sees each step as it is judged."""
-    profile = get_profile(spec.profile, spec.profiles_file or DEFAULT_PROFILES)
+    profile = environment(spec.profile, spec.profiles_file or DEFAULT_FILE)
     seed_password = spec.sim.seed_password if spec.sim else SimConfig.seed_password
     email, password = first_credential(spec, seed_password)
     spec.report_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +170,9 @@ def find_capacity(
         "profile": spec.profile,
         "host": results.host,
         "capacity": capacity.to_dict(),
-        "targets": {j: t.p99_ms for j, t in profile.journeys.items() if t.p99_ms is not None},
+        "targets": {
+            j: p99 for j, t in profile.journeys.items() if (p99 := t.threshold(0.99)) is not None
+        },
         "plan": plan.to_dict(),
         "steps": [s.to_dict() for s in steps],
         "machine": {

@@ -16,14 +16,6 @@ class LoadtestError(Exception):
         self.hint = hint
 
 
-class UnknownProfileError(LoadtestError):
-    """The SLO profile named on the command line is not in the profiles file."""
-
-
-class ProfileFileError(LoadtestError):
-    """The SLO profiles file cannot be read or does not match the schema."""
-
-
 class TargetUnreachableError(LoadtestError):
     """The LibreChat URL under test does not answer."""
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from librechat_sim.cluster import Cluster
 from librechat_sim.config import SimConfig
 from librechat_sim.processes import free_port
+from slos.definition import DEFAULT_FILE, Environment, environment
 
 from .errors import CredentialsFileError, LocustRunError
 from .preflight import check_login, check_target
-from .profiles import DEFAULT_PROFILES, Profile, get_profile
 from .report import write_report
 from .results import RunResults
 from .shapes import DEFAULT_DURATION_S, SHAPES
@@ -35,13 +35,13 @@ class LoadtestSpec:
     """Everything one ``loadtest`` run needs."""
 
     profile: str
-    """SLO profile name."""
+    """The SLO environment judged against (``laptop``, ``staging``, ``production``)."""
 
     report_dir: Path
     """Where the verdict, the HTML report and Locust's files go."""
 
     profiles_file: Path | None = None
-    """The profiles file (None: the shipped ``loadtests/profiles.yaml``)."""
+    """The SLO file (None: the shipped ``slos/slos.yaml``)."""
 
     target: str | None = None
     """LibreChat URL; None brings up the simulator for the run."""
@@ -127,7 +127,7 @@ def _locust_argv(spec: LoadtestSpec, host: str, results: Path, seed_password: st
         "--host", host, "--lco-shape", spec.shape, "--lco-users", str(spec.users),
         "--lco-duration", str(duration), "--lco-results", str(results),
         "--lco-profile", spec.profile,
-        "--lco-profiles", str(spec.profiles_file or DEFAULT_PROFILES),
+        "--lco-profiles", str(spec.profiles_file or DEFAULT_FILE),
         "--lco-seed-password", seed_password, "--loglevel", "WARNING",
         "--lco-chat-endpoint", spec.chat_endpoint, "--lco-chat-model", spec.chat_model,
         "--lco-warmup", str(spec.warmup_s),
@@ -200,8 +200,8 @@ def run(spec: LoadtestSpec) -> Outcome:
     """Check the profile, bring up the target, check it, load it, judge it, write the report."""
     if spec.shape not in SHAPES:
         raise LocustRunError(f"unknown shape {spec.shape!r}", hint="one of " + ", ".join(SHAPES))
-    profiles_file = spec.profiles_file or DEFAULT_PROFILES
-    profile: Profile = get_profile(spec.profile, profiles_file)
+    profiles_file = spec.profiles_file or DEFAULT_FILE
+    profile: Environment = environment(spec.profile, profiles_file)
     seed_password = spec.sim.seed_password if spec.sim else SimConfig.seed_password
     email, password = first_credential(spec, seed_password)
     with target(spec) as (host, _sim_pids):

@@ -1,11 +1,10 @@
 """The SLO gate: a run's results judged against a profile, journey by journey.
 
 The first seconds of a run (the warm-up, when every simulated user logs in at once) can be left
-out. A journey with latency targets passes when it has at least ``min_requests`` requests, its
-failure ratio is within ``1 - availability`` and its percentiles are within the targets; one with
-only ``judge_errors`` is held to the failure ratio. The run passes when every judged journey
-passes. The generator being CPU-bound is a warning, not a failure: its
-percentiles then include the generator's own queueing.
+out. Each journey is judged by the one evaluator, :func:`slos.evaluate.judge`, against the SLO
+definition (``slos/slos.yaml``); the run passes when every judged journey passes. The generator
+being CPU-bound is a warning, not a failure: its percentiles then include the generator's own
+queueing.
 """
 
 from __future__ import annotations
@@ -13,8 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from slos.definition import Environment
+from slos.evaluate import judge as evaluate
+
 from .common.names import JOURNEY_ENTRIES
-from .profiles import Profile
 from .results import RunResults, merge, percentile
 
 CPU_BOUND_SHARE = 0.9
@@ -98,49 +99,39 @@ class Verdict:
         return asdict(self)
 
 
-def judge_journey(name: str, results: RunResults, profile: Profile) -> JourneyVerdict:
-    """One journey's verdict."""
+def judge_journey(name: str, results: RunResults, profile: Environment) -> JourneyVerdict:
+    """One journey's verdict (:func:`slos.evaluate.judge` on the journey's Locust entries)."""
     entries = JOURNEY_ENTRIES[name]
     stats = [results.entries[e] for e in entries if e in results.entries]
-    requests = sum(s.requests for s in stats)
-    failures = sum(s.failures for s in stats)
     hist = merge(s.response_times for s in stats)
-    p50, p95, p99 = (percentile(hist, f) for f in (0.50, 0.95, 0.99))
+    verdict = evaluate(
+        name,
+        sum(s.requests for s in stats),
+        sum(s.failures for s in stats),
+        lambda q: percentile(hist, q),
+        profile,
+    )
     target = profile.journeys.get(name)
-    judged = target is not None and target.judged
-    reasons: list[str] = []
-    if judged and target is not None:
-        if target.has_limit and requests < profile.min_requests:
-            reasons.append(f"{requests} requests, fewer than the {profile.min_requests} required")
-        budget = 1 - profile.availability
-        if requests and failures / requests > budget:
-            reasons.append(
-                f"{failures}/{requests} failed ({failures / requests:.3%}), "
-                f"above the {budget:.3%} error budget"
-            )
-        for label, value, limit in (("P99", p99, target.p99_ms), ("P95", p95, target.p95_ms)):
-            if limit is not None and value is not None and value > limit:
-                reasons.append(f"{label} {value:g} ms above the {limit:g} ms target")
     return JourneyVerdict(
         journey=name,
         entries=entries,
-        requests=requests,
-        failures=failures,
-        p50_ms=p50,
-        p95_ms=p95,
-        p99_ms=p99,
-        target_p99_ms=target.p99_ms if target else None,
-        target_p95_ms=target.p95_ms if target else None,
-        judged=judged,
-        passed=not reasons,
-        reasons=tuple(reasons),
+        requests=verdict.requests,
+        failures=verdict.failures,
+        p50_ms=percentile(hist, 0.50),
+        p95_ms=percentile(hist, 0.95),
+        p99_ms=percentile(hist, 0.99),
+        target_p99_ms=target.threshold(0.99) if target else None,
+        target_p95_ms=target.threshold(0.95) if target else None,
+        judged=verdict.judged,
+        passed=verdict.passed,
+        reasons=verdict.reasons,
     )
 
 
 def judge(
     results: RunResults,
     profile_name: str,
-    profile: Profile,
+    profile: Environment,
     processes: int = 1,
     warmup_s: float = 0.0,
 ) -> Verdict:

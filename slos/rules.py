@@ -61,6 +61,11 @@ class Objective:
         return {"slo_journey": self.journey, "slo_objective": self.objective}
 
 
+def latency_objective(percentile: float) -> str:
+    """The ``slo_objective`` label of a latency objective: ``latency_p99`` for 0.99."""
+    return f"latency_p{percentile * 100:g}".replace(".", "_")
+
+
 def _rate(selector: str) -> str:
     return f"sum(rate({selector}[W]))"
 
@@ -100,7 +105,7 @@ def objectives(slos: Environment) -> list[Objective]:
             found.append(
                 Objective(
                     journey,
-                    f"latency_p{latency.percentile * 100:g}".replace(".", "_"),
+                    latency_objective(latency.percentile),
                     latency.error_budget,
                     f"({every} - {fast})",
                     every,
@@ -198,11 +203,17 @@ def _selector(labels: dict[str, str]) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
 
 
+def burn_rate_selector(env: str, window: str = "1h", journey: str = "") -> str:
+    """Series selector of the burn rates over ``window`` of ``env``'s objectives (one journey's
+    when given): the guard asks for their samples' timestamps, to refuse a stale reading."""
+    matchers = [f'slo_env="{env}"'] + ([f'slo_journey="{journey}"'] if journey else [])
+    return f"{BURN}{window}{{{','.join(matchers)}}}"
+
+
 def burn_rate_query(env: str, window: str = "1h", journey: str = "") -> str:
     """PromQL of the highest burn rate over ``window`` across ``env``'s objectives (one journey's
     when given): what the ChaosSchedule guard reads."""
-    matchers = [f'slo_env="{env}"'] + ([f'slo_journey="{journey}"'] if journey else [])
-    return f"max({BURN}{window}{{{','.join(matchers)}}})"
+    return f"max({burn_rate_selector(env, window, journey)})"
 
 
 class _NoAliases(yaml.SafeDumper):

@@ -14,10 +14,11 @@ reads the real annotations and lists only positional-or-keyword parameters.
 import logging
 from typing import Any
 
+from slos.definition import BURN_ALERTS, prom_duration
+
 from ..errors import ChaosError
 from .prometheus import NoDataError, prometheus_url, query_scalar
 from .promql import (
-    BURN_ALERTS,
     DURATION_BUCKETS_SELECTOR,
     ERROR_STATUS,
     REQUESTS_SELECTOR,
@@ -115,7 +116,8 @@ def burn_rate_alerts(
     severities: str = "page,ticket",
     configuration: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The multi-window multi-burn-rate alerts (DESIGN.md §4) and whether each fires now.
+    """The multi-window multi-burn-rate alerts (:data:`slos.definition.BURN_ALERTS`, DESIGN.md §4)
+    and whether each fires now.
 
     Page at 14.4x over 1 h and 5 min, page at 6x over 6 h and 30 min, ticket at 1x over 3 d and
     6 h; an alert fires when both its windows burn faster than its factor. ``scale`` multiplies
@@ -126,7 +128,8 @@ def burn_rate_alerts(
     wanted = _severities(severities)
     rows = []
     for alert in (a for a in BURN_ALERTS if a.severity in wanted):
-        long_w, short_w = scaled(alert.long_window, scale), scaled(alert.short_window, scale)
+        long_w = scaled(prom_duration(alert.long_s), scale)
+        short_w = scaled(prom_duration(alert.short_s), scale)
         rates = [
             _burn_or_none(objective, w, selector, error_status, configuration)
             for w in (long_w, short_w)

@@ -1,13 +1,13 @@
 """PromQL the SLO probes ask, built from a selector and a window (pure functions, no I/O).
 
-What belongs here: the simulator's metric names (the defaults), window parsing and scaling, the
-multi-window multi-burn-rate alert table of DESIGN.md §4, and the query builders.
+What belongs here: the simulator's metric names (the defaults), window parsing and scaling, and
+the query builders. The multiwindow burn-rate alert table is the SLO definition's
+(:data:`slos.definition.BURN_ALERTS`).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from slos.definition import duration_s
 
 from ..errors import ChaosError
 
@@ -26,43 +26,15 @@ MIN_WINDOW_S = 15
 """Shortest window allowed: three 5 s scrape intervals, enough samples for ``increase``."""
 
 
-@dataclass(frozen=True)
-class BurnAlert:
-    """One multi-window burn-rate alert: fires when both windows burn faster than ``factor``."""
-
-    severity: str
-    """``page`` or ``ticket``."""
-
-    factor: float
-    """Burn-rate threshold (14.4 spends 2 % of a 30-day budget in an hour)."""
-
-    long_window: str
-    """The window that shows the burn is significant."""
-
-    short_window: str
-    """The window that shows it is still happening (and resets the alert quickly)."""
-
-
-BURN_ALERTS = (
-    BurnAlert("page", 14.4, "1h", "5m"),
-    BurnAlert("page", 6.0, "6h", "30m"),
-    BurnAlert("ticket", 1.0, "3d", "6h"),
-)
-"""DESIGN.md §4: page at 14.4x over 1 h and 5 min, at 6x over 6 h and 30 min, ticket at 1x over
-3 d and 6 h."""
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_WINDOW = re.compile(r"^(?:[0-9]+[smhdw])+$")
-
-
 def window_seconds(window: str) -> int:
     """Seconds in a Prometheus duration such as ``5m``, ``1h30m`` or ``90s``."""
-    if not isinstance(window, str) or not _WINDOW.match(window):
+    try:
+        return duration_s(window) if isinstance(window, str) else duration_s("")
+    except ValueError:
         raise ChaosError(
             f"window {window!r} is not a Prometheus duration",
             hint="write it like 30s, 5m, 1h or 1h30m",
-        )
-    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+)([smhdw])", window))
+        ) from None
 
 
 def scaled(window: str, scale: float) -> str:

@@ -86,7 +86,7 @@ def budget_plot(card: Scorecard, limit_pct: float, path: Path) -> None:
     colors = ["tab:green" if f.passed else "tab:red" for f in card.faults]
     ax.barh(names, values, color=colors)
     ax.axvline(limit_pct, color="black", linestyle="--", linewidth=1, label="limit per fault")
-    ax.set_xlabel("% of the 30-day error budget")
+    ax.set_xlabel(f"% of the {card.time_window} error budget")
     ax.set_title("Error budget burned by each fault")
     ax.legend(fontsize=8)
     figure.savefig(path, dpi=90, bbox_inches="tight")
@@ -108,6 +108,18 @@ def _slo_cells(s: SloResult) -> list[str]:
     return [s.journey, str(s.requests), str(s.failures), p99, target, errors, _mark(s.passed), why]
 
 
+def alert_text(f: FaultResult) -> str:
+    """The alerts a fault fired, one phrase each (``-`` when none)."""
+    parts = []
+    for a in f.alerts:
+        detect = (
+            "already firing" if a.time_to_detect_s is None else f"after {a.time_to_detect_s:g} s"
+        )
+        resolved = "unresolved" if a.resolved_at_s is None else f"resolved at {a.resolved_at_s:g} s"
+        parts.append(f"{a.name} ({a.journey} {a.objective}) {detect}, {resolved}")
+    return "; ".join(parts) or "-"
+
+
 def _fault_cells(f: FaultResult) -> list[str]:
     ttr = "never" if f.time_to_recover_s is None else f"{f.time_to_recover_s:g}"
     failed = f"{f.failures}/{f.requests}"
@@ -115,7 +127,11 @@ def _fault_cells(f: FaultResult) -> list[str]:
     why = "; ".join(f.reasons)
     at = f"{f.injected_s:g}"
     chats = f"{f.chats} / {f.lost} / {f.duplicated}"
-    return [f.experiment, at, ttr, failed, budget, chats, f.hypothesis, _mark(f.passed), why]
+    broke = ", ".join(f.broken) or "-"
+    return [
+        f.experiment, at, ttr, failed, budget, chats, f.hypothesis, broke, alert_text(f),
+        _mark(f.passed), why,
+    ]  # fmt: skip
 
 
 def write(card: Scorecard, results: RunResults, limit_pct: float, out: Path) -> Path:
@@ -127,7 +143,8 @@ def write(card: Scorecard, results: RunResults, limit_pct: float, out: Path) -> 
     slo_rows = [_row(_slo_cells(s)) for s in card.slos]
     fault_rows = [_row(_fault_cells(f)) for f in card.faults]
     fault_rows += [
-        _row([name, "-", "-", "-", "-", "-", "-", "FAIL", "did not run"]) for name in card.not_run
+        _row([name, "-", "-", "-", "-", "-", "-", "-", "-", "FAIL", "did not run"])
+        for name in card.not_run
     ]
     messages = card.messages
     verdict = "PASS" if card.passed else "FAIL"
@@ -145,15 +162,20 @@ td,th{{border:1px solid #ccc;padding:3px 8px}}table{{border-collapse:collapse}}<
 <body><h1>Verification ({html.escape(card.profile)}): {verdict}</h1>
 {reasons}
 <p>{card.requests} requests in {card.run_s:g} s, {card.failures} failed:
-{card.budget_consumed_pct:.3f}% of the 30-day error budget at
+{card.budget_consumed_pct:.3f}% of the {card.time_window} error budget at
 {card.availability:.3%} availability.</p>
 <h2>SLOs in steady state (outside the fault windows and the warm-up)</h2>
 <table><tr><th>journey</th><th>requests</th><th>failures</th><th>P99 ms</th><th>target</th>
 <th>errors</th><th>verdict</th><th>why</th></tr>{"".join(slo_rows)}</table>
 <h2>Faults</h2>
 <table><tr><th>experiment</th><th>at s</th><th>recovered in s</th><th>failed</th>
-<th>budget %</th><th>chats / lost / dup.</th><th>hypothesis</th><th>verdict</th><th>why</th>
+<th>budget %</th><th>chats / lost / dup.</th><th>hypothesis</th><th>objectives broken</th>
+<th>alerts (time to detect)</th><th>verdict</th><th>why</th>
 </tr>{"".join(fault_rows)}</table>
+<p>Alerts: the generated SLO rules (<code>librechat-ops slo rules</code>) in a real Prometheus
+and Alertmanager, {html.escape(str(card.alerting.get("note", "not watched")))}; the time to
+detect runs from the injection to Alertmanager's notification. The simulator is a stand-in for
+LibreChat: these are its metrics.</p>
 <h2>Messages</h2>
 <p>{messages["chats"]} chats: {messages["lost"]} lost, {messages["duplicated"]} duplicated,
 {messages["refused"]} refused at their first POST (counted as errors; none may be stored),

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from librechat_sim import ledger
@@ -18,11 +18,12 @@ from librechat_sim.errors import SimError
 from loadtests.audit import Audit, audit
 from loadtests.errors import LoadtestError
 from loadtests.preflight import check_login, check_target
-from loadtests.profiles import DEFAULT_PROFILES, get_profile
 from loadtests.results import RunResults
 from loadtests.runner import LoadtestSpec, run_locust
+from slos.definition import DEFAULT_FILE, environment
 
 from . import report
+from .alerting import GROUP_INTERVAL, SCALE, SCRAPE_INTERVAL, Alerting, AlertSpan
 from .errors import VerifyError
 from .faults import FaultRun, run_fault
 from .scorecard import Scorecard, score
@@ -30,6 +31,10 @@ from .spec import SHORTENED, VerifySpec
 
 Step = Callable[[str], None]
 """Progress callback: one line per step."""
+
+RESOLVE_WAIT_S = 12.0
+"""After the load, how long to wait for the page alerts to resolve (their short windows are 5 s
+and 30 s at the run's scale; tickets, 6 min, stay firing and are reported unresolved)."""
 
 NETWORK_FAULTS = {"llm-latency": "llm", "redis-network-degraded": "redis"}
 """Experiments that need the simulator's fault proxy -> the upstream they break."""
@@ -159,16 +164,54 @@ def _writable(directory: Path) -> None:
         ) from None
 
 
+def _load_and_faults(
+    spec: VerifySpec, info: ClusterInfo, password: str, ledger_file: Path, step: Step
+) -> tuple[RunResults, list[FaultRun], list[str]]:
+    """The load on its thread and the faults at their times; returns when the load ended."""
+    load_spec = LoadtestSpec(
+        profile=spec.profile,
+        report_dir=spec.report_dir,
+        profiles_file=spec.profiles_file,
+        target=info.url,
+        users=spec.users,
+        duration_s=spec.duration_s,
+        shape="smoke",
+        ledger=ledger_file,
+        warmup_s=spec.warmup_s,
+    )
+    step(f"load: {spec.users} users for {spec.duration_s:g}s against {info.url}")
+    load = _Load(load_spec, info.url, password)
+    started = time.time()
+    load.start()
+    runs, missed = _faults(spec, info, load, started, step)
+    load.join()
+    if load.error is not None:
+        raise VerifyError(f"the load run failed: {load.error.message}", load.error.hint or "")
+    if load.results is None:
+        raise VerifyError("the load run stopped without results", "read locust.log")
+    return load.results, runs, missed
+
+
+def _alerting_note(spans: list[AlertSpan], targets: list[str]) -> dict[str, object]:
+    """How the run's alerts were watched, and every alert notified, for the scorecard."""
+    return {
+        "scale": SCALE,
+        "note": f"rule windows at 1/{round(1 / SCALE)}: page over {round(3600 * SCALE)} s and "
+        f"{round(300 * SCALE)} s (1 h and 5 min), {round(6 * 3600 * SCALE)} s and "
+        f"{round(1800 * SCALE)} s (6 h and 30 min); ticket over {round(3 * 86400 * SCALE / 60)} "
+        f"min and {round(6 * 3600 * SCALE / 60)} min (3 d and 6 h)",
+        "scrape_interval": SCRAPE_INTERVAL,
+        "evaluation_interval": SCRAPE_INTERVAL,
+        "alertmanager_group_interval": GROUP_INTERVAL,
+        "targets": targets,
+        "notified": [asdict(s) for s in spans],
+    }
+
+
 def verify(spec: VerifySpec, step: Step) -> Outcome:
     """Run the whole verification and write its scorecard."""
     _check(spec)
-    profile = get_profile(spec.profile, spec.profiles_file or DEFAULT_PROFILES)
-    if profile.availability >= 1:
-        raise VerifyError(
-            f"profile {spec.profile} aims at 100 % availability: no error budget to judge "
-            "faults against",
-            hint="set its availability below 1 (99.9 % is 0.999)",
-        )
+    profile = environment(spec.profile, spec.profiles_file or DEFAULT_FILE)
     _writable(spec.report_dir)
     ledger_file = spec.report_dir / "ledger.jsonl"
     ledger_file.unlink(missing_ok=True)
@@ -178,42 +221,34 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
         f"{'with' if spec.redis_persistence else 'WITHOUT'} persistence, "
         f"{'the AI gateway (LiteLLM)' if spec.gateway.program else 'no AI gateway'}"
     )
+    targets: list[str] = []
     with Cluster(config) as info:
         check_target(info.url)
         email, password = "loadtest-0@example.com", config.seed_password
         check_login(info.url, email, password)
-        load_spec = LoadtestSpec(
-            profile=spec.profile,
-            report_dir=spec.report_dir,
-            profiles_file=spec.profiles_file,
-            target=info.url,
-            users=spec.users,
-            duration_s=spec.duration_s,
-            shape="smoke",
-            ledger=ledger_file,
-            warmup_s=spec.warmup_s,
+        targets = [f"127.0.0.1:{port}" for port in info.replica_ports]
+        step(
+            f"alerting: Prometheus and Alertmanager with the {spec.profile} SLO rules at 1/"
+            f"{round(1 / SCALE)} of their windows (1 h watched as {round(3600 * SCALE)} s)"
         )
-        step(f"load: {spec.users} users for {spec.duration_s:g}s against {info.url}")
-        load = _Load(load_spec, info.url, password)
-        started = time.time()
-        load.start()
-        runs, missed = _faults(spec, info, load, started, step)
-        load.join()
-        if load.error is not None:
-            raise VerifyError(f"the load run failed: {load.error.message}", load.error.hint or "")
-        if load.results is None:
-            raise VerifyError("the load run stopped without results", "read locust.log")
+        with Alerting(profile, spec.profile, targets, spec.report_dir / "alerting") as alerting:
+            results, runs, missed = _load_and_faults(spec, info, password, ledger_file, step)
+            step("waiting for the page alerts to resolve (no traffic: no burn)")
+            alerting.wait_resolved(RESOLVE_WAIT_S)
+            spans = alerting.spans()
         step("auditing every chat against what the server stored")
         passwords = {f"loadtest-{i}@example.com": password for i in range(config.seed_users)}
         checked: Audit = audit(info.url, ledger.read(ledger_file), passwords)
     card = score(
-        load.results,
+        results,
         runs,
         checked,
         profile_name=spec.profile,
         profile=profile,
         spec=spec,
         not_run=missed,
+        alerts=spans,
+        alerting=_alerting_note(spans, targets),
     )
-    page = report.write(card, load.results, spec.max_budget_pct, spec.report_dir)
+    page = report.write(card, results, spec.max_budget_pct, spec.report_dir)
     return Outcome(card, page)

@@ -3,8 +3,8 @@
 - **Fault windows** run from a fault's injection to the later of its recovery and
   :data:`FAULT_TAIL_S` after its experiment ended.
 - **SLOs** are judged in steady state: on the seconds outside every fault window and after the
-  warm-up (when every user logs in at once), each journey's P99 and error ratio against the
-  profile (a fault is judged by the next two items instead).
+  warm-up (when every user logs in at once), each journey by :func:`slos.evaluate.judge` (error
+  ratio, P99 and P95 against the SLO definition; a fault is judged by the next two items instead).
 - **Error budget**: the failures a fault caused, as a share of the budget the availability
   objective allows over its window (30 days) at the run's request rate. At 99.9 % a full outage
   burns 1 % of that budget in about 26 s; a fault may burn ``max_budget_pct``.
@@ -22,15 +22,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from loadtests.audit import Audit
 from loadtests.common.names import JOURNEY_ENTRIES
-from loadtests.profiles import Profile
 from loadtests.results import RunResults, TimelineCell, merge, percentile
+from slos.definition import Environment
+from slos.evaluate import Judgement, judge
+from slos.rules import AVAILABILITY, latency_objective
 
+from .alerting import AlertSpan
 from .faults import FaultRun
 from .spec import VerifySpec
 
@@ -41,6 +44,10 @@ FAULT_TAIL_S = 5
 """Seconds after an experiment ends that still count as its fault's: the timeline places a
 request at the second it finished, and one started while the fault lasted may finish later (a
 chat's first token behind a timed-out primary LLM comes about 3 s after it was sent)."""
+
+DETECT_GRACE_S = 10
+"""Seconds after a fault's window in which an alert that fires still counts as the fault's: the
+notification passes Prometheus' evaluation and Alertmanager's grouping first."""
 
 MIN_CHATS_PER_WINDOW = 20
 """Chats that must start inside a fault's window for its message count to mean something."""
@@ -55,10 +62,33 @@ class SloResult:
     failures: int
     p99_ms: float | None
     target_p99_ms: float | None
+    p95_ms: float | None
+    target_p95_ms: float | None
     error_ratio: float
     allowed_error_ratio: float
     passed: bool
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert a fault fired, as Alertmanager notified it."""
+
+    name: str
+    """The alert (``SloErrorBudgetBurnPage1h``)."""
+    journey: str
+    """The journey whose objective burned."""
+    objective: str
+    """``availability``, ``latency_p99``..."""
+    severity: str
+    """``page`` or ``ticket``."""
+    fired_at_s: float
+    """Seconds into the load run the firing notification arrived."""
+    time_to_detect_s: float | None
+    """From the fault's injection to that notification; None when the alert was already firing
+    when the fault began (it could not fire again)."""
+    resolved_at_s: float | None
+    """Seconds into the run the resolved notification arrived; None: not before the run ended."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +118,13 @@ class FaultResult:
     """Of those, chats lost."""
     duplicated: int = 0
     """Of those, chats duplicated."""
+    broken: tuple[str, ...] = ()
+    """Objectives the window itself broke (``authentication availability``, ``search
+    latency_p99``: the alerts' ``slo_journey`` and ``slo_objective``), judged by
+    :func:`slos.evaluate.judge` on the window's seconds."""
+    alerts: tuple[AlertRecord, ...] = ()
+    """The alerts that fired from the injection to :data:`DETECT_GRACE_S` after the window, and
+    those of a broken journey already firing when it began."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +134,13 @@ class Scorecard:
     passed: bool
     profile: str
     availability: float
+    time_window: str
+    """The SLO window the error budget is counted over (``30d``)."""
     run_s: float
     requests: int
     failures: int
     budget_consumed_pct: float
-    """All the run's failures as a share of the 30-day budget."""
+    """All the run's failures as a share of the SLO window's budget."""
     slos: tuple[SloResult, ...]
     faults: tuple[FaultResult, ...]
     not_run: tuple[str, ...]
@@ -109,6 +148,9 @@ class Scorecard:
     messages: dict[str, Any]
     reasons: tuple[str, ...]
     """Why it failed, one line per failed check."""
+    alerting: dict[str, Any]
+    """How alerts were watched: the rules' window scale, scrape interval, the programs; and every
+    alert notified during the run (empty: not watched)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -137,10 +179,10 @@ def _recovery(per: dict[int, tuple[int, int]], start: int, last: int, allowed: f
     return None
 
 
-def _budget_pct(failures: int, rate: float, spec: VerifySpec, availability: float) -> float:
-    """``failures`` as a percentage of the window's budget at ``rate`` requests/s (a run with no
-    requests has no failures either: 0; ``verify`` refuses an availability of 100 %)."""
-    allowed = rate * spec.slo_window_days * 86_400 * (1 - availability)
+def _budget_pct(failures: int, rate: float, slos: Environment) -> float:
+    """``failures`` as a percentage of the SLO window's budget at ``rate`` requests/s (a run with
+    no requests has no failures either: 0; the definition refuses an availability of 100 %)."""
+    allowed = rate * slos.window_s * slos.error_budget
     return 100.0 * failures / allowed if allowed > 0 else 0.0
 
 
@@ -148,15 +190,19 @@ def judge_faults(
     results: RunResults,
     runs: Iterable[FaultRun],
     spec: VerifySpec,
-    availability: float,
+    slos: Environment,
+    *,
     audit: Audit | None = None,
+    alerts: Sequence[AlertSpan] | None = None,
 ) -> list[FaultResult]:
-    """Each fault's window, recovery, cost, messages (when ``audit`` is given) and verdict."""
+    """Each fault's window, recovery, cost, messages (when ``audit`` is given), the alerts it
+    fired (when ``alerts``, every notification of the run, is given) and verdict. A fault whose
+    window breaks an objective without an alert fails."""
     per = _seconds(results)
     last = max(per) if per else 0
     total = sum(r for r, _ in per.values())
     rate = total / max(results.wall_s, 1.0)
-    allowed = 1 - availability
+    allowed = slos.error_budget
     judged = []
     for run in runs:
         start = max(0, int(run.injected_at - results.started_at))
@@ -166,7 +212,7 @@ def judge_faults(
         window_end = max(settled, recovered if recovered is not None else last + 1)
         inside = [per.get(s, (0, 0)) for s in range(start, window_end)]
         failures = sum(f for _, f in inside)
-        budget = _budget_pct(failures, rate, spec, availability)
+        budget = _budget_pct(failures, rate, slos)
         ttr = None if recovered is None else float(recovered - start)
         reasons = []
         if ttr is None:
@@ -175,18 +221,10 @@ def judge_faults(
             reasons.append(f"recovered in {ttr:g}s, more than {spec.max_recovery_s:g}s")
         if budget > spec.max_budget_pct:
             reasons.append(
-                f"burned {budget:.2f}% of the {spec.slo_window_days:g}-day error budget, "
+                f"burned {budget:.2f}% of the {slos.time_window} error budget, "
                 f"more than {spec.max_budget_pct:g}%"
             )
-        if run.status != "completed":
-            reasons.append(f"the experiment {run.status}")
-        if run.hypothesis != "held":
-            probes = ", ".join(run.failed_probes) or "see its journal"
-            reasons.append(f"steady-state hypothesis {run.hypothesis} ({probes})")
-        if run.failed_checks:
-            reasons.append("failed while the fault lasted: " + ", ".join(run.failed_checks))
-        if not run.rollbacks_ok:
-            reasons.append("a rollback failed")
+        reasons += _experiment_reasons(run)
         chats = lost = doubled = 0
         if audit is not None:
             origin = results.started_at
@@ -198,6 +236,16 @@ def judge_faults(
                 )
             if lost or doubled:
                 reasons.append(f"messages in its window: {lost} lost, {doubled} duplicated")
+        broken = _broken(results, slos, start, window_end)
+        fired: tuple[AlertRecord, ...] = ()
+        if alerts is not None:
+            until = results.started_at + window_end + DETECT_GRACE_S
+            fired = _fault_alerts(
+                alerts, origin=results.started_at, injected=run.injected_at, until=until,
+                broken=broken,
+            )  # fmt: skip
+            if broken and not fired:
+                reasons.append(f"broke {', '.join(broken)} and no alert fired")
         judged.append(
             FaultResult(
                 experiment=run.experiment,
@@ -216,52 +264,134 @@ def judge_faults(
                 chats=chats,
                 lost=lost,
                 duplicated=doubled,
+                broken=broken,
+                alerts=fired,
             )
         )
     return judged
+
+
+def _experiment_reasons(run: FaultRun) -> list[str]:
+    """What went wrong with the experiment itself."""
+    reasons = []
+    if run.status != "completed":
+        reasons.append(f"the experiment {run.status}")
+    if run.hypothesis != "held":
+        probes = ", ".join(run.failed_probes) or "see its journal"
+        reasons.append(f"steady-state hypothesis {run.hypothesis} ({probes})")
+    if run.failed_checks:
+        reasons.append("failed while the fault lasted: " + ", ".join(run.failed_checks))
+    if not run.rollbacks_ok:
+        reasons.append("a rollback failed")
+    return reasons
+
+
+def _fault_alerts(
+    alerts: Sequence[AlertSpan],
+    *,
+    origin: float,
+    injected: float,
+    until: float,
+    broken: tuple[str, ...],
+) -> tuple[AlertRecord, ...]:
+    """The alerts that became active from ``injected`` to ``until`` (epoch seconds), and those of
+    a broken objective already active then (they cannot fire again)."""
+    objectives = {tuple(b.split(" ", 1)) for b in broken}
+    found = []
+    for span in alerts:
+        new = injected <= span.active_at <= until
+        ongoing = (
+            span.active_at < injected
+            and (span.journey, span.objective) in objectives
+            and (span.resolved_at is None or span.resolved_at > injected)
+        )
+        if new or ongoing:
+            found.append(
+                AlertRecord(
+                    name=span.name,
+                    journey=span.journey,
+                    objective=span.objective,
+                    severity=span.severity,
+                    fired_at_s=round(span.notified_at - origin, 1),
+                    time_to_detect_s=round(span.notified_at - injected, 1) if new else None,
+                    resolved_at_s=None
+                    if span.resolved_at is None
+                    else round(span.resolved_at - origin, 1),
+                )
+            )
+    return tuple(found)
+
+
+def _broken(results: RunResults, slos: Environment, start: int, end: int) -> tuple[str, ...]:
+    """The objectives the seconds ``start`` to ``end`` break on their own (error ratio above the
+    budget, or a latency percentile above its threshold; too few requests is no break here)."""
+    broken = []
+    for verdict in _judge_seconds(results, slos, lambda s: start <= s < end, "in the window"):
+        if verdict.error_ratio > verdict.allowed_error_ratio:
+            broken.append(f"{verdict.journey} {AVAILABILITY}")
+        broken += [
+            f"{verdict.journey} {latency_objective(c.percentile)}"
+            for c in verdict.latency
+            if not c.passed
+        ]
+    return tuple(broken)
+
+
+def _judge_seconds(
+    results: RunResults, slos: Environment, keep: Callable[[int], bool], where: str
+) -> list[Judgement]:
+    """Each journey the definition judges, on the timeline's seconds that ``keep`` accepts."""
+    cells: dict[str, list[TimelineCell]] = {}
+    for second, name, cell in results.timeline:
+        if keep(second):
+            cells.setdefault(name, []).append(cell)
+    verdicts = []
+    for journey, entries in JOURNEY_ENTRIES.items():
+        if journey not in slos.journeys:
+            continue
+        mine = [c for e in entries for c in cells.get(e, [])]
+        hist = merge(c.response_times for c in mine)
+        verdicts.append(
+            judge(
+                journey,
+                sum(c.requests for c in mine),
+                sum(c.failures for c in mine),
+                lambda q, h=hist: percentile(h, q),  # type: ignore[misc]
+                slos,
+                where=where,
+            )
+        )
+    return verdicts
 
 
 def judge_slos(
-    results: RunResults, profile: Profile, excluded: Iterable[tuple[int, int]]
+    results: RunResults, profile: Environment, excluded: Iterable[tuple[int, int]]
 ) -> list[SloResult]:
-    """Each journey's P99 and error ratio on the seconds outside ``excluded`` windows."""
+    """Each judged journey on the seconds outside ``excluded`` windows (:func:`slos.evaluate.judge`:
+    availability, P99 and P95)."""
     windows = list(excluded)
-    cells: dict[str, list[TimelineCell]] = {}
-    for second, name, cell in results.timeline:
-        if not any(a <= second < b for a, b in windows):
-            cells.setdefault(name, []).append(cell)
-    allowed = 1 - profile.availability
-    judged = []
-    for journey, entries in JOURNEY_ENTRIES.items():
-        target = profile.journeys.get(journey)
-        if target is None or not target.judged:
-            continue
-        mine = [c for e in entries for c in cells.get(e, [])]
-        requests = sum(c.requests for c in mine)
-        failures = sum(c.failures for c in mine)
-        p99 = percentile(merge(c.response_times for c in mine), 0.99)
-        ratio = failures / requests if requests else 0.0
-        reasons = []
-        if target.has_limit and requests < max(1, profile.min_requests):
-            reasons.append(f"{requests} requests in steady state, fewer than required")
-        if ratio > allowed:
-            reasons.append(f"error ratio {ratio:.3%} above {allowed:.3%}")
-        if target.p99_ms is not None and p99 is not None and p99 > target.p99_ms:
-            reasons.append(f"P99 {p99:g} ms above {target.p99_ms:g} ms")
-        judged.append(
-            SloResult(
-                journey=journey,
-                requests=requests,
-                failures=failures,
-                p99_ms=p99,
-                target_p99_ms=target.p99_ms,
-                error_ratio=round(ratio, 6),
-                allowed_error_ratio=round(allowed, 9),
-                passed=not reasons,
-                reasons=tuple(reasons),
-            )
+    verdicts = _judge_seconds(
+        results,
+        profile,
+        lambda s: not any(a <= s < b for a, b in windows),
+        "in steady state",
+    )
+    return [
+        SloResult(
+            journey=v.journey,
+            requests=v.requests,
+            failures=v.failures,
+            p99_ms=v.measured(0.99),
+            target_p99_ms=profile.journeys[v.journey].threshold(0.99),
+            p95_ms=v.measured(0.95),
+            target_p95_ms=profile.journeys[v.journey].threshold(0.95),
+            error_ratio=round(v.error_ratio, 6),
+            allowed_error_ratio=round(v.allowed_error_ratio, 9),
+            passed=v.passed,
+            reasons=v.reasons,
         )
-    return judged
+        for v in verdicts
+    ]
 
 
 def score(
@@ -270,14 +400,17 @@ def score(
     audit: Audit,
     *,
     profile_name: str,
-    profile: Profile,
+    profile: Environment,
     spec: VerifySpec,
     not_run: Iterable[str] = (),
+    alerts: Sequence[AlertSpan] | None = None,
+    alerting: dict[str, Any] | None = None,
 ) -> Scorecard:
     """The whole verdict; ``not_run`` are the planned faults that could not start before the
-    load ended."""
+    load ended; ``alerts`` every alert notified during the run, ``alerting`` how it was watched
+    (the rules' scale), for the report."""
     missed = tuple(not_run)
-    faults = judge_faults(results, runs, spec, profile.availability, audit)
+    faults = judge_faults(results, runs, spec, profile, audit=audit, alerts=alerts)
     warmup = (0, math.ceil(spec.warmup_s))
     slos = judge_slos(results, profile, [warmup, *(f.window_s for f in faults)])
     per = _seconds(results)
@@ -296,13 +429,15 @@ def score(
         passed=not reasons,
         profile=profile_name,
         availability=profile.availability,
+        time_window=profile.time_window,
         run_s=round(results.wall_s, 1),
         requests=requests,
         failures=failures,
-        budget_consumed_pct=round(_budget_pct(failures, rate, spec, profile.availability), 4),
+        budget_consumed_pct=round(_budget_pct(failures, rate, profile), 4),
         slos=tuple(slos),
         faults=tuple(faults),
         not_run=missed,
         messages=messages,
         reasons=tuple(reasons),
+        alerting=alerting or {},
     )

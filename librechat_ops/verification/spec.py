@@ -60,10 +60,10 @@ class VerifySpec:
     """The environment (only ``laptop``: the simulator on this machine)."""
 
     profile: str = "laptop"
-    """The SLO profile (``loadtests/profiles.yaml``)."""
+    """The SLO environment judged against (``slos/slos.yaml``)."""
 
     profiles_file: Path | None = None
-    """Your copy of the profiles file."""
+    """Your copy of the SLO file."""
 
     users: int = 30
     """Simulated users: enough that 20 chats start in each fault's window."""
@@ -88,16 +88,13 @@ class VerifySpec:
     replicas call the mock LLM directly."""
 
     max_budget_pct: float = 0.5
-    """Most of the 30-day error budget one fault may burn, in percent."""
+    """Most of the SLO window's error budget one fault may burn, in percent."""
 
     max_recovery_s: float = 30.0
     """Longest time from a fault to errors back within the budget."""
 
     warmup_s: float = WARMUP_S
     """Seconds at the start left out of the steady-state SLOs: every user logs in at once."""
-
-    slo_window_days: float = 30.0
-    """The window the availability objective is defined over."""
 
     experiment_env: dict[str, str] = field(default_factory=dict)
     """Extra environment for ``chaos run`` (the experiments' configuration)."""

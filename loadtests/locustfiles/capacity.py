@@ -26,7 +26,7 @@ from loadtests.cpu import GENERATOR, CpuSeries, use
 from loadtests.locustfiles import librechat
 from loadtests.locustfiles.collect import COLLECTOR
 from loadtests.locustfiles.journeys import LibreChatUser
-from loadtests.profiles import DEFAULT_PROFILES, Profile, get_profile
+from slos import definition as slo_file
 
 __all__ = ["LibreChatUser", "StepRamp"]
 
@@ -71,7 +71,7 @@ class StepRamp(LoadTestShape):
         self.held = 0
         self.stopped = False
         self.cpu = CpuSeries()
-        self.profile: Profile | None = None
+        self.profile: slo_file.Environment | None = None
 
     def _environment(self) -> Environment:
         shape: Any = self
@@ -88,8 +88,8 @@ class StepRamp(LoadTestShape):
     def _judge(self, environment: Environment, plan: StepPlan, step: int) -> StepResult:
         options: Any = environment.parsed_options
         if self.profile is None:
-            profiles = Path(options.lco_profiles) if options.lco_profiles else DEFAULT_PROFILES
-            self.profile = get_profile(options.lco_profile, profiles)
+            profiles = Path(options.lco_profiles) if options.lco_profiles else slo_file.DEFAULT_FILE
+            self.profile = slo_file.environment(options.lco_profile, profiles)
         results = COLLECTOR.collect(environment)
         start, end = plan.window(step)
         cpu: CpuUse = use(self.cpu, results.started_at + start, results.started_at + end)

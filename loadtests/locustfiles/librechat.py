@@ -18,9 +18,9 @@ from locust.env import Environment
 from librechat_sim.ledger import LEDGER
 from loadtests.locustfiles.collect import COLLECTOR
 from loadtests.locustfiles.journeys import CREDENTIALS, LibreChatUser
-from loadtests.profiles import DEFAULT_PROFILES, get_profile
 from loadtests.shapes import SHAPES, ShapeSpec
 from loadtests.slo import judge
+from slos import definition as slo_file
 
 __all__ = ["LibreChatUser", "SelectedShape"]
 
@@ -67,8 +67,8 @@ def _gate(environment: Environment, **_kwargs: Any) -> None:
     results = COLLECTOR.write(environment, Path(options.lco_results))
     if results is None or not options.lco_profile:
         return
-    profiles = Path(options.lco_profiles) if options.lco_profiles else DEFAULT_PROFILES
-    profile = get_profile(options.lco_profile, profiles)
+    profiles = Path(options.lco_profiles) if options.lco_profiles else slo_file.DEFAULT_FILE
+    profile = slo_file.environment(options.lco_profile, profiles)
     verdict = judge(results, options.lco_profile, profile, warmup_s=options.lco_warmup)
     environment.process_exit_code = 0 if verdict.passed else 1
 

@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
+from librechat_ops.verification.alerting import AlertSpan
 from librechat_ops.verification.errors import VerifyError
 from librechat_ops.verification.faults import FaultRun, laptop_experiments, read_journal
 from librechat_ops.verification.scorecard import judge_faults, judge_slos, score
 from librechat_ops.verification.spec import LAPTOP_FAULTS, FaultPlan, VerifySpec, parse_faults
 from loadtests.audit import Audit, ChatVerdict
 from loadtests.common import names
-from loadtests.profiles import DEFAULT_PROFILES, Profile, get_profile
 from loadtests.results import RunResults, TimelineCell
+from slos.definition import Environment, environment
 
 T0 = 1_000_000.0
 """The run's start, in epoch seconds."""
@@ -46,13 +47,13 @@ def fault(
 
 
 SPEC = VerifySpec(report_dir=Path("r"), state_dir=Path("s"), faults=())
-PROFILE: Profile = get_profile("laptop", DEFAULT_PROFILES)
+PROFILE: Environment = environment("laptop")
 
 
 def test_recovery_is_the_start_of_five_healthy_seconds_after_the_fault() -> None:
     # 10 healthy seconds, a fault at 10 s failing everything for 4 s, then healthy again.
     run = results([(10, 0)] * 10 + [(10, 10)] * 4 + [(10, 0)] * 20)
-    (judged,) = judge_faults(run, [fault(10.2, 12)], SPEC, availability=0.999)
+    (judged,) = judge_faults(run, [fault(10.2, 12)], SPEC, slos=PROFILE)
     assert judged.time_to_recover_s == 4
     # The experiment ended at 12 s; what finished in the 5 s after it is still the fault's.
     assert judged.window_s == (10, 17)
@@ -64,7 +65,7 @@ def test_recovery_is_the_start_of_five_healthy_seconds_after_the_fault() -> None
 
 def test_a_fault_that_never_recovers_fails() -> None:
     run = results([(10, 0)] * 10 + [(10, 10)] * 8)
-    (judged,) = judge_faults(run, [fault(10, 11)], SPEC, availability=0.999)
+    (judged,) = judge_faults(run, [fault(10, 11)], SPEC, slos=PROFILE)
     assert judged.time_to_recover_s is None
     assert not judged.passed
     assert "never fell back" in judged.reasons[0]
@@ -72,18 +73,18 @@ def test_a_fault_that_never_recovers_fails() -> None:
 
 def test_seconds_without_requests_are_not_healthy() -> None:
     run = results([(10, 0)] * 10 + [(0, 0)] * 6 + [(10, 0)] * 10)
-    (judged,) = judge_faults(run, [fault(10, 11)], SPEC, availability=0.999)
+    (judged,) = judge_faults(run, [fault(10, 11)], SPEC, slos=PROFILE)
     assert judged.time_to_recover_s == 6
 
 
 def test_too_much_budget_and_a_deviated_hypothesis_are_reasons() -> None:
     run = results([(10, 0)] * 5 + [(10, 10)] * 20 + [(10, 0)] * 10)
     spec = VerifySpec(report_dir=Path("r"), state_dir=Path("s"), faults=(), max_recovery_s=10)
-    (judged,) = judge_faults(run, [fault(5, 6, "deviated")], spec, availability=0.999)
+    (judged,) = judge_faults(run, [fault(5, 6, "deviated")], spec, slos=PROFILE)
     assert judged.time_to_recover_s == 20
     text = " | ".join(judged.reasons)
     assert "more than 10s" in text
-    assert "of the 30-day error budget, more than 0.5%" in text
+    assert "of the 30d error budget, more than 0.5%" in text
     assert "steady-state hypothesis deviated" in text
 
 
@@ -97,7 +98,7 @@ def test_steady_state_slos_leave_the_fault_windows_out() -> None:
     assert auth.passed
     (auth,) = [s for s in judge_slos(run, PROFILE, []) if s.journey == "authentication"]
     assert auth.p99_ms == 900
-    assert "P99 900 ms above 25 ms" in auth.reasons[0]
+    assert "P99 900 ms above the 25 ms target" in auth.reasons[0]
 
 
 def test_lost_messages_fail_the_verdict_even_when_everything_else_holds() -> None:
@@ -124,19 +125,19 @@ def test_each_fault_window_counts_its_own_chats_lost_and_duplicated() -> None:
     inside = [(10 + k * 0.2, k == 3, k == 5) for k in range(25)]  # 25 chats in 10..15 s
     outside = [(30.0, True, False)]
     (judged,) = judge_faults(
-        run, [fault(10, 15)], SPEC, availability=0.999, audit=chats(*inside, *outside)
+        run, [fault(10, 15)], SPEC, slos=PROFILE, audit=chats(*inside, *outside)
     )
     assert (judged.chats, judged.lost, judged.duplicated) == (25, 1, 1)
     assert judged.reasons == ("messages in its window: 1 lost, 1 duplicated",)
     clean = [(10 + k * 0.2, False, False) for k in range(25)]
-    (judged,) = judge_faults(run, [fault(10, 15)], SPEC, availability=0.999, audit=chats(*clean))
+    (judged,) = judge_faults(run, [fault(10, 15)], SPEC, slos=PROFILE, audit=chats(*clean))
     assert judged.passed
 
 
 def test_a_fault_window_with_too_few_chats_cannot_pass() -> None:
     run = results([(10, 0)] * 40)
     few = [(10 + k * 0.2, False, False) for k in range(19)]
-    (judged,) = judge_faults(run, [fault(10, 15)], SPEC, availability=0.999, audit=chats(*few))
+    (judged,) = judge_faults(run, [fault(10, 15)], SPEC, slos=PROFILE, audit=chats(*few))
     assert not judged.passed
     assert judged.reasons == (
         "only 19 chats started in its window, fewer than 20 to show whether it loses messages",
@@ -174,7 +175,7 @@ def test_only_the_simulators_experiments_run_on_the_laptop() -> None:
 def test_a_check_that_fails_while_the_fault_lasts_fails_the_fault() -> None:
     run = results([(10, 0)] * 30)
     (judged,) = judge_faults(
-        run, [fault(10, 12, failed_checks=("chats-still-arrive",))], SPEC, availability=0.999
+        run, [fault(10, 12, failed_checks=("chats-still-arrive",))], SPEC, slos=PROFILE
     )
     assert not judged.passed
     assert judged.reasons == ("failed while the fault lasted: chats-still-arrive",)
@@ -262,3 +263,57 @@ def test_the_warm_up_is_left_out_of_the_steady_state() -> None:
     (auth,) = [s for s in card.slos if s.journey == "authentication"]
     assert auth.p99_ms == 10
     assert auth.requests == 250  # seconds 5..29
+
+
+def _span(active: float, resolved: float | None, journey: str = "authentication") -> AlertSpan:
+    return AlertSpan(
+        name="SloErrorBudgetBurnPage1h", journey=journey, objective="availability",
+        severity="page", active_at=T0 + active, notified_at=T0 + active + 1.5,
+        resolved_at=None if resolved is None else T0 + resolved,
+    )  # fmt: skip
+
+
+def test_a_fault_that_breaks_an_objective_without_an_alert_fails() -> None:
+    run = results([(10, 0)] * 10 + [(10, 10)] * 3 + [(10, 0)] * 20)
+    (silent,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[])
+    assert silent.broken == ("authentication availability",)
+    assert not silent.passed
+    assert "broke authentication availability and no alert fired" in silent.reasons
+    (seen,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[_span(11.0, 20.0)])
+    assert seen.passed, seen.reasons
+    (alert,) = seen.alerts
+    assert (alert.fired_at_s, alert.time_to_detect_s, alert.resolved_at_s) == (12.5, 2.5, 20.0)
+
+
+def test_alerts_outside_the_window_do_not_count_and_unwatched_runs_are_not_judged_on_them() -> None:
+    run = results([(10, 0)] * 10 + [(10, 10)] * 3 + [(10, 0)] * 40)
+    early, late = _span(2.0, 5.0), _span(40.0, None)
+    (judged,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[early, late])
+    assert judged.alerts == ()
+    assert not judged.passed
+    (unwatched,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE)
+    assert unwatched.passed
+    assert unwatched.broken == ("authentication availability",)
+
+
+def test_an_alert_already_firing_on_the_broken_journey_covers_the_fault_without_a_detect_time() -> (
+    None
+):
+    run = results([(10, 0)] * 10 + [(10, 10)] * 3 + [(10, 0)] * 20)
+    ongoing = _span(3.0, None)
+    (judged,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[ongoing])
+    assert judged.passed
+    assert judged.alerts[0].time_to_detect_s is None
+    other = _span(3.0, None, journey="search")  # another journey's alert covers nothing here
+    (uncovered,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[other])
+    assert not uncovered.passed
+
+
+def test_a_slow_window_breaks_the_latency_objective() -> None:
+    timeline = [(s, names.REFRESH, cell(10, 0, 900 if 10 <= s < 13 else 10)) for s in range(30)]
+    run = RunResults(
+        host="http://sim", entries={}, samples=[], wall_s=30.0, cpu_s=1.0, cpu_warning=False,
+        started_at=T0, timeline=timeline,
+    )  # fmt: skip
+    (judged,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[])
+    assert judged.broken == ("authentication latency_p99",)

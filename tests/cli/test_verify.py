@@ -144,14 +144,14 @@ def test_a_report_path_that_is_a_file_is_one_clear_error(tmp_path: Path) -> None
 
 
 def test_a_profile_without_an_error_budget_is_one_clear_error(tmp_path: Path) -> None:
-    profiles = tmp_path / "profiles.yaml"
+    profiles = tmp_path / "slos.yaml"
     profiles.write_text(
-        "profiles:\n  perfect:\n    availability: 1.0\n    journeys:\n      search: {p99_ms: 100}\n"
+        "environments:\n  perfect:\n    availability: 1.0\n    journeys:\n      search: {}\n"
     )
     result = run_cli(
         "verify", "--profiles", str(profiles), "--profile", "perfect", "--fault", "redis-outage",
         "--report", str(tmp_path / "r"), state=tmp_path, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "aims at 100 % availability: no error budget" in result.stderr
+    assert "does not match the SLO schema: environments.perfect.availability" in result.stderr
     assert "Traceback" not in result.stderr

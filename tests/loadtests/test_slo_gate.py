@@ -8,10 +8,10 @@ import pytest
 
 from loadtests.common import names
 from loadtests.errors import LocustRunError
-from loadtests.profiles import JourneyTarget, Profile
 from loadtests.report import warmup_note
 from loadtests.results import EntryStats, RunResults, TimelineCell, merge, percentile
 from loadtests.slo import judge
+from slos.definition import Environment, JourneySlo, LatencyObjective
 
 
 def _results(
@@ -22,8 +22,17 @@ def _results(
     )
 
 
-def _profile(**journeys: JourneyTarget) -> Profile:
-    return Profile(availability=0.99, min_requests=10, journeys=journeys)
+def _target(p99_ms: float | None = None, p95_ms: float | None = None) -> JourneySlo:
+    latency = [
+        LatencyObjective(percentile=p, threshold_ms=ms)
+        for p, ms in ((0.99, p99_ms), (0.95, p95_ms))
+        if ms is not None
+    ]
+    return JourneySlo(latency=tuple(latency))
+
+
+def _profile(**journeys: JourneySlo) -> Environment:
+    return Environment(availability=0.99, min_requests=10, journeys=journeys)
 
 
 def _fast(n: int = 100, failures: int = 0) -> EntryStats:
@@ -42,7 +51,7 @@ def test_percentile_is_the_smallest_time_covering_the_fraction() -> None:
 
 def test_passes_when_every_target_holds() -> None:
     results = _results({names.SEARCH: _fast()})
-    verdict = judge(results, "p", _profile(search=JourneyTarget(p99_ms=25)))
+    verdict = judge(results, "p", _profile(search=_target(p99_ms=25)))
     search = next(j for j in verdict.journeys if j.journey == "search")
     assert verdict.passed
     assert search.judged
@@ -52,7 +61,7 @@ def test_passes_when_every_target_holds() -> None:
 
 def test_fails_on_latency_above_the_p99_target() -> None:
     slow = EntryStats(requests=100, failures=0, response_times={5: 90, 300: 10})
-    verdict = judge(_results({names.SEARCH: slow}), "p", _profile(search=JourneyTarget(p99_ms=100)))
+    verdict = judge(_results({names.SEARCH: slow}), "p", _profile(search=_target(p99_ms=100)))
     search = next(j for j in verdict.journeys if j.journey == "search")
     assert not verdict.passed
     assert search.reasons == ("P99 300 ms above the 100 ms target",)
@@ -60,7 +69,7 @@ def test_fails_on_latency_above_the_p99_target() -> None:
 
 def test_fails_when_errors_exceed_the_budget() -> None:
     results = _results({names.UPLOAD: _fast(100, failures=2)})
-    verdict = judge(results, "p", _profile(file_operations=JourneyTarget(p99_ms=200)))
+    verdict = judge(results, "p", _profile(file_operations=_target(p99_ms=200)))
     assert not verdict.passed
     assert (
         "error budget"
@@ -69,20 +78,16 @@ def test_fails_when_errors_exceed_the_budget() -> None:
 
 
 def test_fails_with_too_few_requests_and_with_none() -> None:
-    verdict = judge(
-        _results({names.SEARCH: _fast(5)}), "p", _profile(search=JourneyTarget(p99_ms=25))
-    )
+    verdict = judge(_results({names.SEARCH: _fast(5)}), "p", _profile(search=_target(p99_ms=25)))
     assert not verdict.passed
-    empty = judge(_results({}), "p", _profile(search=JourneyTarget(p99_ms=25)))
+    empty = judge(_results({}), "p", _profile(search=_target(p99_ms=25)))
     assert not empty.passed
     assert "0 requests" in next(j for j in empty.journeys if j.journey == "search").reasons[0]
 
 
 def test_journeys_without_targets_are_reported_but_not_judged() -> None:
     slow = EntryStats(requests=100, failures=50, response_times={9000: 100})
-    verdict = judge(
-        _results({names.CHAT_COMPLETE: slow}), "p", _profile(time_to_complete=JourneyTarget())
-    )
+    verdict = judge(_results({names.CHAT_COMPLETE: slow}), "p", _profile(search=_target()))
     complete = next(j for j in verdict.journeys if j.journey == "time_to_complete")
     assert verdict.passed
     assert not complete.judged
@@ -94,14 +99,12 @@ def test_a_journey_judged_on_errors_only_needs_no_minimum_and_ignores_latency() 
     ok = judge(
         _results({names.LOGIN: slow_but_fine}),
         "p",
-        _profile(login=JourneyTarget(judge_errors=True)),
+        _profile(login=_target()),
     )
     login = next(j for j in ok.journeys if j.journey == "login")
     assert (ok.passed, login.judged) == (True, True)
     failing = EntryStats(requests=100, failures=5, response_times={90: 100})
-    bad = judge(
-        _results({names.LOGIN: failing}), "p", _profile(login=JourneyTarget(judge_errors=True))
-    )
+    bad = judge(_results({names.LOGIN: failing}), "p", _profile(login=_target()))
     assert not bad.passed
     assert "error budget" in next(j for j in bad.journeys if j.journey == "login").reasons[0]
 
@@ -113,7 +116,7 @@ def test_authentication_is_the_token_path_and_the_password_login_is_apart() -> N
     verdict = judge(
         _results({names.LOGIN: login, names.REFRESH: refresh}),
         "p",
-        _profile(authentication=JourneyTarget(p99_ms=25, p95_ms=10), login=JourneyTarget()),
+        _profile(authentication=_target(p99_ms=25, p95_ms=10), login=_target()),
     )
     auth = next(j for j in verdict.journeys if j.journey == "authentication")
     assert (auth.requests, auth.p99_ms, auth.passed) == (90, 5, True)
@@ -129,7 +132,7 @@ def test_ai_inference_is_the_time_to_first_token() -> None:
     verdict = judge(
         _results({names.CHAT_TTFT: ttft, names.CHAT_COMPLETE: whole}),
         "p",
-        _profile(ai_inference=JourneyTarget(p99_ms=1500)),
+        _profile(ai_inference=_target(p99_ms=1500)),
     )
     ai = next(j for j in verdict.journeys if j.journey == "ai_inference")
     assert (ai.entries, ai.p99_ms, ai.passed) == ((names.CHAT_TTFT,), 700, True)
@@ -170,8 +173,8 @@ def test_the_warm_up_is_left_out_of_the_verdict_and_counted() -> None:
         host="http://x", entries={names.REFRESH: whole}, samples=[(0.2, names.REFRESH, 90.0)],
         wall_s=21.0, cpu_s=1.0, cpu_warning=False, timeline=timeline,
     )  # fmt: skip
-    profile = Profile(
-        availability=0.999, min_requests=10, journeys={"authentication": JourneyTarget(p99_ms=25)}
+    profile = Environment(
+        availability=0.999, min_requests=10, journeys={"authentication": _target(p99_ms=25)}
     )
     strict = judge(results, "p", profile)
     assert not strict.passed
