@@ -67,7 +67,12 @@ def make_app(config: SimConfig, name: str) -> web.Application:
         store = Store(redis, config.key_prefix)
         upstream = upstream_session()
         jobs = Jobs(store, config, name, upstream)
-        app[REPLICA] = Replica(name, config, store, jobs, Metrics(name))
+        metrics = Metrics(name)
+        for resource in app.router.resources():
+            for route in resource:
+                if route.method != "HEAD":
+                    metrics.declare(resource.canonical, route.method)
+        app[REPLICA] = Replica(name, config, store, jobs, metrics)
         yield
         for task in list(jobs.tasks):
             task.cancel()

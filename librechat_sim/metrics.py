@@ -26,13 +26,22 @@ class Metrics:
         self.replica = replica
         self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
         self.durations: dict[tuple[str, str], _Histogram] = defaultdict(_Histogram)
+        self.errors: dict[tuple[str, str], int] = defaultdict(int)
         self.first_token: _Histogram = _Histogram()
         self.streams_active = 0
         self.takeovers = 0
 
+    def declare(self, route: str, method: str) -> None:
+        """Export ``route``'s latency histogram and error counter at zero before its first request:
+        Prometheus' ``rate`` cannot see a counter's first increment, so a series that appears at 1
+        (a replica's first error) would never count."""
+        self.durations.setdefault((route, method), _Histogram())
+        self.errors[(route, method)] += 0
+
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Record one finished request."""
         self.requests[(route, method, status)] += 1
+        self.errors[(route, method)] += status >= 500
         _add(self.durations[(route, method)], seconds)
 
     def observe_first_token(self, seconds: float) -> None:
@@ -49,6 +58,14 @@ class Metrics:
         for (route, method, status), n in sorted(self.requests.items()):
             labels = f'{rep},route="{route}",method="{method}",status="{status}"'
             lines.append(f"librechat_sim_http_requests_total{{{labels}}} {n}")
+        lines += [
+            "# HELP librechat_sim_http_errors_total Requests answered with a server error (5xx), "
+            "from zero.",
+            "# TYPE librechat_sim_http_errors_total counter",
+        ]
+        for (route, method), n in sorted(self.errors.items()):
+            labels = f'{rep},route="{route}",method="{method}"'
+            lines.append(f"librechat_sim_http_errors_total{{{labels}}} {n}")
         lines += [
             "# HELP librechat_sim_http_request_duration_seconds Time to the response headers.",
             "# TYPE librechat_sim_http_request_duration_seconds histogram",

@@ -2,8 +2,11 @@
 latency histogram, per source of metrics.
 
 - ``simulator``: the LibreChat API simulator's own ``/metrics`` (the laptop; a stand-in, as every
-  report says). Its request-duration histogram is the time to the response headers; the time to
-  the first token of a streamed reply has its own histogram.
+  report says). Requests are its request-duration histogram's count and errors its 5xx counter,
+  both exported at zero from a replica's start (``rate`` cannot see a counter's first
+  increment). The histogram is the time to the response headers; the time to the first token of
+  a streamed reply has its own histogram. A request that never reaches a replica (refused by
+  the proxy in front) is not counted: the load test's verdict sees it, the alerts do not.
 - ``kong``: Kong's Prometheus plugin in front of LibreChat (staging, production), one Kong route per
   journey named ``librechat-<journey>``; its latencies are in milliseconds. Kong sees a stream's
   headers, not its first token: the first-token time comes from the AI gateway (LiteLLM's
@@ -57,7 +60,8 @@ class Sli:
         return any(abs(b - value) < 1e-9 for b in self.bounds)
 
 
-_SIM_REQUESTS = "librechat_sim_http_requests_total"
+_SIM_REQUESTS = "librechat_sim_http_request_duration_seconds_count"
+_SIM_ERRORS = "librechat_sim_http_errors_total"
 _SIM_BUCKETS = "librechat_sim_http_request_duration_seconds_bucket"
 _SIM_TTFT = "librechat_sim_chat_first_token_seconds_bucket"
 _SIM_ROUTES = {
@@ -83,7 +87,7 @@ def _simulator(journey: str) -> Sli:
     )
     return Sli(
         requests=f"{_SIM_REQUESTS}{{{route}}}",
-        errors=f'{_SIM_REQUESTS}{{{route},status=~"5.."}}',
+        errors=f"{_SIM_ERRORS}{{{route}}}",
         buckets=buckets,
         unit_s=1.0,
         bounds=SIMULATOR_BUCKETS_S,

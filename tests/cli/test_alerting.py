@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 class _Counters(ThreadingHTTPServer):
-    """``/metrics`` with the simulator's request counter for the refresh route, growing by 50
-    requests a second, of which ``failing`` share answer 503."""
+    """``/metrics`` with the simulator's request count and error counter for the refresh route,
+    growing by 50 requests a second, all failing while ``failing``."""
 
     daemon_threads = True
 
@@ -46,10 +46,10 @@ class _Metrics(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         ok, bad = self.server.advance()
-        name, route = "librechat_sim_http_requests_total", 'route="/api/auth/refresh"'
+        labels = 'replica="r1",route="/api/auth/refresh",method="POST"'
         body = (
-            f'{name}{{{route},method="POST",status="200"}} {ok}\n'
-            f'{name}{{{route},method="POST",status="503"}} {bad}\n'
+            f"librechat_sim_http_request_duration_seconds_count{{{labels}}} {ok + bad}\n"
+            f"librechat_sim_http_errors_total{{{labels}}} {bad}\n"
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
