@@ -1,74 +1,31 @@
-"""``ChaosSchedule`` → a CronJob that runs the chaos experiment, and its SLO guard.
+"""``ChaosSchedule`` → a CronJob that runs the chaos experiment, suspended by its SLO guard.
 
-The guard asks Prometheus for the error-budget burn rate; while it exceeds ``maxBurnRate`` (or
-cannot be read: no chaos without knowing the budget) the CronJob is suspended, and the schedule's
-status says why. Runs get the ``librechat-chaos`` rights in their own namespace only, so
-experiments that need cluster-wide rights (``crds.ADMIN_ONLY_EXPERIMENTS``, e.g. node-loss) are
-refused by the CRD and, should an older CRD let one through, reported ``rejected`` here.
+The guard (:mod:`k8s_operator.guard`) reads the generated burn-rate rule from Prometheus; while
+the budget burns faster than ``maxBurnRate``, or the rule cannot be read, has no data, is not a
+number or is stale (no chaos without knowing the budget), the CronJob is suspended; the schedule's
+status says why, and an Event marks each change of verdict. Runs get the ``librechat-chaos``
+rights in their own namespace only, so experiments that need cluster-wide rights
+(``crds.ADMIN_ONLY_EXPERIMENTS``, e.g. node-loss) are refused by the CRD and, should an older CRD
+let one through, reported ``rejected`` here.
 """
 
 from __future__ import annotations
 
-import json
-import urllib.parse
-import urllib.request
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .children import MANAGER, RESTRICTED_CONTAINER, drifted, owner_reference
 from .crds import ADMIN_ONLY_EXPERIMENTS
-from .kube import Kube, Obj
+from .guard import Guard, guard_state
+from .kube import Kube, Obj, OperatorError
 from .settings import OperatorSettings
+
+log = logging.getLogger("librechat.operator.chaos")
 
 CHAOS_CLUSTER_ROLE = "librechat-chaos"
 """Installed by ``librechat-ops operator install``: the rights the experiments need. Each schedule
 gets its own ServiceAccount bound to it in its namespace."""
-
-
-def burn_rate(prometheus_url: str, query: str, timeout: float = 5.0) -> float | None:
-    """The guard query's value, or None when Prometheus cannot answer it."""
-    url = f"{prometheus_url}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            result = json.load(response)["data"]["result"]
-    except (OSError, ValueError, KeyError):
-        return None
-    if not result:
-        return 0.0  # no errors recorded: nothing is burning
-    try:
-        return max(float(r["value"][1]) for r in result)
-    except (KeyError, IndexError, ValueError):
-        return None
-
-
-@dataclass(frozen=True)
-class Guard:
-    """The guard's verdict on the next runs."""
-
-    suspend: bool
-    verdict: str
-    """``open``, ``burning``, ``unknown`` (Prometheus did not answer), ``suspended`` (by spec),
-    ``unguarded`` or ``rejected`` (an experiment a schedule may not run): what status reports, and
-    written only when it changes."""
-    detail: str
-    """The numbers behind the verdict (kept with it in status)."""
-
-
-def guard_state(spec: Mapping[str, Any], settings: OperatorSettings) -> Guard:
-    """The verdict from the spec's own ``suspend`` and its SLO guard."""
-    if spec.get("suspend"):
-        return Guard(True, "suspended", "suspended by spec")
-    guard = spec.get("sloGuard")
-    if not guard:
-        return Guard(False, "unguarded", "no SLO guard")
-    rate = burn_rate(settings.prometheus_url, guard["query"])
-    limit = float(guard.get("maxBurnRate", 1.0))
-    if rate is None:
-        return Guard(True, "unknown", "Prometheus did not answer the guard: runs skipped")
-    if rate > limit:
-        return Guard(True, "burning", f"error budget burning at {rate:.2f}x > {limit:.2f}x")
-    return Guard(False, "open", f"burn rate {rate:.2f}x <= {limit:.2f}x")
 
 
 def run_command(experiment: str, directory: str = "/experiments") -> list[str]:
@@ -184,7 +141,14 @@ def converge(kube: Kube, body: Mapping[str, Any], settings: OperatorSettings) ->
 
 
 def _record(kube: Kube, body: Mapping[str, Any], guard: Guard) -> None:
-    if (body.get("status") or {}).get("guard") != guard.verdict:
-        meta = body["metadata"]
-        status = {"guard": guard.verdict, "guardDetail": guard.detail}
-        kube.patch_status("ChaosSchedule", meta["namespace"], meta["name"], status)
+    """Write a changed verdict to status, then post an Event about it. Events are auxiliary (as
+    kopf's are): one that cannot be posted is logged, and the verdict stays written."""
+    if (body.get("status") or {}).get("guard") == guard.verdict:
+        return
+    meta = body["metadata"]
+    status = {"guard": guard.verdict, "guardDetail": guard.detail}
+    kube.patch_status("ChaosSchedule", meta["namespace"], meta["name"], status)
+    try:
+        kube.event(body, type=guard.event_type, reason=guard.event_reason, message=guard.detail)
+    except OperatorError as exc:
+        log.warning("no Event for %s/%s (%s): %s", meta["namespace"], meta["name"], guard, exc)

@@ -7,7 +7,10 @@ and status subresources; ``LibreChatService`` also has a scale subresource, so t
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from slos import definition, rules
 
 from .inventory import BY_NAME, LIBRECHAT_IMAGE
 
@@ -27,6 +30,26 @@ ADMIN_ONLY_EXPERIMENTS = ("node-loss",)
 in their own namespace (a RoleBinding); granting these would take a ClusterRoleBinding made on
 behalf of anyone who can create a ChaosSchedule, an escalation. The CRD rejects them and the
 operator reports them (``guard: rejected``); administrators run them with ``chaos run``."""
+
+GUARD_WINDOW = "1h"
+"""The burn-rate window a ChaosSchedule's SLO guard reads by default
+(``slo:burn_rate:ratio_rate1h``, the long window of the fastest page)."""
+
+GUARD_MAX_AGE_S = 120
+"""Default age limit, seconds, of the burn rate the guard reads: four evaluations of the generated
+rules at their 30 s interval (:func:`slos.rules.generate`); older, the rules are no longer
+evaluated and the reading is stale."""
+
+
+@cache
+def guard_windows() -> tuple[str, ...]:
+    """The windows the generated burn-rate rules are recorded over (unscaled): every alert window
+    and each shipped environment's SLO time window, shortest first."""
+    found: dict[str, int] = {}
+    for slos in definition.load().environments.values():
+        for window in (*rules.windows(slos), rules.period_window(slos)):
+            found[window] = definition.duration_s(window)
+    return tuple(sorted(found, key=found.__getitem__))
 
 
 def _int(minimum: int | None = None, maximum: int | None = None, **extra: Any) -> Schema:
@@ -280,13 +303,33 @@ def _chaos_spec() -> Schema:
             "suspend": {"type": "boolean", "default": False},
             "sloGuard": _obj(
                 {
-                    "query": _str(
-                        minLength=1, description="PromQL giving the error-budget burn rate."
+                    "maxBurnRate": {
+                        "type": "number",
+                        "minimum": 0,
+                        "default": 1.0,
+                        "description": "Highest burn rate runs are allowed at (1.0 spends the "
+                        "error budget exactly over the SLO window).",
+                    },
+                    "window": _str(
+                        enum=list(guard_windows()),
+                        default=GUARD_WINDOW,
+                        description="The generated burn-rate rule read: "
+                        "slo:burn_rate:ratio_rate<window>.",
                     ),
-                    "maxBurnRate": {"type": "number", "minimum": 0, "default": 1.0},
+                    "journey": _str(
+                        enum=list(definition.JOURNEYS),
+                        description="Read this journey's burn rate; absent: the worst of all.",
+                    ),
+                    "maxAgeSeconds": _int(
+                        10,
+                        86_400,
+                        default=GUARD_MAX_AGE_S,
+                        description="An older burn rate is stale: runs are skipped.",
+                    ),
                 },
-                required=["query"],
-                description="Skip runs while the error budget burns faster than maxBurnRate.",
+                description="Skip runs while the generated burn-rate rule of the operator's SLO "
+                "environment exceeds maxBurnRate, and while it cannot be read, has no data, is "
+                "not a number or is stale.",
             ),
         },
         required=["schedule", "experiment", "image", "targetSelector"],

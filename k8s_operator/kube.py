@@ -1,8 +1,8 @@
 """The one module that talks to the Kubernetes API (besides kopf's own watching).
 
-Server-side apply with the operator's field manager, reads, deletes, status and scale patches, all
-as plain dicts. A 409 conflict is retried at once with a short backoff (never after kopf's default
-minute); what still fails is a :class:`KubeError` with the status code.
+Server-side apply with the operator's field manager, reads, deletes, status and scale patches, and
+Events, all as plain dicts. A 409 conflict is retried at once with a short backoff (never after
+kopf's default minute); what still fails is a :class:`KubeError` with the status code.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -73,6 +75,7 @@ KINDS: dict[str, Kind] = {
     "Secret": Kind("/api/v1", "secrets"),
     "Service": Kind("/api/v1", "services"),
     "Pod": Kind("/api/v1", "pods"),
+    "Event": Kind("/api/v1", "events"),
     "Deployment": Kind("/apis/apps/v1", "deployments"),
     "PodDisruptionBudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
     "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies"),
@@ -267,6 +270,41 @@ class Kube:
             {"spec": {"replicas": replicas}},
             content_type="application/merge-patch+json",
         )
+
+    def event(self, involved: Mapping[str, Any], *, type: str, reason: str, message: str) -> Obj:
+        """Post a core/v1 Event about ``involved`` (a namespaced object's body), as
+        ``kubectl describe`` shows them: ``type`` is ``Normal`` or ``Warning``, ``reason`` a
+        CamelCase word. The body follows kopf's own events (``kopf._cogs.clients.events``); with
+        ``eventTime`` set, the API server requires reportingComponent, reportingInstance, action
+        and reason, and at most 1024 bytes of message (kubernetes ``pkg/apis/core/validation/
+        events.go``)."""
+        meta = involved["metadata"]
+        now = datetime.now(UTC)
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+            "involvedObject": {
+                "apiVersion": involved["apiVersion"],
+                "kind": involved["kind"],
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta["uid"],
+            },
+            "type": type,
+            "reason": reason,
+            "message": message.encode()[:1024].decode(errors="ignore"),
+            "action": reason,
+            "source": {"component": self.field_manager},
+            "reportingComponent": self.field_manager,
+            "reportingInstance": socket.gethostname()[:128],
+            "firstTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "lastTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "count": 1,
+        }
+        self.writes += 1
+        return self.request("POST", self.path("Event", meta["namespace"]), event)
 
     def delete(self, kind: str, namespace: str | None, name: str) -> bool:
         """Delete (foreground not needed: owner references cascade); False when already gone."""

@@ -21,6 +21,12 @@ class OperatorSettings:
     prometheus_url: str = "http://127.0.0.1:9090"
     """Where PredictiveAutoscalers and ChaosSchedule guards query metrics
     (``LIBRECHAT_PROMETHEUS_URL``)."""
+    slo_env: str = "laptop"
+    """The SLO environment (``slos/slos.yaml``) whose generated burn-rate rules the ChaosSchedule
+    guards read: their series carry ``slo_env`` (``LIBRECHAT_SLO_ENV``)."""
+    guard_timeout: float = 5.0
+    """Seconds a ChaosSchedule guard waits for each answer from Prometheus; no answer suspends
+    the runs (``LIBRECHAT_OPERATOR_GUARD_TIMEOUT``)."""
     metrics_port: int = METRICS_PORT
     """The operator's own Prometheus metrics on this port, 0 to disable
     (``LIBRECHAT_OPERATOR_METRICS_PORT``)."""
@@ -40,6 +46,8 @@ class OperatorSettings:
         default = cls()
         return cls(
             prometheus_url=env.get("LIBRECHAT_PROMETHEUS_URL", default.prometheus_url),
+            slo_env=env.get("LIBRECHAT_SLO_ENV", default.slo_env),
+            guard_timeout=float(env.get("LIBRECHAT_OPERATOR_GUARD_TIMEOUT", default.guard_timeout)),
             metrics_port=int(env.get("LIBRECHAT_OPERATOR_METRICS_PORT", default.metrics_port)),
             metrics_host=env.get("LIBRECHAT_OPERATOR_METRICS_HOST", default.metrics_host),
             status_delay=float(env.get("LIBRECHAT_OPERATOR_STATUS_DELAY", default.status_delay)),

@@ -59,6 +59,7 @@ def _chaos() -> Obj:
             "experiment": "ai-gateway-pod-kill",
             "image": "librechat-ops:0.1.0",
             "targetSelector": {"matchLabels": {"librechat.io/service": "ai-gateway"}},
+            "sloGuard": {},
         },
     }
 
@@ -159,9 +160,22 @@ MALFORMED: list[tuple[str, Callable[[], Obj], Callable[[Obj], None], str]] = [
     (
         "chaos negative burn",
         _chaos,
-        _set("spec.sloGuard", {"query": "x", "maxBurnRate": -1}),
+        _set("spec.sloGuard", {"maxBurnRate": -1}),
         "maxBurnRate",
     ),
+    (
+        "chaos window not recorded",
+        _chaos,
+        _set("spec.sloGuard", {"window": "2h"}),
+        "spec.sloGuard.window",
+    ),
+    (
+        "chaos unknown journey",
+        _chaos,
+        _set("spec.sloGuard", {"journey": "billing"}),
+        "spec.sloGuard.journey",
+    ),
+    ("chaos max age 0", _chaos, _set("spec.sloGuard", {"maxAgeSeconds": 0}), "maxAgeSeconds"),
     ("chaos experiment name", _chaos, _set("spec.experiment", "Pod Kill!"), "spec.experiment"),
 ]
 
@@ -185,6 +199,9 @@ def test_well_formed_resources_are_accepted_with_defaults(
     if created["kind"] == "LibreChatService":
         assert created["spec"]["port"] == 8080
         assert created["spec"]["probe"] == {"path": "/health", "periodSeconds": 10}
+    if created["kind"] == "ChaosSchedule":  # the guard reads slo:burn_rate:ratio_rate1h
+        guard = {"maxBurnRate": 1.0, "window": "1h", "maxAgeSeconds": 120}
+        assert created["spec"]["sloGuard"] == guard
 
 
 @pytest.mark.parametrize(
