@@ -15,6 +15,7 @@ from .cluster import Cluster, ClusterArgs
 from .datastores import DataStores, DataStoresArgs
 from .edge import Edge, EdgeArgs, RegionalOrigin
 from .global_data import GlobalDatabases, GlobalDatabasesArgs
+from .monitoring import RECEIVER_KEY
 from .network import Network, NetworkArgs
 from .platform import Platform, PlatformArgs
 from .regions import EDGE_REGION, KNOWN_REGIONS, availability_zones
@@ -47,10 +48,30 @@ class Global(pulumi.ComponentResource):
 
 def build_environment(spec: EnvironmentSpec) -> None:
     """Declare every resource of the environment and export its key outputs."""
+    _note_alerting(spec)
     if spec.cloud is None:
         _laptop(spec)
     else:
         _cloud(spec, spec.cloud)
+
+
+def _note_alerting(spec: EnvironmentSpec) -> None:
+    """Say (as a warning of ``pulumi up`` and a note of the offline plan) where alerts go when
+    no receiver is set: nowhere is invented."""
+    obs = spec.observability
+    if obs is None:
+        pulumi.log.warn("no SLO rules, dashboards or scrape targets: observability is not set")
+    elif spec.kind is EnvironmentKind.LAPTOP:
+        pulumi.log.info(
+            f"SLO rules of {obs.slo_env!r} are loaded into Prometheus; the laptop runs no "
+            "Alertmanager or Grafana"
+        )
+    elif obs.alert_receiver is None:
+        pulumi.log.warn(
+            f"no alert receiver: {RECEIVER_KEY} is not set, so page and ticket alerts stay in "
+            "Alertmanager (its default route drops them); set it with "
+            f"`pulumi config set --secret {RECEIVER_KEY} '<JSON receiver>'`"
+        )
 
 
 def _laptop(spec: EnvironmentSpec) -> None:
@@ -73,6 +94,7 @@ def _laptop(spec: EnvironmentSpec) -> None:
             labels=spec.tags,
             env_secrets=env,
             gateway=spec.gateway,
+            observability=spec.observability,
         ),
         opts=pulumi.ResourceOptions(parent=region, providers={"kubernetes": provider}),
     )
@@ -178,6 +200,7 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 keycloak_db_host=stores.aurora_endpoint,
                 keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
                 gateway=spec.gateway,
+                observability=spec.observability,
             ),
             opts=pulumi.ResourceOptions(
                 parent=group, providers={"kubernetes": kube}, depends_on=[cluster]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .k8s_objects import DATA_NAMESPACE, MONITORING_NAMESPACE
+from .monitoring import RELEASE, alertmanager_values, kong_values
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,28 @@ BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
 """Bitnami's OCI chart registry (laptop data stores)."""
 
 
+def grafana_enabled(kind: str) -> bool:
+    """Grafana (and its dashboard sidecar) runs in the clouds, not on the laptop."""
+    return kind != "laptop"
+
+
 def platform_releases(
-    *, kind: str, region: str, storage_class: str | None, keycloak_db_host: str | None
+    *,
+    kind: str,
+    region: str,
+    storage_class: str | None,
+    keycloak_db_host: str | None,
+    alert_routing: bool = False,
 ) -> list[ReleaseSpec]:
-    """Releases for ``kind`` (laptop, staging, production) in ``region``."""
+    """Releases for ``kind`` (laptop, staging, production) in ``region``; ``alert_routing``
+    points Alertmanager at the configuration Secret of :mod:`components.monitoring`."""
     ha = kind == "production"
     persistence: dict[str, Any] = {"enabled": True}
     if storage_class:
         persistence["storageClass"] = storage_class
     releases = [
         ReleaseSpec(
-            "kube-prometheus-stack",
+            RELEASE,
             MONITORING_NAMESPACE,
             "kube-prometheus-stack",
             "66.3.1",
@@ -57,8 +69,11 @@ def platform_releases(
                         "externalLabels": {"region": region},
                     }
                 },
-                "alertmanager": {"enabled": kind != "laptop"},
-                "grafana": {"enabled": kind != "laptop"},
+                "alertmanager": {
+                    "enabled": kind != "laptop",
+                    **alertmanager_values(routed=alert_routing and kind != "laptop"),
+                },
+                "grafana": {"enabled": grafana_enabled(kind)},
             },
         ),
         ReleaseSpec(
@@ -97,6 +112,7 @@ def platform_releases(
                 "replicaCount": 6 if ha else 2,
                 # The internet-facing NLB is the Platform's own ``kong-edge`` Service.
                 "proxy": {"type": "ClusterIP"},
+                **kong_values(),
             },
         ),
         ReleaseSpec(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import runpy
 import sys
 import warnings
@@ -38,6 +39,9 @@ class Plan:
     """Stack name."""
     resources: list[PlannedResource]
     """Every declared resource, components included."""
+    notes: tuple[str, ...] = ()
+    """What the program logged for its operator (``pulumi.log`` info and warnings, such as an
+    alert receiver that is not configured), in order."""
 
     @property
     def custom(self) -> list[PlannedResource]:
@@ -75,6 +79,17 @@ def _in_fresh_runtime(body: Callable[[], None]) -> None:
     contextvars.Context().run(run)
 
 
+class _Notes(logging.Handler):
+    """Collects what the program logs through ``pulumi.log`` (the mock engine's logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
 def run_program(
     program_dir: Path, env: str, config: Mapping[str, str], secret_keys: list[str]
 ) -> Plan:
@@ -82,13 +97,20 @@ def run_program(
     mocks = PlanMocks()
     monitor = RecordingMonitor(mocks)
     saved = sys.modules.pop("config", None)
+    notes = _Notes()
+    logger = logging.getLogger(f"{__name__}.program")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(notes)
 
     def program() -> None:
         runpy.run_path(str(program_dir), run_name="__main__")
 
     def body() -> None:
         pulumi.runtime.set_all_config(dict(config), secret_keys)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=env, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=env, preview=False, logger=logger, monitor=monitor
+        )
         pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
 
     try:
@@ -98,10 +120,11 @@ def run_program(
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_aws\.")
             _in_fresh_runtime(body)
     finally:
+        logger.removeHandler(notes)
         sys.modules.pop("config", None)
         if saved is not None:
             sys.modules["config"] = saved
-    return Plan(env, monitor.planned(mocks))
+    return Plan(env, monitor.planned(mocks), tuple(notes.lines))
 
 
 def plan_env(

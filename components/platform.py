@@ -7,6 +7,7 @@ server-side dry-run against a real API server).
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,10 +18,11 @@ import pulumi_kubernetes as k8s
 
 from .common import child_opts
 from .gateway import GatewaySettings, config_map
-from .helm import platform_releases
+from .helm import grafana_enabled, platform_releases
 from .k8s_objects import (
     APP_NAMESPACE,
     DATA_NAMESPACE,
+    MONITORING_NAMESPACE,
     edge_service,
     encrypted_storage_class,
     namespace,
@@ -28,6 +30,14 @@ from .k8s_objects import (
     platform_namespaces,
 )
 from .librechat import librechat_object, operator_objects
+from .monitoring import (
+    ALERTMANAGER_KEY,
+    ALERTMANAGER_SECRET,
+    RELEASE,
+    alertmanager_yaml,
+    monitoring_objects,
+)
+from .spec import Observability
 
 SHARED_SECRET_NAME = "librechat-shared"
 """The Secret with the five shared secrets and the store URIs that LibreChat reads as env."""
@@ -116,6 +126,28 @@ class PlatformArgs:
     """Keycloak's database password, a secret Output (cloud only)."""
     gateway: GatewaySettings | None = None
     """The AI gateway's settings (None: the defaults of :class:`GatewaySettings`)."""
+    observability: Observability | None = None
+    """SLO rules, dashboards, scrape targets and alert routing (None: none of them)."""
+
+
+class _Manifest(pulumi.CustomResource):
+    """A custom resource whose fields are not under ``spec`` (Kong's ``KongClusterPlugin``:
+    ``plugin``, ``config``), which ``k8s.apiextensions.CustomResource`` cannot carry: registered
+    as that class registers one (type ``kubernetes:<apiVersion>:<kind>``, the manifest's fields
+    as inputs), so the Kubernetes provider applies the manifest as is."""
+
+    def __init__(self, name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        version = pulumi.ResourceOptions(version=importlib.metadata.version("pulumi_kubernetes"))
+        super().__init__(
+            f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}",
+            name,
+            dict(manifest),
+            pulumi.ResourceOptions.merge(opts, version),
+        )
+
+
+_MONITORING_KINDS = ("PrometheusRule", "ServiceMonitor", "PodMonitor")
+"""Custom resources of kube-prometheus-stack's CRDs: created once its release is installed."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -145,7 +177,10 @@ class Platform(pulumi.ComponentResource):
         if args.kms_key_arn is not None:
             self._storage_class(name, args.kms_key_arn)
         self._secrets(name, args, namespaces)
-        self._releases(name, args, namespaces)
+        alerting = self._alertmanager_secret(name, args, namespaces)
+        releases = self._releases(name, args, namespaces, alerting)
+        if args.observability is not None:
+            self._monitoring(name, args, args.observability, namespaces, releases)
         self.ingress_hostname = None
         for resource in created:
             if isinstance(resource, k8s.core.v1.Service):
@@ -166,6 +201,8 @@ class Platform(pulumi.ComponentResource):
             args = {arg: obj[key] for arg, key in fields.items()}
             resource: pulumi.Resource = ctor(rname, metadata=meta, opts=opts, **args)
             return resource
+        if "spec" not in obj:
+            return _Manifest(rname, obj, opts)
         return k8s.apiextensions.CustomResource(
             rname,
             api_version=obj["apiVersion"],
@@ -189,18 +226,32 @@ class Platform(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
-    def _releases(self, name: str, args: PlatformArgs, deps: list[pulumi.Resource]) -> None:
+    def _releases(
+        self,
+        name: str,
+        args: PlatformArgs,
+        deps: list[pulumi.Resource],
+        alerting: pulumi.Resource | None,
+    ) -> dict[str, k8s.helm.v3.Release]:
+        """Every Helm release by name. kube-prometheus-stack comes first (with its Alertmanager
+        configuration Secret, when there is one): Kong's chart renders its ServiceMonitor only
+        where the monitoring CRDs exist."""
         specs = platform_releases(
             kind=args.kind,
             region=args.region,
             storage_class="gp3-encrypted" if args.kms_key_arn is not None else None,
             keycloak_db_host=None,
+            alert_routing=alerting is not None,
         )
+        releases: dict[str, k8s.helm.v3.Release] = {}
         for spec in specs:
             values: pulumi.Input[Any] = spec.values
             if spec.name == "keycloak" and args.keycloak_db_host is not None:
                 values = args.keycloak_db_host.apply(partial(_with_db_host, spec.values))
-            k8s.helm.v3.Release(
+            after = [*deps, *([alerting] if alerting and spec.name == RELEASE else [])]
+            if spec.name == "kong" and RELEASE in releases:
+                after.append(releases[RELEASE])
+            releases[spec.name] = k8s.helm.v3.Release(
                 f"{name}-{spec.name}",
                 name=spec.name,
                 namespace=spec.namespace,
@@ -211,8 +262,49 @@ class Platform(pulumi.ComponentResource):
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=900,
-                opts=child_opts(self, depends_on=deps),
+                opts=child_opts(self, depends_on=after),
             )
+        return releases
+
+    def _alertmanager_secret(
+        self, name: str, args: PlatformArgs, deps: list[pulumi.Resource]
+    ) -> pulumi.Resource | None:
+        """Alertmanager's configuration (routes and the stack's receiver), a secret; None where
+        no receiver is set or no Alertmanager runs (the laptop)."""
+        receiver = args.observability.alert_receiver if args.observability else None
+        if receiver is None or args.kind == "laptop":
+            return None
+        return k8s.core.v1.Secret(
+            f"{name}-secret-{MONITORING_NAMESPACE}-{ALERTMANAGER_SECRET}",
+            metadata={"name": ALERTMANAGER_SECRET, "namespace": MONITORING_NAMESPACE},
+            type="Opaque",
+            string_data={ALERTMANAGER_KEY: _secret(receiver.apply(alertmanager_yaml))},
+            opts=child_opts(self, depends_on=deps),
+        )
+
+    def _monitoring(
+        self,
+        name: str,
+        args: PlatformArgs,
+        observability: Observability,
+        namespaces: list[pulumi.Resource],
+        releases: dict[str, k8s.helm.v3.Release],
+    ) -> None:
+        """The SLO rules, monitors and dashboards, once the charts that define their kinds are
+        installed."""
+        objects = monitoring_objects(
+            args.kind,
+            observability.slo_env,
+            observability.slos,
+            grafana=grafana_enabled(args.kind),
+        )
+        for obj in objects:
+            after: list[pulumi.Resource] = [*namespaces]
+            if obj["kind"] in _MONITORING_KINDS:
+                after.append(releases[RELEASE])
+            elif obj["kind"] == "KongClusterPlugin":
+                after.append(releases["kong"])
+            self._create(name, obj, after)
 
     def _secrets(self, name: str, args: PlatformArgs, deps: list[pulumi.Resource]) -> None:
         """Secrets carry secret Outputs only; their values never appear in plain text."""

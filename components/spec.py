@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import pulumi
+
+from slos.definition import Environment
 
 from .gateway import GatewaySettings
 
@@ -175,6 +178,20 @@ class LaptopSpec:
 
 
 @dataclass(frozen=True)
+class Observability:
+    """What the monitoring stack is given (:mod:`components.monitoring`)."""
+
+    slo_env: str
+    """The environment of the SLO definition (``slos/slos.yaml``) the PrometheusRules and the
+    dashboards are generated for."""
+    slos: Environment
+    """Its objectives."""
+    alert_receiver: pulumi.Output[dict[str, Any]] | None = None
+    """The receiver page and ticket alerts go to, a secret (``librechat:alertReceiver``); None
+    when the stack sets none: no receiver is configured and alerts stay in Alertmanager."""
+
+
+@dataclass(frozen=True)
 class EnvironmentSpec:
     """Everything the program needs to build one environment, validated."""
 
@@ -192,3 +209,5 @@ class EnvironmentSpec:
     """Laptop settings; None for the cloud environments."""
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     """The AI gateway's routing, retries, fallbacks and timeouts (``librechat:gateway``)."""
+    observability: Observability | None = None
+    """SLO rules, dashboards, scrape targets and alert routing; None ships none of them."""

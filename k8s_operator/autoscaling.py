@@ -24,6 +24,7 @@ from autoscaler.controller import AutoscalerSettings, PredictiveAutoscaler
 from autoscaler.errors import AutoscalerError
 from autoscaler.prometheus import PrometheusSource
 
+from . import autoscaler_metrics
 from .kube import Kube, Obj
 
 PRELOAD = pd.Timedelta("16D")
@@ -87,6 +88,7 @@ def tick(
     namespace = meta["namespace"]
     target = kube.get("LibreChatService", namespace, spec["targetRef"]["name"])
     if target is None:
+        autoscaler_metrics.report(namespace, meta["name"], reason="target-missing")
         return {
             "reason": "target-missing",
             "detail": f"no LibreChatService {spec['targetRef']['name']}",
@@ -126,7 +128,7 @@ def tick(
     if mode == "auto" and decision.replicas != current:
         kube.scale("LibreChatService", namespace, target["metadata"]["name"], decision.replicas)
     detail = decision.detail + (f" (metrics: {problem})" if problem else "")
-    return {
+    status: Obj = {
         "recommendedReplicas": decision.replicas,
         "currentReplicas": decision.replicas if mode == "auto" else current,
         "reason": decision.reason.value,
@@ -139,6 +141,18 @@ def tick(
             "model": band.model,
         },
     }
+    finite = values[np.isfinite(values)]
+    autoscaler_metrics.report(
+        namespace,
+        meta["name"],
+        reason=status["reason"],
+        recommended=status["recommendedReplicas"],
+        current=status["currentReplicas"],
+        forecast=status["forecast"]["expected"],
+        forecast_upper=status["forecast"]["upper"],
+        actual=float(finite[-1]) if finite.size else None,
+    )
+    return status
 
 
 def _finite(value: float) -> float | None:

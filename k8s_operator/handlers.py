@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import kopf
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from . import chaos, platform, services
+from . import autoscaler_metrics, chaos, platform, services
 from .children import MANAGER
 from .crds import GROUP, VERSION
 from .diffbase import ObservedGenerationDiffBase
@@ -326,3 +326,4 @@ def predictive_autoscaler(
         except (OperatorError, AutoscalerError) as exc:
             logger.warning(f"autoscaler step failed, retrying next interval: {exc}")
         stopped.wait(float(body["spec"].get("intervalSeconds", 60)))
+    autoscaler_metrics.forget(meta["namespace"], meta["name"])

@@ -41,6 +41,7 @@ def _summary(plan: Plan, cost: CostEstimate) -> dict[str, Any]:
         "env": plan.env,
         "resources": len(plan.custom),
         "components": len(plan.resources) - len(plan.custom),
+        "notes": list(plan.notes),
         "tree": {
             region: {comp: dict(sorted(counts.items())) for comp, counts in comps.items()}
             for region, comps in tree(plan).items()
@@ -69,6 +70,8 @@ def _print(plan: Plan, cost: CostEstimate) -> None:
             for typ, count in sorted(counts.items()):
                 node.add(f"{count:>3} {typ}", highlight=False)
     console.print(root)
+    for note in plan.notes:
+        console.print(f"[yellow]{plan.env}[/] {note}", highlight=False)
     table = Table(title=f"estimated monthly cost of {plan.env} (USD, fixed charges)")
     table.add_column("region")
     table.add_column("per month", justify="right")

@@ -8,12 +8,14 @@ Keys are documented in the committed ``Pulumi.<stack>.yaml`` files next to this 
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 
 import pulumi
 
 from components.errors import ConfigError
 from components.gateway import settings_from_config
+from components.monitoring import RECEIVER_KEY, receiver_from_config
 from components.regions import KNOWN_REGIONS
 from components.spec import (
     DATA_SECRET_KEYS,
@@ -27,8 +29,12 @@ from components.spec import (
     LaptopSpec,
     NodePool,
     Nodes,
+    Observability,
     SharedSecrets,
 )
+from components.stackfile import PLACEHOLDER_PREFIX
+from slos import definition as slo_definition
+from slos.errors import SloError
 
 NAMESPACE = "librechat"
 """Config namespace: keys are ``librechat:<name>``."""
@@ -202,6 +208,44 @@ def _cloud(cfg: pulumi.Config, kind: EnvironmentKind) -> CloudSpec:
     )
 
 
+def _alert_receiver(cfg: pulumi.Config) -> pulumi.Output[dict[str, Any]] | None:
+    """The receiver of page and ticket alerts (``librechat:alertReceiver``, a secret JSON
+    object of Alertmanager integrations), or None when the stack sets none."""
+    raw = cfg.get("alertReceiver")
+    if raw is None:
+        return None
+    if not pulumi.runtime.is_config_secret(RECEIVER_KEY):
+        raise ConfigError(
+            RECEIVER_KEY,
+            "holds credentials and is stored in plain text; re-set it with "
+            f"`pulumi config set --secret {RECEIVER_KEY} '<JSON object>'`",
+        )
+    if raw.startswith(PLACEHOLDER_PREFIX):
+        # The offline plan cannot decrypt it: the receiver exists, its settings are unknown.
+        return pulumi.Output.secret({})
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        raise ConfigError(
+            RECEIVER_KEY,
+            'must be a JSON object such as {"pagerduty_configs": [{"routing_key": "..."}]}',
+        ) from None
+    return pulumi.Output.secret(receiver_from_config(obj, RECEIVER_KEY))
+
+
+def _observability(cfg: pulumi.Config, kind: EnvironmentKind) -> Observability:
+    """The SLO environment (``librechat:sloEnvironment``, by default the stack's environment)
+    and the alert receiver."""
+    slo_env = _get(cfg, "sloEnvironment", str, required=False) or kind.value
+    try:
+        slos = slo_definition.environment(slo_env)
+    except SloError as exc:
+        raise ConfigError(
+            _key("sloEnvironment"), exc.message + (f"; {exc.hint}" if exc.hint else "")
+        ) from None
+    return Observability(slo_env=slo_env, slos=slos, alert_receiver=_alert_receiver(cfg))
+
+
 def load() -> EnvironmentSpec:
     """Read ``librechat:*`` config of the current stack into a validated EnvironmentSpec."""
     cfg = pulumi.Config(NAMESPACE)
@@ -217,6 +261,7 @@ def load() -> EnvironmentSpec:
     librechat = {var: _secret(cfg, key) for key, var in SHARED_SECRET_KEYS.items()}
     image_tag = _get(cfg, "imageTag", str)
     gateway = settings_from_config(_get(cfg, "gateway", dict, required=False), _key("gateway"))
+    observability = _observability(cfg, kind)
     if kind is EnvironmentKind.LAPTOP:
         return EnvironmentSpec(
             kind=kind,
@@ -224,6 +269,7 @@ def load() -> EnvironmentSpec:
             tags=tags,
             secrets=SharedSecrets(librechat=librechat),
             gateway=gateway,
+            observability=observability,
             laptop=LaptopSpec(
                 kubeconfig=_get(cfg, "kubeconfig", str, required=False),
                 context=_get(cfg, "kubeContext", str, required=False),
@@ -238,4 +284,5 @@ def load() -> EnvironmentSpec:
         secrets=SharedSecrets(librechat=librechat, data=data),
         cloud=cloud,
         gateway=gateway,
+        observability=observability,
     )
