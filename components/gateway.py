@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from slos.sli import LITELLM_BUCKETS_S
+
 from .errors import ConfigError
 
 CONFIG_KEY = "librechat:gateway"
@@ -156,6 +158,10 @@ def litellm_config(settings: GatewaySettings) -> dict[str, Any]:
             "cooldown_time": settings.cooldown_s,
         },
         "litellm_settings": {
+            # First, so the prometheus callback is created with them (``litellm.__init__``'s
+            # ``prometheus_latency_buckets``): the SLO rules count the first tokens under the
+            # ai_inference threshold from the bucket at it (slos.sli).
+            "prometheus_latency_buckets": list(LITELLM_BUCKETS_S),
             "callbacks": list(settings.callbacks),
             "request_timeout": settings.timeout_s,
         },

@@ -20,8 +20,11 @@ OPERATOR_PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.sv
 """The in-cluster Prometheus (the kube-prometheus-stack release) the autoscaler reads."""
 
 
-def operator_objects(image: str = deploy.DEFAULT_IMAGE) -> list[dict[str, Any]]:
-    """CRDs, then service accounts, roles and bindings, then the operator's Deployment.
+def operator_objects(
+    image: str = deploy.DEFAULT_IMAGE, slo_env: str = "laptop"
+) -> list[dict[str, Any]]:
+    """CRDs, then service accounts, roles and bindings, then the operator's Deployment (whose
+    ChaosSchedule guards read the SLO environment ``slo_env``'s generated rules).
 
     The operator's namespace is left out: the platform renders it with the other namespaces.
     """
@@ -29,7 +32,7 @@ def operator_objects(image: str = deploy.DEFAULT_IMAGE) -> list[dict[str, Any]]:
     return [
         *crds.definitions(),
         *rbac,
-        deploy.deployment(image, prometheus_url=OPERATOR_PROMETHEUS_URL),
+        deploy.deployment(image, prometheus_url=OPERATOR_PROMETHEUS_URL, slo_env=slo_env),
     ]
 
 

@@ -51,10 +51,11 @@ def rendered_objects(
     labels: dict[str, str],
     kms_key_arn: str | None,
     gateway: GatewaySettings | None = None,
+    slo_env: str = "laptop",
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
-    RBAC, Deployment), the AI gateway's LiteLLM configuration and the region's LibreChat
-    resource."""
+    RBAC, Deployment; its guards read ``slo_env``'s generated rules), the AI gateway's LiteLLM
+    configuration and the region's LibreChat resource."""
     names = platform_namespaces(kind)
     objects = [namespace(n, labels) for n in names]
     for n in names:
@@ -63,7 +64,7 @@ def rendered_objects(
         objects.append(encrypted_storage_class(kms_key_arn))
     if kind != "laptop":
         objects.append(edge_service())
-    objects += operator_objects()
+    objects += operator_objects(slo_env=slo_env)
     objects.append(config_map(gateway or GatewaySettings(), namespace=APP_NAMESPACE, labels=labels))
     objects.append(
         librechat_object(
@@ -167,6 +168,7 @@ class Platform(pulumi.ComponentResource):
             labels=labels,
             kms_key_arn=None,
             gateway=args.gateway,
+            slo_env=args.observability.slo_env if args.observability else args.kind,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]

@@ -126,8 +126,13 @@ def _cluster_role(name: str, rules: list[Obj]) -> Obj:
     }
 
 
-def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometheus:9090") -> Obj:
-    """One replica, ``Recreate`` (never two operators at once), liveness probe, metrics port."""
+def deployment(
+    image: str = DEFAULT_IMAGE,
+    prometheus_url: str = "http://prometheus:9090",
+    slo_env: str = "laptop",
+) -> Obj:
+    """One replica, ``Recreate`` (never two operators at once), liveness probe, metrics port; the
+    ChaosSchedule guards read the SLO environment ``slo_env`` (``LIBRECHAT_SLO_ENV``)."""
     labels = {"app.kubernetes.io/name": NAME}
     container = {
         "name": "operator",
@@ -143,6 +148,7 @@ def deployment(image: str = DEFAULT_IMAGE, prometheus_url: str = "http://prometh
         ],
         "env": [
             {"name": "LIBRECHAT_PROMETHEUS_URL", "value": prometheus_url},
+            {"name": "LIBRECHAT_SLO_ENV", "value": slo_env},
             {"name": "LIBRECHAT_OPERATOR_METRICS_HOST", "value": "0.0.0.0"},
             {"name": "LIBRECHAT_OPERATOR_METRICS_PORT", "value": str(METRICS_PORT)},
         ],

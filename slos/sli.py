@@ -13,8 +13,10 @@ latency histogram, per source of metrics.
   ``litellm_llm_api_time_to_first_token_metric``).
 
 Every latency threshold of the definition must be a bucket bound of the journey's histogram
-(:data:`SIMULATOR_BUCKETS_S`, and the Kong plugin's ``latency_buckets``), or the rule could not
-count the requests under it; :func:`slos.rules.generate` refuses one that is not.
+(:data:`SIMULATOR_BUCKETS_S`, :data:`KONG_BUCKETS_MS`, :data:`LITELLM_BUCKETS_S`), or the rule
+could not count the requests under it; :func:`slos.rules.generate` refuses one that is not.
+Kong's counters, unlike the simulator's, appear at a status code's first request, so ``rate``
+misses each route's first 5xx (Prometheus' known blind spot for new series).
 """
 
 from __future__ import annotations
@@ -26,8 +28,17 @@ from .definition import Indicators
 SIMULATOR_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 1.5, 2.5, 5.0, 10.0)
 """Upper bounds of the simulator's latency histograms, seconds (every laptop threshold is one)."""
 
-KONG_BUCKETS_MS = (5, 10, 25, 50, 100, 200, 250, 500, 1000, 1500, 2500, 5000, 10000)
-"""The ``latency_buckets`` Kong's Prometheus plugin must be configured with, milliseconds."""
+KONG_BUCKETS_MS = (
+    1, 2, 5, 7, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 200, 300, 400, 500, 1000, 2000,
+    5000, 10000, 30000, 60000,
+)  # fmt: skip
+"""The fixed bounds of Kong's Prometheus plugin latency histograms, milliseconds (Kong's
+``kong/plugins/prometheus/exporter.lua``; the plugin has no option to change them)."""
+
+LITELLM_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 5.0, 10.0, 30.0)
+"""The latency buckets the AI gateway's LiteLLM is configured with (``prometheus_latency_buckets``
+in its ``litellm_settings``, :mod:`components.gateway`), seconds: LiteLLM's defaults plus 1.5 s,
+the seed's time-to-first-token threshold."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,7 @@ def _kong(journey: str) -> Sli:
             errors=f'{_KONG_REQUESTS}{{{route},code=~"5.."}}',
             buckets=buckets,
             unit_s=1.0,
-            bounds=tuple(b / 1000 for b in KONG_BUCKETS_MS),
+            bounds=LITELLM_BUCKETS_S,
         )
     return Sli(
         requests=f"{_KONG_REQUESTS}{{{route}}}",

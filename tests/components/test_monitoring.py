@@ -287,3 +287,18 @@ def test_a_secure_receiver_the_offline_plan_cannot_decrypt_still_plans_its_secre
     (secret,) = _alertmanager_secrets(plan)
     config = yaml.safe_load(unwrap(secret.inputs["stringData"])[ALERTMANAGER_KEY])
     assert {"name": RECEIVER} in config["receivers"]  # its settings stay unknown, none invented
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_operators_guards_read_the_stacks_slo_environment(env: str) -> None:
+    operators = [
+        r
+        for r in _of(plan_of(env), "kubernetes:apps/v1:Deployment")
+        if r.inputs["metadata"]["name"] == deploy.NAME
+    ]
+    assert len(operators) == _regions(plan_of(env))
+    for planned in operators:
+        (container,) = planned.inputs["spec"]["template"]["spec"]["containers"]
+        settings = {e["name"]: e.get("value") for e in container["env"]}
+        assert settings["LIBRECHAT_SLO_ENV"] == env
+        assert env in definition.load().environments

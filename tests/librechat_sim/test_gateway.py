@@ -32,6 +32,8 @@ from librechat_sim.description import ClusterInfo, load
 from librechat_sim.errors import SimError
 from librechat_sim.llm import reply_tokens
 from librechat_sim.processes import alive, kill
+from slos.definition import environment
+from slos.sli import LITELLM_BUCKETS_S, sli
 from tests.simclient import sim_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -213,3 +215,26 @@ def test_the_rollback_starts_a_killed_gateway_again(sim: ClusterInfo) -> None:
     text, final, _ = chat(sim, "back again")
     assert final
     assert text == "".join(reply_tokens("back again", REPLY_TOKENS))
+
+
+def test_the_gateway_counts_first_tokens_at_the_slo_threshold(sim: ClusterInfo) -> None:
+    """The production config's ``prometheus_latency_buckets`` reach LiteLLM: its time-to-first-
+    token histogram has the bucket the generated ai_inference rule reads (slos.sli)."""
+    chat(sim, "count my first token")
+    ai = sim.config.gateway
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{ai.port}/metrics/",
+        headers={"Authorization": f"Bearer {ai.master_key}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    bounds = {
+        sample.labels["le"]
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "litellm_llm_api_time_to_first_token_metric_bucket"
+    }
+    threshold_s = environment("production").journeys["ai_inference"].threshold(0.99) / 1000
+    assert sli("kong", "ai_inference").buckets.startswith("litellm_llm_api_time_to_first_token")
+    assert str(threshold_s) in bounds, sorted(bounds)
+    assert {str(b) for b in LITELLM_BUCKETS_S} <= bounds | {"+Inf"}
