@@ -30,7 +30,7 @@ cluster_app = typer.Typer(
     help=(
         "The embedded local platform: a real Kubernetes control plane (etcd, kube-apiserver, "
         "kube-controller-manager, kube-scheduler) built from source, kwok nodes that run "
-        "thousands of simulated pods, and Prometheus, all on 127.0.0.1."
+        "thousands of simulated pods, Prometheus and Alertmanager, all on 127.0.0.1."
     ),
     no_args_is_help=True,
 )
@@ -133,7 +133,8 @@ def up(
     result = start_platform(nodes)
     console.print(
         f"[green]Local platform ready[/] in {result.seconds:.1f} s: {len(result.nodes)} "
-        f"node(s), Prometheus at {result.prometheus_url}"
+        f"node(s), Prometheus at {result.prometheus_url}, Alertmanager at "
+        f"{result.alertmanager_url}"
     )
     console.print(f"  export KUBECONFIG={result.kubeconfig}", highlight=False)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -19,11 +18,14 @@ from localplatform import process
 from localplatform.cluster import LocalPlatform
 from localplatform.health import Probe
 from localplatform.ports import is_free, owner_of
+from localplatform.prometheus import register_targets
 
 from .console import console, err_console, fail
 from .settings import Settings
 
 CRDS_FILE = "k8s_operator/deploy/crds.yaml"
+OPERATOR_JOB = "librechat-operator"
+"""The ``job`` label of the operator's metrics in the local platform's Prometheus."""
 
 operator_app = typer.Typer(
     help=(
@@ -132,11 +134,16 @@ def _operator_command(
     if local is not None:
         env["KUBECONFIG"] = str(local)
         settings = Settings.from_env()
-        targets = LocalPlatform(settings.state_dir, settings.cache_dir).layout.prometheus_targets
-        if targets.is_dir():
+        layout = LocalPlatform(settings.state_dir, settings.cache_dir).layout
+        if layout.prometheus_targets.is_dir():
             port = env.get("LIBRECHAT_OPERATOR_METRICS_PORT", str(METRICS_PORT))
-            target = [{"targets": [f"127.0.0.1:{port}"], "labels": {"job": "librechat-operator"}}]
-            (targets / "librechat-operator.json").write_text(json.dumps(target))
+            try:
+                register_targets(layout, OPERATOR_JOB, [f"127.0.0.1:{port}"])
+            except ValueError:
+                fail(
+                    f"LIBRECHAT_OPERATOR_METRICS_PORT={port!r} is not a port",
+                    "set it to a port number, or unset it for the default",
+                )
     elif not env.get("KUBECONFIG") and not Path("~/.kube/config").expanduser().exists():
         fail(
             "no cluster to run against: KUBECONFIG is unset and the local platform is not up",

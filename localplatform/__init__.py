@@ -1,4 +1,5 @@
-"""The embedded local platform: a real Kubernetes control plane with kwok nodes, and Prometheus.
+"""The embedded local platform: a real Kubernetes control plane with kwok nodes, Prometheus
+and Alertmanager.
 
 What belongs here: building the Go components from the module proxy into the version-keyed cache,
 generating certificates and configuration, starting, watching and stopping the processes on

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import kubeconfig, ports, process
+from .alertmanager import ALERTMANAGER
+from .alertmanager import url as alertmanager_url
 from .build import Binaries, Builder, Progress
 from .components import CONTROL_PLANE, Component
 from .errors import NotRunningError, PortConflictError, StartError
@@ -25,7 +27,8 @@ from .prometheus import PROMETHEUS
 from .prometheus import url as prometheus_url
 from .versions import Versions
 
-COMPONENTS: tuple[Component, ...] = (*CONTROL_PLANE, PROMETHEUS)
+COMPONENTS: tuple[Component, ...] = (*CONTROL_PLANE, ALERTMANAGER, PROMETHEUS)
+"""Start order: Prometheus sends its alerts to Alertmanager, so Alertmanager comes first."""
 API_SERVER = f"https://{ports.LOOPBACK}:{ports.KUBE_APISERVER}"
 PORT_GRACE = 5.0
 """Seconds a taken port may take to come free: a component killed a moment ago (a crash, or
@@ -60,6 +63,7 @@ class UpResult:
     kubeconfig: Path
     prometheus_url: str
     nodes: list[str]
+    alertmanager_url: str = field(default_factory=alertmanager_url)
     started: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -133,6 +137,9 @@ class LocalPlatform:
         if handle is not None:
             if probe.check():
                 step(f"{comp.name} is running (pid {handle.pid})")
+                if comp.prepare is not None and comp.reload is not None:
+                    comp.prepare(layout)  # the configuration of this version of the toolkit
+                    comp.reload(layout)
                 return False
             step(f"{comp.name} (pid {handle.pid}) is not healthy: restarting it")
             process.stop(handle, pid_file=pid_file)
@@ -236,9 +243,13 @@ class LocalPlatform:
         return True
 
     def _strays(self) -> list[process.Handle]:
-        """Processes running our cached binaries or our Prometheus whose pid files are gone."""
+        """Processes running our cached binaries, our Prometheus or our Alertmanager whose pid
+        files are gone."""
         bin_root = str(self.builder.cache_dir / "bin") + "/"
-        prom = str(self.layout.prometheus_dir / "prometheus.yml").encode()
+        configs = (
+            str(self.layout.prometheus_dir / "prometheus.yml").encode(),
+            str(self.layout.alertmanager_dir / "alertmanager.yml").encode(),
+        )
         root = str(self.layout.root).encode()
         found = []
         for entry in Path("/proc").iterdir():
@@ -249,10 +260,12 @@ class LocalPlatform:
             except OSError:
                 continue
             first = argv[0].decode(errors="replace")
-            # Ours: a cached binary or Prometheus, started with this platform's state directory
-            # (another platform, with another state directory, is left alone).
+            # Ours: a cached binary, Prometheus or Alertmanager, started with this platform's state
+            # directory (another platform, with another state directory, is left alone).
             mine = any(root in a for a in argv)
-            ours = mine and (first.startswith(bin_root) or any(prom in a for a in argv))
+            ours = mine and (
+                first.startswith(bin_root) or any(c in a for c in configs for a in argv)
+            )
             handle = process.handle_of(int(entry.name)) if ours else None
             if handle is not None and handle.pid != os.getpid():
                 found.append(handle)

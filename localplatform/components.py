@@ -36,6 +36,9 @@ class Component:
     """Writes the configuration files the process reads, before each start."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Environment added to the process's (the Go runtime's memory settings)."""
+    reload: Callable[[Layout], None] | None = None
+    """Makes a running process reread what ``prepare`` wrote (``POST /-/reload``), so a process
+    that is reused runs the current configuration, not the one it was started with."""
 
 
 def _go_memory(soft_limit: str) -> dict[str, str]:
@@ -213,4 +216,5 @@ CONTROL_PLANE: tuple[Component, ...] = (
         lambda layout: Probe(_url(ports.KWOK, "/healthz")),
     ),
 )
-"""The Kubernetes side, in start order. Prometheus is added by :mod:`localplatform.prometheus`."""
+"""The Kubernetes side, in start order; Alertmanager and Prometheus follow
+(:data:`localplatform.cluster.COMPONENTS`)."""

@@ -29,3 +29,11 @@ class PortConflictError(StartError):
 
 class NotRunningError(PlatformError):
     """The platform (or the part asked for) is not running."""
+
+
+class ReloadError(PlatformError):
+    """Prometheus or Alertmanager refused to reload: its configuration or a rule file is wrong."""
+
+
+class RulesError(PlatformError):
+    """A rule file was refused (by ``promtool check rules`` or by Prometheus); nothing changed."""

@@ -32,6 +32,16 @@ class Layout:
         return self.prometheus_dir / "targets"
 
     @property
+    def prometheus_rules(self) -> Path:
+        """Rule files (``<name>.yml``) Prometheus loads, at start and on each reload."""
+        return self.prometheus_dir / "rules"
+
+    @property
+    def alertmanager_dir(self) -> Path:
+        """Alertmanager's configuration and its data (silences, notification log)."""
+        return self.root / "alertmanager"
+
+    @property
     def kubeconfig(self) -> Path:
         """The admin kubeconfig the user exports as ``KUBECONFIG``."""
         return self.root / "kubeconfig"

@@ -25,6 +25,8 @@ KUBE_CONTROLLER_MANAGER = 10257
 KUBE_SCHEDULER = 10259
 KWOK = 10247
 PROMETHEUS = 9090
+ALERTMANAGER = 9093
+"""Alertmanager's usual port; its gossip port (9094) stays closed: one instance, no HA cluster."""
 
 PLATFORM_PORTS: tuple[PortUse, ...] = (
     PortUse(ETCD_CLIENT, "etcd"),
@@ -34,6 +36,7 @@ PLATFORM_PORTS: tuple[PortUse, ...] = (
     PortUse(KUBE_SCHEDULER, "kube-scheduler"),
     PortUse(KWOK, "kwok"),
     PortUse(PROMETHEUS, "prometheus"),
+    PortUse(ALERTMANAGER, "alertmanager"),
 )
 
 

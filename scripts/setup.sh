@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(prometheus redis-server haproxy wrk)
+APT_PACKAGES=(prometheus prometheus-alertmanager redis-server haproxy wrk)
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
