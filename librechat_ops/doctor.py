@@ -57,7 +57,12 @@ class DebianProgram:
 
 DEBIAN_PROGRAMS: tuple[DebianProgram, ...] = (
     DebianProgram("prometheus", "prometheus", "the local platform's metrics"),
-    DebianProgram("promtool", "prometheus", "loading traces into Prometheus"),
+    DebianProgram("promtool", "prometheus", "loading traces, checking and testing the SLO rules"),
+    DebianProgram(
+        "prometheus-alertmanager",
+        "prometheus-alertmanager",
+        "the alerts of the local platform and of verify",
+    ),
     DebianProgram("redis-server", "redis-server", "the LibreChat API simulator's shared state"),
     DebianProgram("haproxy", "haproxy", "the proxy in front of the simulator's replicas"),
     DebianProgram("wrk", "wrk", "the load generator baseline in benchmarks", required=False),
