@@ -221,7 +221,7 @@ def read(spec: GuardSpec, settings: OperatorSettings) -> Guard:
     selector = rules.burn_rate_selector(env, spec.window, spec.journey)
     try:
         rates = instant(url, rules.burn_rate_query(env, spec.window, spec.journey), timeout)
-        ages = instant(url, f"time() - timestamp({selector})", timeout)
+        ages = instant(url, rules.age_query(selector), timeout)
     except PrometheusError as exc:
         return Guard(True, exc.verdict, f"{exc.message}; runs skipped ({exc.hint})")
     return _judge(spec, env, selector, rates, ages)

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .definition import BURN_ALERTS, Environment, prom_duration
+from .definition import BURN_ALERTS, BurnAlert, Environment, prom_duration
 from .errors import SloError
 from .sli import Sli, sli
 
@@ -115,11 +115,23 @@ def objectives(slos: Environment) -> list[Objective]:
 
 
 def windows(slos: Environment, scale: float = 1.0) -> list[str]:
-    """The recorded windows as Prometheus durations, shortest first: every alert window, and the
-    SLO's time window (for the remaining budget)."""
+    """The recorded windows as Prometheus durations, shortest first: every alert window (the
+    SLO's time window is :func:`period_window`). The same for every environment."""
     seconds = {a.long_s for a in BURN_ALERTS} | {a.short_s for a in BURN_ALERTS}
     ordered = sorted({s * scale for s in seconds})
     return [prom_duration(s) for s in ordered]
+
+
+def alert_windows(alert: BurnAlert, scale: float = 1.0) -> tuple[str, str]:
+    """``alert``'s long and short windows at ``scale``, as the rules name them (``1h``, ``5m``)."""
+    return prom_duration(alert.long_s * scale), prom_duration(alert.short_s * scale)
+
+
+def shortest_window(scale: float = 1.0) -> str:
+    """The shortest window recorded at ``scale`` (the fastest page's short window: ``5m``, or
+    ``5s`` at 1/60): its rules are the first to show that the rules are evaluated and see
+    requests."""
+    return prom_duration(min(a.short_s for a in BURN_ALERTS) * scale)
 
 
 def period_window(slos: Environment, scale: float = 1.0) -> str:
@@ -169,10 +181,7 @@ def generate(
                 }
             )
         for alert in BURN_ALERTS:
-            long_w, short_w = (
-                prom_duration(alert.long_s * scale),
-                prom_duration(alert.short_s * scale),
-            )
+            long_w, short_w = alert_windows(alert, scale)
             alerts.append(
                 {
                     "alert": ALERT_PREFIX + alert.name,
@@ -214,6 +223,33 @@ def burn_rate_query(env: str, window: str = "1h", journey: str = "") -> str:
     """PromQL of the highest burn rate over ``window`` across ``env``'s objectives (one journey's
     when given): what the ChaosSchedule guard reads."""
     return f"max({burn_rate_selector(env, window, journey)})"
+
+
+def age_query(selector: str) -> str:
+    """PromQL of the age, in seconds, of each series of ``selector``: how long ago its last sample
+    was written (a recording rule's last evaluation). Prometheus keeps answering with a series'
+    last sample for 5 minutes after it stopped being written (the query lookback), so the value
+    alone cannot tell a rule that stopped (https://prometheus.io/docs/prometheus/latest/querying/
+    basics/#staleness); ``timestamp()`` can."""
+    return f"time() - timestamp({selector})"
+
+
+def alerts_selector(
+    env: str, severities: tuple[str, ...] = (), journey: str = "", state: str = "firing"
+) -> str:
+    """Selector of the generated burn-rate alerts of ``env`` in Prometheus' ``ALERTS`` series, in
+    ``state`` (``firing`` or ``pending``), of the given ``severities`` (all when empty) and
+    ``journey`` (all when empty)."""
+    matchers = [
+        f'alertstate="{state}"',
+        f'alertname=~"{ALERT_PREFIX}.*"',
+        f'slo_env="{env}"',
+    ]
+    if severities:
+        matchers.append(f'severity=~"{"|".join(severities)}"')
+    if journey:
+        matchers.append(f'slo_journey="{journey}"')
+    return f"ALERTS{{{','.join(matchers)}}}"
 
 
 class _NoAliases(yaml.SafeDumper):

@@ -1,1 +1,1 @@
-"""SLO probes: error ratio, error-budget burn and latency quantiles read from Prometheus."""
+"""SLO probes: whether an environment's SLOs hold, read from the generated Prometheus rules."""

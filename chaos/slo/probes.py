@@ -1,300 +1,227 @@
-"""SLO probes read from Prometheus: error ratio, error-budget burn rate, latency quantiles.
+"""SLO probes: whether an environment's SLOs hold, read from the generated Prometheus rules.
+
+The probes judge nothing themselves. The SLO definition (``slos/slos.yaml``) becomes recording
+rules and the multiwindow, multi-burn-rate alerts of DESIGN.md §4 (:mod:`slos.rules`,
+``librechat-ops slo rules --env ENV``); Prometheus evaluates them; the probes read
+``slo:burn_rate:ratio_rate<W>{slo_env=ENV}`` and the ``ALERTS`` of
+``SloErrorBudgetBurn{Page1h,Page6h,Ticket3d}``. They fail closed: rules that are not loaded, no
+longer evaluated, or that see no request make the SLO not hold (and :func:`burn_rate` raise
+``NoDataError``), because a steady state that cannot be observed is not a steady state. An
+unreachable Prometheus raises ``UnreachableError``.
 
 Every probe reads Prometheus' URL from the ``prometheus_url`` configuration key (experiments set
 it from env ``LIBRECHAT_PROMETHEUS_URL``; default the local platform's, http://127.0.0.1:9090).
-The defaults fit the LibreChat API simulator's metrics; every query is overridable. A window with
-no traffic is never read as "no errors": the numeric probes raise ``NoDataError`` and
-:func:`slo_holds` says the SLO does not hold (unless ``no_data_holds``), because a steady state
-that cannot be observed is not a steady state.
+``scale`` is the window scale the rules were generated with (``verify`` runs them at 1/60, where
+an hour's window is a minute's): it names the recorded windows.
 
 No ``from __future__ import annotations`` here, and no keyword-only parameters: ``chaos discover``
 reads the real annotations and lists only positional-or-keyword parameters.
 """
 
 import logging
+import re
 from typing import Any
 
-from slos.definition import BURN_ALERTS, prom_duration
+from slos import rules
+from slos.definition import BURN_ALERTS, JOURNEYS
 
 from ..errors import ChaosError
-from .prometheus import NoDataError, prometheus_url, query_scalar
-from .promql import (
-    DURATION_BUCKETS_SELECTOR,
-    ERROR_STATUS,
-    REQUESTS_SELECTOR,
-    errors_and_total,
-    quantile_query,
-    scaled,
-    window_seconds,
-)
+from .prometheus import NoDataError, alert_rules, finite, prometheus_url, query_vector
 
-__all__ = [
-    "burn_rate",
-    "burn_rate_alerts",
-    "error_budget_consumed",
-    "error_ratio",
-    "latency_quantile",
-    "slo_holds",
-    "slo_status",
-]
+__all__ = ["burn_rate", "slo_holds", "slo_status"]
 
 logger = logging.getLogger("chaostoolkit")
 
-
-def error_ratio(
-    window: str = "5m",
-    selector: str = REQUESTS_SELECTOR,
-    error_status: str = ERROR_STATUS,
-    errors_query: str = "",
-    total_query: str = "",
-    configuration: dict[str, Any] | None = None,
-) -> float:
-    """Fraction of requests that failed over the last ``window`` (0.0 to 1.0).
-
-    Requests are the counter ``selector`` (default: the simulator's
-    ``librechat_sim_http_requests_total`` without health checks and scrapes); failures are its
-    series whose ``status`` matches the regex ``error_status`` (default ``5..``). Give
-    ``errors_query`` and ``total_query`` (PromQL returning one number each) to measure anything
-    else. Raises NoDataError when no request was seen in the window.
-    """
-    base = prometheus_url(configuration)
-    errors_q, total_q = _queries(selector, error_status, window, errors_query, total_query)
-    total = query_scalar(base, total_q)
-    if total is None or total <= 0:
-        raise NoDataError(
-            f"no requests over the last {window} ({total_q} is {total}): nothing to judge",
-            hint="is load running, and does Prometheus scrape the service (up == 1)?",
-        )
-    errors = query_scalar(base, errors_q) or 0.0
-    return min(max(errors / total, 0.0), 1.0)
+_WINDOW = re.compile(r"^(?:[0-9]+(?:ms|[smhdwy]))+$")
 
 
 def burn_rate(
-    objective: float = 0.999,
+    env: str = "laptop",
     window: str = "1h",
-    selector: str = REQUESTS_SELECTOR,
-    error_status: str = ERROR_STATUS,
-    errors_query: str = "",
-    total_query: str = "",
+    journey: str = "",
+    max_age_s: float = 120.0,
     configuration: dict[str, Any] | None = None,
 ) -> float:
-    """Error-budget burn rate over ``window``: error ratio / (1 - ``objective``).
+    """The highest error-budget burn rate over ``window`` across ``env``'s objectives (one
+    ``journey``'s when given): ``max(slo:burn_rate:ratio_rate<window>{slo_env=env})``.
 
-    1.0 spends the budget exactly over the SLO period; 14.4 spends a 30-day budget's 2 % in an
-    hour. ``objective`` is the availability target, e.g. 0.999. Raises NoDataError when no
-    request was seen in the window.
+    1.0 spends the budget exactly over the SLO's time window; the fastest page fires above 14.4
+    over 1 h and 5 min. ``window`` is one the rules record (at scale 1: 5m, 30m, 1h, 6h, 3d, or
+    the SLO's 30d). Raises NoDataError when the rule has no series (not loaded, or nothing it
+    reads is scraped), when it was last evaluated more than ``max_age_s`` ago, or when it is not
+    a number (no request in the window).
     """
-    budget = _budget(objective)
-    ratio = error_ratio(window, selector, error_status, errors_query, total_query, configuration)
-    return ratio / budget
-
-
-def error_budget_consumed(
-    objective: float = 0.999,
-    window: str = "1h",
-    period: str = "30d",
-    selector: str = REQUESTS_SELECTOR,
-    error_status: str = ERROR_STATUS,
-    configuration: dict[str, Any] | None = None,
-) -> float:
-    """Fraction of the SLO ``period``'s error budget spent during the last ``window``.
-
-    burn rate over ``window`` x ``window`` / ``period``: a 30-minute run burning at 14.4x spends
-    1 % of a 30-day budget (0.01); 1.0 means the whole period's budget went in the window.
-    Raises NoDataError when no request was seen in the window.
-    """
-    share = window_seconds(window) / window_seconds(period)
-    rate = burn_rate(objective, window, selector, error_status, "", "", configuration)
-    return rate * share
-
-
-def burn_rate_alerts(
-    objective: float = 0.999,
-    scale: float = 1.0,
-    selector: str = REQUESTS_SELECTOR,
-    error_status: str = ERROR_STATUS,
-    severities: str = "page,ticket",
-    configuration: dict[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """The multi-window multi-burn-rate alerts (:data:`slos.definition.BURN_ALERTS`, DESIGN.md §4)
-    and whether each fires now.
-
-    Page at 14.4x over 1 h and 5 min, page at 6x over 6 h and 30 min, ticket at 1x over 3 d and
-    6 h; an alert fires when both its windows burn faster than its factor. ``scale`` multiplies
-    every window (0.1 turns 5 min into 30 s, for short runs); ``severities`` (comma-separated)
-    picks the alerts. Each entry has severity, factor, long_window, short_window, long_burn_rate
-    and short_burn_rate (None without traffic), no_data and firing.
-    """
-    wanted = _severities(severities)
-    rows = []
-    for alert in (a for a in BURN_ALERTS if a.severity in wanted):
-        long_w = scaled(prom_duration(alert.long_s), scale)
-        short_w = scaled(prom_duration(alert.short_s), scale)
-        rates = [
-            _burn_or_none(objective, w, selector, error_status, configuration)
-            for w in (long_w, short_w)
-        ]
-        no_data = any(r is None for r in rates)
-        firing = not no_data and all(r is not None and r > alert.factor for r in rates)
-        rows.append(
-            {
-                "severity": alert.severity,
-                "factor": alert.factor,
-                "long_window": long_w,
-                "short_window": short_w,
-                "long_burn_rate": rates[0],
-                "short_burn_rate": rates[1],
-                "no_data": no_data,
-                "firing": firing,
-            }
+    _check(env, journey, max_age_s)
+    if not isinstance(window, str) or not _WINDOW.match(window):
+        raise ChaosError(
+            f"window {window!r} is not a Prometheus duration",
+            hint="write a window the rules record, like 5m, 1h or 6h",
         )
-    return rows
-
-
-def latency_quantile(
-    quantile: float = 0.99,
-    window: str = "5m",
-    buckets_selector: str = DURATION_BUCKETS_SELECTOR,
-    query: str = "",
-    configuration: dict[str, Any] | None = None,
-) -> float:
-    """The ``quantile`` of request latency over the last ``window``, in seconds.
-
-    Read from the histogram buckets ``buckets_selector`` (default: the simulator's
-    ``librechat_sim_http_request_duration_seconds_bucket``), interpolated within a bucket as
-    Prometheus' ``histogram_quantile`` does; ``query`` replaces the whole PromQL. Raises
-    NoDataError when no request was seen in the window.
-    """
     base = prometheus_url(configuration)
-    promql = query or quantile_query(quantile, buckets_selector, window)
-    value = query_scalar(base, promql)
+    selector = rules.burn_rate_selector(env, window, journey)
+    problem = _freshness(base, selector, max_age_s)
+    if problem:
+        raise NoDataError(problem, hint=_rules_hint(env))
+    samples = query_vector(base, rules.burn_rate_query(env, window, journey))
+    value = finite(samples[0][1]) if samples else None
     if value is None:
         raise NoDataError(
-            f"no latency samples over the last {window} ({promql} is empty)",
-            hint="is load running, and does Prometheus scrape the service (up == 1)?",
+            f"no requests over the last {window}: {selector} is not a number",
+            hint="is traffic reaching the service, and does Prometheus scrape it (up == 1)?",
         )
     return value
 
 
 def slo_status(
-    objective: float = 0.999,
-    scale: float = 1.0,
+    env: str = "laptop",
     severities: str = "page",
-    quantile: float = 0.99,
-    latency_threshold_s: float = 0.0,
-    latency_window: str = "5m",
-    no_data_holds: bool = False,
-    selector: str = REQUESTS_SELECTOR,
-    buckets_selector: str = DURATION_BUCKETS_SELECTOR,
-    error_status: str = ERROR_STATUS,
+    journey: str = "",
+    max_age_s: float = 120.0,
+    scale: float = 1.0,
     configuration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Whether the SLO holds now, with the reasons: a dict with holds, reasons, alerts, latency_s.
+    """Whether ``env``'s SLOs hold now, with the reasons, as the generated rules say: a dict
+    with holds, reasons, alerts (name, journey, objective, severity of each firing one) and
+    burn_rates (window -> highest burn rate, None without requests).
 
-    It holds when no burn-rate alert of the comma-separated ``severities`` fires (see
-    :func:`burn_rate_alerts`, windows multiplied by ``scale``) and, when ``latency_threshold_s``
-    is above 0, the ``quantile`` latency over ``latency_window`` is at most that threshold.
-    Without traffic in a window it does not hold, unless ``no_data_holds`` is true.
+    They hold when the burn-rate rules of ``env`` (one ``journey``'s when given) have series,
+    were evaluated within ``max_age_s``, see requests over their shortest window, the burn-rate
+    alerts of the comma-separated ``severities`` (``page``, ``ticket``) are loaded, and none of
+    them fires. ``scale``: the window scale the rules were generated with.
     """
-    reasons: list[str] = []
-    alerts = burn_rate_alerts(objective, scale, selector, error_status, severities, configuration)
-    for a in alerts:
-        where = f"{a['factor']}x over {a['long_window']} and {a['short_window']}"
-        if a["firing"]:
-            reasons.append(f"{a['severity']} alert firing: error budget burns faster than {where}")
-        elif a["no_data"] and not no_data_holds:
-            reasons.append(f"no traffic to judge the {where} {a['severity']} alert")
-    latency: float | None = None
-    if latency_threshold_s > 0:
-        try:
-            latency = latency_quantile(
-                quantile, latency_window, buckets_selector, "", configuration
-            )
-        except NoDataError:
-            if not no_data_holds:
-                reasons.append(f"no latency samples over {latency_window}")
-        else:
-            if latency > latency_threshold_s:
-                reasons.append(
-                    f"p{quantile * 100:g} latency {latency:.3f} s > {latency_threshold_s} s"
-                )
+    wanted = _severities(severities)
+    _check(env, journey, max_age_s)
+    if not (isinstance(scale, int | float) and scale > 0):
+        raise ChaosError(
+            f"scale must be a positive number, got {scale!r}",
+            hint="give the scale the rules were generated with: 1, or e.g. 0.0166 for 1/60",
+        )
+    base = prometheus_url(configuration)
+    shortest = rules.shortest_window(scale)
+    problem = _freshness(base, rules.burn_rate_selector(env, shortest, journey), max_age_s)
+    reasons = [f"{problem} ({_rules_hint(env)})"] if problem else []
+    windows = [shortest] + [
+        w
+        for alert in BURN_ALERTS
+        if alert.severity in wanted
+        for w in rules.alert_windows(alert, scale)
+        if w != shortest
+    ]
+    burn_rates = {w: _highest(base, env, w, journey) for w in windows}
+    if not problem and burn_rates[shortest] is None:
+        reasons.append(
+            f"no requests over the last {shortest}: every objective's burn rate is not a number"
+        )
+    reasons += _unloaded(base, env, wanted, journey)
+    firing = _firing(base, env, wanted, journey)
+    reasons += [
+        f"{a['name']} ({a['severity']}) firing: {a['journey']} {a['objective']} burns its "
+        "error budget too fast"
+        for a in firing
+    ]
     for reason in reasons:
-        logger.warning("SLO does not hold: %s", reason)
-    return {"holds": not reasons, "reasons": reasons, "alerts": alerts, "latency_s": latency}
+        logger.warning("SLO of %s does not hold: %s", env, reason)
+    return {"holds": not reasons, "reasons": reasons, "alerts": firing, "burn_rates": burn_rates}
 
 
 def slo_holds(
-    objective: float = 0.999,
-    scale: float = 1.0,
+    env: str = "laptop",
     severities: str = "page",
-    quantile: float = 0.99,
-    latency_threshold_s: float = 0.0,
-    latency_window: str = "5m",
-    no_data_holds: bool = False,
-    selector: str = REQUESTS_SELECTOR,
-    buckets_selector: str = DURATION_BUCKETS_SELECTOR,
-    error_status: str = ERROR_STATUS,
+    journey: str = "",
+    max_age_s: float = 120.0,
+    scale: float = 1.0,
     configuration: dict[str, Any] | None = None,
 ) -> bool:
-    """True when the SLO holds now (see :func:`slo_status`); use it with tolerance ``true``."""
-    status = slo_status(
-        objective,
-        scale,
-        severities,
-        quantile,
-        latency_threshold_s,
-        latency_window,
-        no_data_holds,
-        selector,
-        buckets_selector,
-        error_status,
-        configuration,
-    )
+    """True when ``env``'s SLOs hold now (see :func:`slo_status`); use it with tolerance
+    ``true``."""
+    status = slo_status(env, severities, journey, max_age_s, scale, configuration)
     return bool(status["holds"])
 
 
-def _queries(
-    selector: str, error_status: str, window: str, errors_query: str, total_query: str
-) -> tuple[str, str]:
-    if bool(errors_query) != bool(total_query):
-        raise ChaosError(
-            "errors_query and total_query go together",
-            hint="give both PromQL expressions, or neither to use selector and error_status",
+def _freshness(base: str, selector: str, max_age_s: float) -> str:
+    """Why the series of ``selector`` cannot be trusted (none, or too old), or ``""``."""
+    ages = query_vector(base, rules.age_query(selector))
+    if not ages:
+        return f"no series {selector} in Prometheus at {base}"
+    oldest = max(age for _, age in ages)
+    if oldest > max_age_s:
+        return (
+            f"{selector} was last evaluated {oldest:.0f} s ago (limit {max_age_s:g} s): "
+            "the rules are no longer evaluated"
         )
-    if errors_query:
-        return errors_query, total_query
-    window_seconds(window)
-    return errors_and_total(selector, error_status, window)
+    return ""
 
 
-def _severities(severities: str) -> set[str]:
-    wanted = {s.strip() for s in severities.split(",") if s.strip()}
+def _highest(base: str, env: str, window: str, journey: str) -> float | None:
+    samples = query_vector(base, rules.burn_rate_query(env, window, journey))
+    return finite(samples[0][1]) if samples else None
+
+
+def _unloaded(base: str, env: str, wanted: tuple[str, ...], journey: str) -> list[str]:
+    """Why the generated alerts of ``wanted`` severities cannot fire, or nothing."""
+    loaded = [
+        rule
+        for rule in alert_rules(base)
+        if str(rule.get("name", "")).startswith(rules.ALERT_PREFIX)
+        and rule.get("labels", {}).get("slo_env") == env
+        and rule.get("labels", {}).get("severity") in wanted
+        and (not journey or rule.get("labels", {}).get("slo_journey") == journey)
+    ]
+    if not loaded:
+        return [
+            f"no {rules.ALERT_PREFIX}* alert of severity {'/'.join(wanted)} for {env} is loaded "
+            f"in Prometheus at {base} ({_rules_hint(env)})"
+        ]
+    return [
+        f"{rule['name']} for {rule['labels'].get('slo_journey')} cannot be evaluated: "
+        f"{rule.get('lastError') or rule['health']}"
+        for rule in loaded
+        if rule.get("health") == "err"
+    ]
+
+
+def _firing(base: str, env: str, wanted: tuple[str, ...], journey: str) -> list[dict[str, Any]]:
+    samples = query_vector(base, rules.alerts_selector(env, wanted, journey))
+    found = [
+        {
+            "name": labels.get("alertname", ""),
+            "journey": labels.get("slo_journey", ""),
+            "objective": labels.get("slo_objective", ""),
+            "severity": labels.get("severity", ""),
+        }
+        for labels, _ in samples
+    ]
+    return sorted(found, key=lambda a: (a["journey"], a["objective"], a["name"]))
+
+
+def _rules_hint(env: str) -> str:
+    return (
+        f"are the generated rules loaded (librechat-ops slo rules --env {env}), at the scale "
+        "asked, and are the services they read scraped?"
+    )
+
+
+def _check(env: str, journey: str, max_age_s: float) -> None:
+    if not isinstance(env, str) or not env or any(c in env for c in '"\\\n{}'):
+        raise ChaosError(
+            f"env {env!r} is not an SLO environment name",
+            hint="give the environment the rules were generated for: laptop, staging, production",
+        )
+    if journey and journey not in JOURNEYS:
+        raise ChaosError(
+            f"journey {journey!r} is not a journey",
+            hint=f"choose one of {', '.join(JOURNEYS)}, or none for every journey",
+        )
+    if not (isinstance(max_age_s, int | float) and max_age_s > 0):
+        raise ChaosError(f"max_age_s must be a positive number of seconds, got {max_age_s!r}")
+
+
+def _severities(severities: str) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(s.strip() for s in str(severities).split(",") if s.strip()))
     known = {a.severity for a in BURN_ALERTS}
-    if not wanted or wanted - known:
+    if not wanted or set(wanted) - known:
         raise ChaosError(
             f"severities {severities!r} must name some of {', '.join(sorted(known))}",
             hint='write e.g. "page" or "page,ticket"',
         )
     return wanted
-
-
-def _budget(objective: float) -> float:
-    if not 0 < objective < 1:
-        raise ChaosError(
-            f"objective must be between 0 and 1 (exclusive), got {objective}",
-            hint="write availability as a fraction: 0.999 for 99.9 %",
-        )
-    return 1.0 - objective
-
-
-def _burn_or_none(
-    objective: float,
-    window: str,
-    selector: str,
-    error_status: str,
-    configuration: dict[str, Any] | None,
-) -> float | None:
-    try:
-        return burn_rate(objective, window, selector, error_status, "", "", configuration)
-    except NoDataError:
-        return None

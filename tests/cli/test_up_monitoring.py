@@ -3,7 +3,7 @@ scrape targets, and the laptop SLO rules (checked by the real promtool).
 
 These write into a temporary state directory whose Prometheus is not running (nothing is
 reloaded); the running platform scraping a registered target is shown by
-``tests/localplatform/test_alerting.py`` and ``tests/chaos/test_slo.py``.
+``tests/localplatform/test_alerting.py``.
 """
 
 from __future__ import annotations

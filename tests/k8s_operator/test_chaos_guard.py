@@ -36,9 +36,7 @@ from k8s_operator.guard import Guard, guard_state
 from k8s_operator.settings import OperatorSettings
 from slos import definition, rules
 from slos.sli import sli
-from tests.waiting import wait_until
-
-from .prometheus_server import (
+from tests.prometheus_server import (
     MetricsTarget,
     PrometheusServer,
     free_port,
@@ -46,6 +44,7 @@ from .prometheus_server import (
     openmetrics,
     running_prometheus,
 )
+from tests.waiting import wait_until
 
 T = TypeVar("T", bound=Callable[..., Any])
 

@@ -22,7 +22,7 @@ from k8s_operator.settings import OperatorSettings
 from slos import rules
 from tests.conftest import PlatformSession
 from tests.k8s_operator.conftest import OperatorProcess
-from tests.k8s_operator.prometheus_server import (
+from tests.prometheus_server import (
     PrometheusServer,
     free_port,
     needs_prometheus,

@@ -202,3 +202,32 @@ def test_up_gives_a_reused_prometheus_the_current_configuration(
     result = local_platform.up(3)
     assert "prometheus" in result.reused
     _wait(lambda: ALERTMANAGER_API in _active_alertmanagers(), 30, "active Alertmanager")
+
+
+class _PlainMetrics(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"pytest_plain_ok 1\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.mark.slow
+def test_a_target_in_a_file_sd_list_is_scraped(local_platform: LocalPlatform) -> None:
+    server = http.server.ThreadingHTTPServer((ports.LOOPBACK, 0), _PlainMetrics)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    job = f"pytest-plain-{secrets.token_hex(3)}"
+    try:
+        target = f"{ports.LOOPBACK}:{server.server_address[1]}"
+        prometheus.register_targets(local_platform.layout, job, [target])
+        _wait(lambda: _query(f'pytest_plain_ok{{job="{job}"}} == 1'), 45, "file_sd scrape")
+    finally:
+        prometheus.unregister_targets(local_platform.layout, job)
+        server.shutdown()
+        server.server_close()
+        thread.join()

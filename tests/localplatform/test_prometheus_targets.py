@@ -1,8 +1,7 @@
 """``register_targets``/``unregister_targets`` write and remove Prometheus file_sd target lists.
 
-That the platform's real Prometheus scrapes what they register is shown by
-``tests/chaos/test_slo.py`` (it registers a simulator's replicas and reads their metrics), and for
-a bearer-token target by ``tests/localplatform/test_alerting.py``.
+That the platform's real Prometheus scrapes what they register, with and without a bearer token,
+is shown by ``tests/localplatform/test_alerting.py``.
 """
 
 from __future__ import annotations

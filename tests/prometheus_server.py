@@ -5,12 +5,14 @@ rule file, scrape targets and flags a test gives, its TSDB optionally backfilled
 ``promtool tsdb create-blocks-from openmetrics`` (samples from the past, as a Prometheus that
 restarted or stopped evaluating a rule still holds them); stopping it; and
 :class:`MetricsTarget`, a loopback ``/metrics`` endpoint whose exposition the test computes at
-each scrape. Reusable by any test that needs Prometheus to evaluate real rules on real scrapes.
+each scrape; :func:`simulator_exposition`, the simulator's indicator series at counts the test
+chooses. Reusable by any test that needs Prometheus to evaluate real rules on real scrapes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import threading
@@ -27,6 +29,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from slos import definition
+from slos.sli import sli
 
 PROMETHEUS, PROMTOOL = Path("/usr/bin/prometheus"), Path("/usr/bin/promtool")
 
@@ -65,6 +70,40 @@ class PrometheusServer:
     def log(self, chars: int = 3000) -> str:
         """The end of its log."""
         return (self.root / "prometheus.log").read_text(errors="replace")[-chars:]
+
+
+_SELECTOR = re.compile(
+    r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{route(?P<op>=~?)"(?P<route>[^"]*)"\}$'
+)
+
+
+def _series(selector: str, **extra: str) -> str:
+    """The exposition name and labels of one series ``selector`` (of ``slos.sli``) matches: a
+    route matched by a regex is its first alternative (``/api/convos`` for message delivery)."""
+    match = _SELECTOR.match(selector)
+    assert match, f"not a one-route selector: {selector}"
+    route = match["route"].split("|")[0] if match["op"] == "=~" else match["route"]
+    assert "\\" not in route, f"escaped first alternative in {selector}"
+    labels = ",".join(f'{k}="{v}"' for k, v in {"route": route, **extra}.items())
+    return f"{match['name']}{{{labels}}}"
+
+
+def simulator_exposition(counts: Mapping[str, tuple[float, float]]) -> str:
+    """The simulator's ``/metrics`` as the laptop SLO rules read it (the series
+    ``slos.sli.sli("simulator", journey)`` names): ``counts`` maps a journey to its requests and
+    failures so far; every request is faster than every laptop latency threshold of the journey.
+    Journeys that share a route (``ai_inference``, ``time_to_complete``) share its counters: give
+    them the same counts."""
+    samples: dict[str, float] = {}
+    laptop = definition.environment("laptop").journeys
+    for journey, (requests, errors) in counts.items():
+        series = sli("simulator", journey)
+        samples[_series(series.requests)] = requests
+        samples[_series(series.errors)] = errors
+        thresholds = [o.threshold_ms for o in laptop[journey].latency] if journey in laptop else []
+        for le in [*(series.le(t) for t in thresholds), "+Inf"]:
+            samples[_series(series.buckets, le=le)] = requests
+    return "".join(f"{name} {value!r}\n" for name, value in samples.items())
 
 
 def openmetrics(samples: Sequence[tuple[str, Mapping[str, str], float, float]]) -> str:
