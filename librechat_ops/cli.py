@@ -21,6 +21,7 @@ from . import (
     operator_cli,
     plan_cli,
     sim_cli,
+    slo_cli,
     up_cli,
     verify_cli,
 )
@@ -64,6 +65,7 @@ sim_cli.register(app)
 up_cli.register(app)
 cluster_cli.register(app)
 operator_cli.register(app)
+slo_cli.register(app)
 
 
 def main() -> None:

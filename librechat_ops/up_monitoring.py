@@ -15,12 +15,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from librechat_sim.cluster import Cluster
 from librechat_sim.cluster import down as stop_sim
 from librechat_sim.config import GatewayConfig, SimConfig
 from librechat_sim.description import ClusterInfo, load
 from librechat_sim.errors import NotRunningError as SimNotRunning
+from librechat_sim.haproxy import METRICS_PATH
 from librechat_sim.processes import LOOPBACK, alive
 from localplatform import prometheus
 from slos import definition, rules
@@ -30,6 +32,9 @@ SLO_ENV = "laptop"
 
 SIM_JOB = "librechat-sim"
 """The ``job`` label of the simulator's replicas."""
+
+FRONT_JOB = "librechat-sim-front"
+"""The ``job`` of the simulator's front door (haproxy's own metrics, per route class)."""
 
 GATEWAY_JOB = "librechat-gateway"
 """The ``job`` label of the simulator's AI gateway (LiteLLM)."""
@@ -66,11 +71,17 @@ class ScrapeJob:
     """``host:port`` of each ``/metrics``."""
     bearer_token: str | None = None
     """Sent as ``Authorization: Bearer`` when the targets want it."""
+    metrics_path: str = "/metrics"
+    """The path the metrics are served at."""
 
 
 def scrape_jobs(info: ClusterInfo) -> list[ScrapeJob]:
-    """What to scrape of a running simulator: its replicas, and its AI gateway when it has one."""
-    jobs = [ScrapeJob(SIM_JOB, tuple(f"{LOOPBACK}:{port}" for port in info.replica_ports))]
+    """What to scrape of a running simulator: its replicas, its front door (haproxy) and its AI
+    gateway when it has one."""
+    jobs = [
+        ScrapeJob(SIM_JOB, tuple(f"{LOOPBACK}:{port}" for port in info.replica_ports)),
+        ScrapeJob(FRONT_JOB, (urlsplit(info.url).netloc,), metrics_path=METRICS_PATH),
+    ]
     gateway = info.config.gateway
     if gateway.program:
         jobs.append(
@@ -84,7 +95,10 @@ def register_simulator(state_dir: Path, info: ClusterInfo) -> list[ScrapeJob]:
     returns what was registered."""
     jobs = scrape_jobs(info)
     for job in jobs:
-        prometheus.register_targets(state_dir, job.job, job.targets, bearer_token=job.bearer_token)
+        labels = {} if job.metrics_path == "/metrics" else {"__metrics_path__": job.metrics_path}
+        prometheus.register_targets(
+            state_dir, job.job, job.targets, labels, bearer_token=job.bearer_token
+        )
     if not any(job.job == GATEWAY_JOB for job in jobs):
         prometheus.unregister_targets(state_dir, GATEWAY_JOB)
     return jobs
@@ -92,7 +106,8 @@ def register_simulator(state_dir: Path, info: ClusterInfo) -> list[ScrapeJob]:
 
 def unregister_simulator(state_dir: Path) -> list[str]:
     """Stop scraping the simulator; returns the jobs that were registered."""
-    return [job for job in (SIM_JOB, GATEWAY_JOB) if prometheus.unregister_targets(state_dir, job)]
+    jobs = (SIM_JOB, FRONT_JOB, GATEWAY_JOB)
+    return [job for job in jobs if prometheus.unregister_targets(state_dir, job)]
 
 
 def simulator_config(state_dir: Path, gateway: GatewayConfig | None) -> SimConfig:

@@ -30,12 +30,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def _observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     replica = request.app[REPLICA]
+    route = request.match_info.route.resource
+    name = route.canonical if route is not None else "unmatched"
     try:
         response = await handler(request)
     except web.HTTPException as exc:
         response = exc
-    route = request.match_info.route.resource
-    name = route.canonical if route is not None else "unmatched"
+    except Exception:
+        # aiohttp answers 500 to what a handler lets escape (Redis gone, for one): count it.
+        replica.metrics.observe(name, request.method, 500, time.perf_counter() - started)
+        raise
     replica.metrics.observe(name, request.method, response.status, time.perf_counter() - started)
     if isinstance(response, web.HTTPException):
         raise response

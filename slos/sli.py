@@ -1,12 +1,12 @@
 """Where each journey's indicators are measured: the request counter, its failures and the
 latency histogram, per source of metrics.
 
-- ``simulator``: the LibreChat API simulator's own ``/metrics`` (the laptop; a stand-in, as every
-  report says). Requests are its request-duration histogram's count and errors its 5xx counter,
-  both exported at zero from a replica's start (``rate`` cannot see a counter's first
-  increment). The histogram is the time to the response headers; the time to the first token of
-  a streamed reply has its own histogram. A request that never reaches a replica (refused by
-  the proxy in front) is not counted: the load test's verdict sees it, the alerts do not.
+- ``simulator``: the LibreChat API simulator (the laptop; a stand-in, as every report says).
+  Availability is counted at its front door, haproxy, per route class (requests and 5xx answers
+  of each class's backends, :data:`FRONT_CLASSES`), as Kong counts it in the clouds: so the 503s
+  the proxy returns while no replica can answer count too. Latency comes from the replicas' own
+  ``/metrics``: the request-duration histogram (time to the response headers) and, for the time
+  to first token, its own histogram; both are exported at zero from a replica's start.
 - ``kong``: Kong's Prometheus plugin in front of LibreChat (staging, production), one Kong route per
   journey named ``librechat-<journey>``; its latencies are in milliseconds. Kong sees a stream's
   headers, not its first token: the first-token time comes from the AI gateway (LiteLLM's
@@ -71,10 +71,22 @@ class Sli:
         return any(abs(b - value) < 1e-9 for b in self.bounds)
 
 
-_SIM_REQUESTS = "librechat_sim_http_request_duration_seconds_count"
-_SIM_ERRORS = "librechat_sim_http_errors_total"
+_FRONT_REQUESTS = "haproxy_backend_http_requests_total"
+_FRONT_RESPONSES = "haproxy_backend_http_responses_total"
 _SIM_BUCKETS = "librechat_sim_http_request_duration_seconds_bucket"
 _SIM_TTFT = "librechat_sim_chat_first_token_seconds_bucket"
+FRONT_CLASSES = {
+    "authentication": ("auth_refresh",),
+    "login": ("auth_login",),
+    "message_delivery": ("convos", "messages", "chat"),
+    "ai_inference": ("stream",),
+    "time_to_complete": ("stream",),
+    "search": ("search",),
+    "file_operations": ("files",),
+}
+"""Journey -> the simulator front's route classes (``librechat_sim.haproxy.ROUTE_CLASSES``), whose
+backends (``<class>_<region>``) haproxy counts requests and 5xx answers for."""
+
 _SIM_ROUTES = {
     "authentication": 'route="/api/auth/refresh"',
     "login": 'route="/api/auth/login"',
@@ -96,9 +108,10 @@ def _simulator(journey: str) -> Sli:
     buckets = (
         f"{_SIM_TTFT}{{{route}}}" if journey == "ai_inference" else f"{_SIM_BUCKETS}{{{route}}}"
     )
+    proxies = f'proxy=~"({"|".join(FRONT_CLASSES[journey])})_[a-z]+"'
     return Sli(
-        requests=f"{_SIM_REQUESTS}{{{route}}}",
-        errors=f"{_SIM_ERRORS}{{{route}}}",
+        requests=f"{_FRONT_REQUESTS}{{{proxies}}}",
+        errors=f'{_FRONT_RESPONSES}{{{proxies},code="5xx"}}',
         buckets=buckets,
         unit_s=1.0,
         bounds=SIMULATOR_BUCKETS_S,

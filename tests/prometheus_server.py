@@ -72,20 +72,30 @@ class PrometheusServer:
         return (self.root / "prometheus.log").read_text(errors="replace")[-chars:]
 
 
-_SELECTOR = re.compile(
-    r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{route(?P<op>=~?)"(?P<route>[^"]*)"\}$'
-)
+_SELECTOR = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{(?P<matchers>.*)\}$")
+_MATCHER = re.compile(r'(?P<label>[a-z_]+)(?P<op>=~?)"(?P<value>(?:[^"\\]|\\.)*)"')
 
 
-def _series(selector: str, **extra: str) -> str:
-    """The exposition name and labels of one series ``selector`` (of ``slos.sli``) matches: a
-    route matched by a regex is its first alternative (``/api/convos`` for message delivery)."""
+def _example(regex: str) -> str:
+    """One value ``regex`` matches, for the selectors of ``slos.sli``: the first alternative of a
+    route list (``/api/convos``), or of a proxy group with the region ``a`` (``convos_a``)."""
+    proxies = re.fullmatch(r"\((?P<first>[a-z_]+)(?:\|[a-z_]+)*\)_\[a-z\]\+", regex)
+    if proxies:
+        return f"{proxies['first']}_a"
+    first = regex.split("|", maxsplit=1)[0]
+    assert "\\" not in first, f"escaped first alternative in {regex}"
+    return first
+
+
+def series_of(selector: str, **extra: str) -> str:
+    """The exposition name and labels of one series ``selector`` (of ``slos.sli``) matches."""
     match = _SELECTOR.match(selector)
-    assert match, f"not a one-route selector: {selector}"
-    route = match["route"].split("|")[0] if match["op"] == "=~" else match["route"]
-    assert "\\" not in route, f"escaped first alternative in {selector}"
-    labels = ",".join(f'{k}="{v}"' for k, v in {"route": route, **extra}.items())
-    return f"{match['name']}{{{labels}}}"
+    assert match, f"not a selector: {selector}"
+    labels: dict[str, str] = {}
+    for m in _MATCHER.finditer(match["matchers"]):
+        labels[m["label"]] = _example(m["value"]) if m["op"] == "=~" else m["value"]
+    text = ",".join(f'{k}="{v}"' for k, v in {**labels, **extra}.items())
+    return f"{match['name']}{{{text}}}"
 
 
 def simulator_exposition(counts: Mapping[str, tuple[float, float]]) -> str:
@@ -98,11 +108,11 @@ def simulator_exposition(counts: Mapping[str, tuple[float, float]]) -> str:
     laptop = definition.environment("laptop").journeys
     for journey, (requests, errors) in counts.items():
         series = sli("simulator", journey)
-        samples[_series(series.requests)] = requests
-        samples[_series(series.errors)] = errors
+        samples[series_of(series.requests)] = requests
+        samples[series_of(series.errors)] = errors
         thresholds = [o.threshold_ms for o in laptop[journey].latency] if journey in laptop else []
         for le in [*(series.le(t) for t in thresholds), "+Inf"]:
-            samples[_series(series.buckets, le=le)] = requests
+            samples[series_of(series.buckets, le=le)] = requests
     return "".join(f"{name} {value!r}\n" for name, value in samples.items())
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from librechat_sim.errors import SimError
+from librechat_sim.haproxy import METRICS_PATH
 from librechat_sim.processes import Child, free_port, spawn, stop, wait_ready
 from slos.definition import Environment
 from slos.rules import dump, generate
@@ -118,8 +119,13 @@ def _program(names: tuple[str, ...], package: str) -> str:
 class Alerting:
     """Prometheus and Alertmanager for one run; a context manager (both stopped at its end)."""
 
-    def __init__(self, slos: Environment, env: str, targets: list[str], workdir: Path) -> None:
+    def __init__(
+        self, slos: Environment, env: str, targets: list[str], front: str, workdir: Path
+    ) -> None:
+        """``targets``: the replicas' ``host:port``; ``front``: the front door's (haproxy, whose
+        metrics are at :data:`librechat_sim.haproxy.METRICS_PATH`)."""
         self.slos, self.env, self.targets, self.workdir = slos, env, targets, workdir
+        self.front = front
         self.receiver = _Receiver()
         self.children: list[Child] = []
         self.prometheus_port = 0
@@ -153,7 +159,12 @@ class Alerting:
                 ]
             },
             "scrape_configs": [
-                {"job_name": "librechat-sim", "static_configs": [{"targets": self.targets}]}
+                {"job_name": "librechat-sim", "static_configs": [{"targets": self.targets}]},
+                {
+                    "job_name": "librechat-sim-front",
+                    "metrics_path": METRICS_PATH,
+                    "static_configs": [{"targets": [self.front]}],
+                },
             ],
         }
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(prometheus))

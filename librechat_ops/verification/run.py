@@ -15,6 +15,7 @@ from librechat_sim.cluster import Cluster
 from librechat_sim.config import SimConfig
 from librechat_sim.description import ClusterInfo
 from librechat_sim.errors import SimError
+from librechat_sim.haproxy import METRICS_PATH
 from loadtests.audit import Audit, audit
 from loadtests.errors import LoadtestError
 from loadtests.preflight import check_login, check_target
@@ -222,6 +223,7 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
         f"{'the AI gateway (LiteLLM)' if spec.gateway.program else 'no AI gateway'}"
     )
     targets: list[str] = []
+    front = ""
     with Cluster(config) as info:
         check_target(info.url)
         email, password = "loadtest-0@example.com", config.seed_password
@@ -231,7 +233,9 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
             f"alerting: Prometheus and Alertmanager with the {spec.profile} SLO rules at 1/"
             f"{round(1 / SCALE)} of their windows (1 h watched as {round(3600 * SCALE)} s)"
         )
-        with Alerting(profile, spec.profile, targets, spec.report_dir / "alerting") as alerting:
+        front = info.url.removeprefix("http://").rstrip("/")
+        workdir = spec.report_dir / "alerting"
+        with Alerting(profile, spec.profile, targets, front, workdir) as alerting:
             results, runs, missed = _load_and_faults(spec, info, password, ledger_file, step)
             step("waiting for the page alerts to resolve (no traffic: no burn)")
             alerting.wait_resolved(RESOLVE_WAIT_S)
@@ -248,7 +252,7 @@ def verify(spec: VerifySpec, step: Step) -> Outcome:
         spec=spec,
         not_run=missed,
         alerts=spans,
-        alerting=_alerting_note(spans, targets),
+        alerting=_alerting_note(spans, [*targets, f"{front}{METRICS_PATH}"]),
     )
     page = report.write(card, results, spec.max_budget_pct, spec.report_dir)
     return Outcome(card, page)

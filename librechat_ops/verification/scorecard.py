@@ -29,11 +29,11 @@ from typing import Any
 from loadtests.audit import Audit
 from loadtests.common.names import JOURNEY_ENTRIES
 from loadtests.results import RunResults, TimelineCell, merge, percentile
-from slos.definition import Environment
+from slos.definition import BURN_ALERTS, Environment
 from slos.evaluate import Judgement, judge
-from slos.rules import AVAILABILITY, latency_objective
+from slos.rules import ALERT_PREFIX, AVAILABILITY, latency_objective
 
-from .alerting import AlertSpan
+from .alerting import SCALE, AlertSpan
 from .faults import FaultRun
 from .spec import VerifySpec
 
@@ -124,7 +124,10 @@ class FaultResult:
     :func:`slos.evaluate.judge` on the window's seconds."""
     alerts: tuple[AlertRecord, ...] = ()
     """The alerts that fired from the injection to :data:`DETECT_GRACE_S` after the window, and
-    those of a broken journey already firing when it began."""
+    those of its objectives already firing when it began."""
+    due: tuple[str, ...] = ()
+    """Alerts the load's own failures say should fire (``SloErrorBudgetBurnPage1h
+    authentication availability``); each needs an alert on its objective."""
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,13 @@ def judge_faults(
     *,
     audit: Audit | None = None,
     alerts: Sequence[AlertSpan] | None = None,
+    alert_scale: float = SCALE,
 ) -> list[FaultResult]:
     """Each fault's window, recovery, cost, messages (when ``audit`` is given), the alerts it
-    fired (when ``alerts``, every notification of the run, is given) and verdict. A fault whose
-    window breaks an objective without an alert fails."""
+    fired (when ``alerts``, every notification of the run, is given) and verdict. A fault during
+    which an availability objective burns its budget past an alert's threshold, by the alert's
+    own arithmetic on what the load saw (``alert_scale``: the rules' window scale), fails unless
+    an alert on that objective fired (or was firing already)."""
     per = _seconds(results)
     last = max(per) if per else 0
     total = sum(r for r, _ in per.values())
@@ -237,15 +243,15 @@ def judge_faults(
             if lost or doubled:
                 reasons.append(f"messages in its window: {lost} lost, {doubled} duplicated")
         broken = _broken(results, slos, start, window_end)
+        due = _due_alerts(results, slos, start, window_end, alert_scale)
         fired: tuple[AlertRecord, ...] = ()
         if alerts is not None:
             until = results.started_at + window_end + DETECT_GRACE_S
             fired = _fault_alerts(
                 alerts, origin=results.started_at, injected=run.injected_at, until=until,
-                broken=broken,
+                objectives={(d.journey, d.objective) for d in due} | _split(broken),
             )  # fmt: skip
-            if broken and not fired:
-                reasons.append(f"broke {', '.join(broken)} and no alert fired")
+            reasons += _silent(due, {(a.journey, a.objective) for a in fired})
         judged.append(
             FaultResult(
                 experiment=run.experiment,
@@ -266,6 +272,7 @@ def judge_faults(
                 duplicated=doubled,
                 broken=broken,
                 alerts=fired,
+                due=tuple(f"{d.alert} {d.journey} {d.objective}" for d in due),
             )
         )
     return judged
@@ -292,11 +299,11 @@ def _fault_alerts(
     origin: float,
     injected: float,
     until: float,
-    broken: tuple[str, ...],
+    objectives: set[tuple[str, str]],
 ) -> tuple[AlertRecord, ...]:
     """The alerts that became active from ``injected`` to ``until`` (epoch seconds), and those of
-    a broken objective already active then (they cannot fire again)."""
-    objectives = {tuple(b.split(" ", 1)) for b in broken}
+    the fault's ``objectives`` (journey, objective) already active then (they cannot fire
+    again)."""
     found = []
     for span in alerts:
         new = injected <= span.active_at <= until
@@ -320,6 +327,70 @@ def _fault_alerts(
                 )
             )
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    """An alert the load's own numbers say should fire: its condition held at some second."""
+
+    alert: str
+    journey: str
+    objective: str
+    why: str
+    """The burn rates that met the condition."""
+
+
+def _silent(due: list[DueAlert], covered: set[tuple[str, str]]) -> list[str]:
+    """One reason per objective whose due alerts found no alert on it."""
+    missing: dict[tuple[str, str], list[DueAlert]] = {}
+    for d in due:
+        if (d.journey, d.objective) not in covered:
+            missing.setdefault((d.journey, d.objective), []).append(d)
+    return [
+        f"{journey} {objective} burned its budget past the threshold of "
+        f"{', '.join(d.alert for d in found)} ({found[0].why}) and no alert on it fired"
+        for (journey, objective), found in missing.items()
+    ]
+
+
+def _split(broken: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {(j, o) for j, _, o in (b.partition(" ") for b in broken)}
+
+
+def _due_alerts(
+    results: RunResults, slos: Environment, start: int, end: int, scale: float
+) -> list[DueAlert]:
+    """The burn-rate alerts on availability objectives whose condition held at a second from
+    ``start`` to ``end``: both windows (scaled, trailing, clipped to the run) with an error ratio
+    above the alert's factor times the budget, counted from what the load generator saw. Latency
+    is left out: the generator's times include its own queueing and the proxy, the server's do
+    not, so only failures are the same event on both sides."""
+    per: dict[str, dict[int, tuple[int, int]]] = {}
+    entry_journey = {e: j for j, entries in JOURNEY_ENTRIES.items() for e in entries}
+    for second, name, cell in results.timeline:
+        journey = entry_journey.get(name)
+        if journey in slos.journeys:
+            r, f = per.setdefault(journey, {}).get(second, (0, 0))
+            per[journey][second] = (r + cell.requests, f + cell.failures)
+    due: list[DueAlert] = []
+    for journey, seconds in per.items():
+        for alert in BURN_ALERTS:
+            long_s, short_s = (max(1, round(w * scale)) for w in (alert.long_s, alert.short_s))
+            for s in range(start, end):
+                rates = [_burn(seconds, s, w, slos.error_budget) for w in (long_s, short_s)]
+                if all(r is not None and r > alert.factor for r in rates):
+                    why = f"{rates[0]:.1f}x over {long_s} s and {rates[1]:.1f}x over {short_s} s"
+                    due.append(DueAlert(ALERT_PREFIX + alert.name, journey, AVAILABILITY, why))
+                    break
+    return due
+
+
+def _burn(seconds: dict[int, tuple[int, int]], at: int, window: int, budget: float) -> float | None:
+    """Error ratio over the ``window`` seconds ending at ``at``, over the budget (None: no
+    requests)."""
+    cells = [seconds.get(s, (0, 0)) for s in range(at - window + 1, at + 1)]
+    requests = sum(r for r, _ in cells)
+    return None if requests == 0 else sum(f for _, f in cells) / requests / budget
 
 
 def _broken(results: RunResults, slos: Environment, start: int, end: int) -> tuple[str, ...]:

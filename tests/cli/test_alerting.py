@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from librechat_ops.verification.alerting import Alerting, AlertSpan
+from librechat_sim.haproxy import METRICS_PATH
 from slos.definition import environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 class _Counters(ThreadingHTTPServer):
-    """``/metrics`` with the simulator's request count and error counter for the refresh route,
-    growing by 50 requests a second, all failing while ``failing``."""
+    """The simulator front door's metrics (haproxy's, at ``METRICS_PATH``) for the refresh route's
+    class: 50 requests a second, all answered 503 while ``failing``."""
 
     daemon_threads = True
 
@@ -46,11 +47,12 @@ class _Metrics(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         ok, bad = self.server.advance()
-        labels = 'replica="r1",route="/api/auth/refresh",method="POST"'
-        body = (
-            f"librechat_sim_http_request_duration_seconds_count{{{labels}}} {ok + bad}\n"
-            f"librechat_sim_http_errors_total{{{labels}}} {bad}\n"
-        ).encode()
+        body = b""
+        if self.path == METRICS_PATH:
+            body = (
+                f'haproxy_backend_http_requests_total{{proxy="auth_refresh_a"}} {ok + bad}\n'
+                f'haproxy_backend_http_responses_total{{proxy="auth_refresh_a",code="5xx"}} {bad}\n'
+            ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
         self.end_headers()
@@ -83,7 +85,8 @@ def test_an_outage_pages_through_alertmanager_and_resolves_after_recovery(
     target: _Counters, tmp_path: Path
 ) -> None:
     port = target.server_address[1]
-    with Alerting(environment("laptop"), "laptop", [f"127.0.0.1:{port}"], tmp_path) as alerting:
+    address = f"127.0.0.1:{port}"
+    with Alerting(environment("laptop"), "laptop", [address], address, tmp_path) as alerting:
         time.sleep(8)  # healthy traffic first: nothing may fire
         assert alerting.spans() == []
         target.failing = True

@@ -278,7 +278,17 @@ def test_a_fault_that_breaks_an_objective_without_an_alert_fails() -> None:
     (silent,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[])
     assert silent.broken == ("authentication availability",)
     assert not silent.passed
-    assert "broke authentication availability and no alert fired" in silent.reasons
+    assert silent.due == (
+        "SloErrorBudgetBurnPage1h authentication availability",
+        "SloErrorBudgetBurnPage6h authentication availability",
+        "SloErrorBudgetBurnTicket3d authentication availability",
+    )
+    (reason,) = silent.reasons
+    assert reason.startswith(
+        "authentication availability burned its budget past the threshold of "
+        "SloErrorBudgetBurnPage1h, SloErrorBudgetBurnPage6h, SloErrorBudgetBurnTicket3d ("
+    )
+    assert reason.endswith(") and no alert on it fired")
     (seen,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[_span(11.0, 20.0)])
     assert seen.passed, seen.reasons
     (alert,) = seen.alerts
@@ -317,3 +327,13 @@ def test_a_slow_window_breaks_the_latency_objective() -> None:
     )  # fmt: skip
     (judged,) = judge_faults(run, [fault(10, 13)], SPEC, slos=PROFILE, alerts=[])
     assert judged.broken == ("authentication latency_p99",)
+
+
+def test_a_blip_below_every_alerts_threshold_needs_no_alert() -> None:
+    # One failure among 100 requests a second breaks the 99.9 % objective in the fault's own
+    # window, but burns the budget too slowly for any alert of the policy: no alert is due.
+    run = results([(100, 0)] * 10 + [(100, 1)] + [(100, 0)] * 40)
+    (judged,) = judge_faults(run, [fault(10, 11)], SPEC, slos=PROFILE, alerts=[])
+    assert judged.broken == ("authentication availability",)
+    assert judged.due == ()
+    assert judged.passed, judged.reasons

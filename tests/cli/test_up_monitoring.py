@@ -40,10 +40,14 @@ def test_the_replicas_are_one_job_and_the_gateway_another_with_its_master_key(
     jobs = up_monitoring.scrape_jobs(_info(tmp_path, gateway=True))
     assert jobs == [
         up_monitoring.ScrapeJob("librechat-sim", ("127.0.0.1:40101", "127.0.0.1:40102")),
+        up_monitoring.ScrapeJob(
+            "librechat-sim-front", ("127.0.0.1:40100",), metrics_path="/haproxy/metrics"
+        ),
         up_monitoring.ScrapeJob("librechat-gateway", ("127.0.0.1:40123",), "sk-test"),
     ]
     assert [j.job for j in up_monitoring.scrape_jobs(_info(tmp_path, gateway=False))] == [
-        "librechat-sim"
+        "librechat-sim",
+        "librechat-sim-front",
     ]
 
 
@@ -55,11 +59,18 @@ def test_register_writes_the_target_lists_and_unregister_removes_them(tmp_path: 
     assert sim == [
         {"targets": ["127.0.0.1:40101", "127.0.0.1:40102"], "labels": {"job": "librechat-sim"}}
     ]
+    front = json.loads((targets / "librechat-sim-front.json").read_text())
+    assert front == [
+        {
+            "targets": ["127.0.0.1:40100"],
+            "labels": {"__metrics_path__": "/haproxy/metrics", "job": "librechat-sim-front"},
+        }
+    ]
     assert (targets / "bearer" / "librechat-gateway.token").read_text() == "sk-test"
     # A simulator without a gateway (one `sim up --no-gateway` started) drops the gateway's job.
     up_monitoring.register_simulator(state, _info(tmp_path, gateway=False))
     assert not (targets / "bearer" / "librechat-gateway.json").exists()
-    assert up_monitoring.unregister_simulator(state) == ["librechat-sim"]
+    assert up_monitoring.unregister_simulator(state) == ["librechat-sim", "librechat-sim-front"]
     assert list(targets.glob("*.json")) == []
 
 

@@ -43,6 +43,7 @@ from tests.prometheus_server import (
     needs_prometheus,
     openmetrics,
     running_prometheus,
+    series_of,
 )
 from tests.waiting import wait_until
 
@@ -60,13 +61,13 @@ IDLE = {"login": 42.0}
 
 
 def _series(journey: str, requests: float, errors: float) -> list[str]:
-    """Exposition lines of ``journey``'s indicators (``slos.sli``: equality matchers only, so a
-    selector is also the exposition of its series), every request faster than every threshold."""
+    """Exposition lines of ``journey``'s indicators (one series each ``slos.sli`` selector
+    matches), every request faster than every threshold."""
     series = sli("simulator", journey)
-    lines = [f"{series.requests} {requests!r}", f"{series.errors} {errors!r}"]
+    lines = [f"{series_of(series.requests)} {requests!r}", f"{series_of(series.errors)} {errors!r}"]
     objectives = definition.environment("laptop").journeys[journey].latency
     for le in [*(series.le(o.threshold_ms) for o in objectives), "+Inf"]:
-        lines.append(f'{series.buckets[:-1]},le="{le}"}} {requests!r}')
+        lines.append(f"{series_of(series.buckets, le=le)} {requests!r}")
     return lines
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from librechat_sim.cluster import Cluster
 from librechat_sim.description import ClusterInfo
+from librechat_sim.processes import kill
 from loadtests.common import multipart
 from tests.simclient import Client, sim_config
 
@@ -178,3 +179,23 @@ def test_logins_are_rate_limited_per_client(tmp_path: Path) -> None:
     assert statuses == [200, 200, 200, 429, 429]
     assert forged.status == 429  # a forged X-Forwarded-For does not reset the limit
     assert too_many.json()["message"].startswith("Too many login attempts")
+
+
+def _errors(text: str, route: str) -> float:
+    pattern = r'librechat_sim_http_errors_total\{replica="r\d",route="' + re.escape(route)
+    return sum(float(m) for m in re.findall(pattern + r'",method="GET"\} (\S+)', text))
+
+
+def test_server_errors_count_from_zero_even_when_a_handler_fails(tmp_path: Path) -> None:
+    """Every route's error counter is exported at 0 from the start (``rate`` cannot see a
+    counter's first increment), and a handler that fails because Redis is gone still counts
+    its 500."""
+    with Cluster(sim_config(tmp_path, replicas=1)) as info:
+        client = Client(info.url)
+        assert client.login().status == 200
+        before = client.request("GET", "/metrics").body.decode()
+        assert _errors(before, "/api/convos") == 0
+        kill(info.child("redis"))
+        assert client.request("GET", "/api/convos").status == 500
+        after = client.request("GET", "/metrics").body.decode()
+        assert _errors(after, "/api/convos") == 1
