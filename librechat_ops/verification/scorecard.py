@@ -46,8 +46,9 @@ request at the second it finished, and one started while the fault lasted may fi
 chat's first token behind a timed-out primary LLM comes about 3 s after it was sent)."""
 
 DETECT_GRACE_S = 10
-"""Seconds after a fault's window in which an alert that fires still counts as the fault's: the
-notification passes Prometheus' evaluation and Alertmanager's grouping first."""
+"""Seconds after a fault's window in which an alert that fires still counts as the fault's (the
+notification passes Prometheus' evaluation and Alertmanager's grouping first), unless the next
+fault has started by then."""
 
 MIN_CHATS_PER_WINDOW = 20
 """Chats that must start inside a fault's window for its message count to mean something."""
@@ -210,7 +211,9 @@ def judge_faults(
     rate = total / max(results.wall_s, 1.0)
     allowed = slos.error_budget
     judged = []
-    for run in runs:
+    ordered = list(runs)
+    for index, run in enumerate(ordered):
+        following = [r.injected_at for r in ordered[index + 1 :]]
         start = max(0, int(run.injected_at - results.started_at))
         end_of_experiment = math.ceil(run.ended_at - results.started_at)
         recovered = _recovery(per, start, last, allowed)
@@ -246,7 +249,8 @@ def judge_faults(
         due = _due_alerts(results, slos, start, window_end, alert_scale)
         fired: tuple[AlertRecord, ...] = ()
         if alerts is not None:
-            until = results.started_at + window_end + DETECT_GRACE_S
+            # Until the grace after the window ends, but never into the next fault's time.
+            until = min([results.started_at + window_end + DETECT_GRACE_S, *following])
             fired = _fault_alerts(
                 alerts, origin=results.started_at, injected=run.injected_at, until=until,
                 objectives={(d.journey, d.objective) for d in due} | _split(broken),

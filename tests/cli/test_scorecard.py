@@ -337,3 +337,14 @@ def test_a_blip_below_every_alerts_threshold_needs_no_alert() -> None:
     assert judged.broken == ("authentication availability",)
     assert judged.due == ()
     assert judged.passed, judged.reasons
+
+
+def test_an_alert_after_the_next_fault_began_is_the_next_faults() -> None:
+    run = results([(10, 0)] * 10 + [(10, 10)] * 3 + [(10, 0)] * 5 + [(10, 10)] * 3 + [(10, 0)] * 30)
+    first, second = fault(10, 13), fault(18, 21)
+    late = _span(19.0, 30.0)  # after the second fault's injection, inside the first's grace
+    judged = judge_faults(
+        run, [first, second], SPEC, slos=PROFILE, alerts=[_span(11.0, 16.0), late]
+    )
+    assert [a.fired_at_s for a in judged[0].alerts] == [12.5]
+    assert [a.fired_at_s for a in judged[1].alerts] == [20.5]

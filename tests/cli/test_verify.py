@@ -55,6 +55,13 @@ def test_a_healthy_system_keeps_its_slos_through_the_faults(
         assert fault["budget_consumed_pct"] <= 0.5
         assert fault["chats"] >= 20
         assert (fault["lost"], fault["duplicated"]) == (0, 0)
+        # Each alert the load's failures made due was seen through Alertmanager.
+        due = {tuple(d.split(" ")[1:]) for d in fault["due"]}
+        assert due <= {(a["journey"], a["objective"]) for a in fault["alerts"]}
+        for alert in fault["alerts"]:
+            assert alert["time_to_detect_s"] is None or 0 <= alert["time_to_detect_s"] < 30
+    assert card["alerting"]["scale"] == 1 / 60
+    assert "rule windows at 1/60" in card["alerting"]["note"]
     assert card["messages"]["chats"] > 80
     assert card["messages"]["lost"] == 0
     assert card["messages"]["duplicated"] == 0
