@@ -13,19 +13,12 @@ import pytest
 
 from librechat_sim.description import ClusterInfo
 from librechat_sim.processes import free_port
+from slos import definition
 from tests.commands import run_cli
 
 pytestmark = pytest.mark.e2e
 
-JOURNEYS = {
-    "authentication",
-    "login",
-    "message_delivery",
-    "ai_inference",
-    "time_to_complete",
-    "search",
-    "file_operations",
-}
+JOURNEYS = set(definition.JOURNEYS)
 
 
 def verdict_of(report: Path) -> dict[str, dict[str, object]]:

@@ -15,36 +15,25 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
 
 from localplatform import alertmanager, ports, prometheus
 from localplatform.cluster import LocalPlatform
+from tests.prometheus_server import MetricsTarget
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 ALERTMANAGER_API = f"http://{ports.LOOPBACK}:{ports.ALERTMANAGER}/api/v2/alerts"
 """How Prometheus lists the platform's Alertmanager (``/api/v1/alertmanagers``)."""
 
-T = TypeVar("T")
-
 
 def _get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
-
-
-def _wait(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} after {timeout:.0f} s")
-        time.sleep(0.2)
 
 
 def _active_alertmanagers() -> list[str]:
@@ -84,7 +73,7 @@ def test_alertmanager_runs_as_a_component_without_gossip(local_platform: LocalPl
 def test_prometheus_sends_its_alerts_to_the_platforms_alertmanager(
     local_platform: LocalPlatform,
 ) -> None:
-    _wait(lambda: ALERTMANAGER_API in _active_alertmanagers(), 30, "active Alertmanager")
+    wait_until(lambda: ALERTMANAGER_API in _active_alertmanagers(), 30, "active Alertmanager")
 
 
 def test_an_installed_rule_file_is_listed_and_evaluated_after_the_reload(
@@ -99,7 +88,7 @@ def test_an_installed_rule_file_is_listed_and_evaluated_after_the_reload(
         listed = _rule_groups()[group]
         assert listed["file"] == str(installed)
         assert [r["name"] for r in listed["rules"]] == ["pytest:up:count"]
-        samples = _wait(
+        samples = wait_until(
             lambda: _query(f'pytest:up:count{{pytest_run="{token}"}}'), 30, "recorded sample"
         )
         assert float(samples[0]["value"][1]) >= 1  # Prometheus scrapes itself at least
@@ -123,7 +112,7 @@ def test_an_always_firing_rule_reaches_alertmanager_within_seconds(
     started = time.monotonic()
     prometheus.install_rules(local_platform.layout, group, _rules(group, [rule]))
     try:
-        found = _wait(
+        found = wait_until(
             lambda: alertmanager.alerts([f'pytest_run="{token}"']), 30, "alert in Alertmanager"
         )
         seconds = time.monotonic() - started
@@ -182,7 +171,7 @@ def test_a_target_registered_with_a_bearer_token_is_scraped_with_it(
         local_platform.layout, job, [f"{ports.LOOPBACK}:{port}"], bearer_token=token
     )
     try:
-        _wait(lambda: _query(f'pytest_bearer_ok{{job="{job}"}} == 1'), 45, "bearer scrape")
+        wait_until(lambda: _query(f'pytest_bearer_ok{{job="{job}"}} == 1'), 45, "bearer scrape")
     finally:
         assert prometheus.unregister_targets(local_platform.layout, job)
     assert (
@@ -201,33 +190,15 @@ def test_up_gives_a_reused_prometheus_the_current_configuration(
     assert ALERTMANAGER_API not in _active_alertmanagers()
     result = local_platform.up(3)
     assert "prometheus" in result.reused
-    _wait(lambda: ALERTMANAGER_API in _active_alertmanagers(), 30, "active Alertmanager")
-
-
-class _PlainMetrics(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"pytest_plain_ok 1\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
+    wait_until(lambda: ALERTMANAGER_API in _active_alertmanagers(), 30, "active Alertmanager")
 
 
 @pytest.mark.slow
 def test_a_target_in_a_file_sd_list_is_scraped(local_platform: LocalPlatform) -> None:
-    server = http.server.ThreadingHTTPServer((ports.LOOPBACK, 0), _PlainMetrics)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     job = f"pytest-plain-{secrets.token_hex(3)}"
-    try:
-        target = f"{ports.LOOPBACK}:{server.server_address[1]}"
-        prometheus.register_targets(local_platform.layout, job, [target])
-        _wait(lambda: _query(f'pytest_plain_ok{{job="{job}"}} == 1'), 45, "file_sd scrape")
-    finally:
-        prometheus.unregister_targets(local_platform.layout, job)
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with MetricsTarget(lambda _seconds: "pytest_plain_ok 1\n") as target:
+        try:
+            prometheus.register_targets(local_platform.layout, job, [target.address])
+            wait_until(lambda: _query(f'pytest_plain_ok{{job="{job}"}} == 1'), 45, "file_sd scrape")
+        finally:
+            prometheus.unregister_targets(local_platform.layout, job)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from slos.definition import DEFAULT_FILE, Environment, JourneySlo, environment, load
+from loadtests.common.names import JOURNEY_ENTRIES
+from slos.definition import DEFAULT_FILE, JOURNEYS, Environment, JourneySlo, environment, load
 from slos.errors import SloError
 from slos.evaluate import judge
 
@@ -117,3 +118,7 @@ def test_the_evaluator_wants_enough_requests_only_for_latency_objectives() -> No
     assert judge("login", 3, 0, lambda _q: 9000.0, slos).passed
     unjudged = judge("file_operations", 10, 10, lambda _q: None, slos)
     assert (unjudged.judged, unjudged.passed) == (False, True)
+
+
+def test_the_load_tests_measure_every_journey_the_definition_knows() -> None:
+    assert tuple(JOURNEY_ENTRIES) == JOURNEYS
