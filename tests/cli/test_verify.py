@@ -36,7 +36,7 @@ def test_a_healthy_system_keeps_its_slos_through_the_faults(
     # LLM held 5 s instead of its 30 s, so the last fault starts before the load ends. 30 users
     # start the 20 chats each fault's window needs, even while Redis is away.
     result = run_cli(
-        "verify", "--profiles", str(past_capacity_profiles), "--users", "30", "--duration", "100s",
+        "verify", "--slo-file", str(past_capacity_profiles), "--users", "30", "--duration", "100s",
         "--report", str(report), state=tmp_path / "state", timeout=400,
         env={"LLM_LATENCY_FOR_S": "5"},
     )  # fmt: skip
@@ -79,7 +79,7 @@ def test_a_healthy_system_keeps_its_slos_through_the_faults(
 def test_the_broken_system_fails_the_verdict(tmp_path: Path, lenient_profiles: Path) -> None:
     report = tmp_path / "report"
     result = run_cli(
-        "verify", "--profiles", str(lenient_profiles), "--users", "6", "--duration", "40s",
+        "verify", "--slo-file", str(lenient_profiles), "--users", "6", "--duration", "40s",
         "--replicas", "1", "--no-redis-persistence",
         "--report", str(report), *FAULTS, state=tmp_path / "state", timeout=300,
     )  # fmt: skip
@@ -104,7 +104,7 @@ def test_a_fault_the_load_outlasts_fails_the_verdict(
     # A 15 s Redis outage from 3 s outlasts the 12 s load: the second fault never starts.
     report = tmp_path / "report"
     result = run_cli(
-        "verify", "--profiles", str(lenient_profiles), "--users", "4", "--duration", "12s",
+        "verify", "--slo-file", str(lenient_profiles), "--users", "4", "--duration", "12s",
         "--fault", "redis-outage@3s", "--fault", "replica-kill-mid-stream@6s",
         "--report", str(report), state=tmp_path / "state", timeout=200,
         env={"LIBRECHAT_CHAOS_OUTAGE_S": "15"},
@@ -156,7 +156,7 @@ def test_a_profile_without_an_error_budget_is_one_clear_error(tmp_path: Path) ->
         "environments:\n  perfect:\n    availability: 1.0\n    journeys:\n      search: {}\n"
     )
     result = run_cli(
-        "verify", "--profiles", str(profiles), "--profile", "perfect", "--fault", "redis-outage",
+        "verify", "--slo-file", str(profiles), "--profile", "perfect", "--fault", "redis-outage",
         "--report", str(tmp_path / "r"), state=tmp_path, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr

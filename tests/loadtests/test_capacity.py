@@ -29,8 +29,8 @@ from loadtests.capacity import (
 from loadtests.capacity_report import write_capacity_report
 from loadtests.common import names
 from loadtests.cpu import CpuSeries, Sampler, descendants, process_cpu_s, process_name, use
-from loadtests.profiles import JourneyTarget, Profile
 from loadtests.results import RunResults, TimelineCell
+from slos.definition import Environment, JourneySlo, LatencyObjective
 from tests.commands import run_cli
 
 PLAN = StepPlan(step_users=10, step_duration_s=30, max_steps=5, warmup_s=5)
@@ -127,8 +127,14 @@ def _timeline(seconds: range, slow_from: int) -> RunResults:
     )  # fmt: skip
 
 
-PROFILE = Profile(
-    availability=0.999, min_requests=1, journeys={"message_delivery": JourneyTarget(p99_ms=50)}
+PROFILE = Environment(
+    availability=0.999,
+    min_requests=1,
+    journeys={
+        "message_delivery": JourneySlo(
+            latency=(LatencyObjective(percentile=0.99, threshold_ms=50),)
+        )
+    },
 )
 
 
@@ -307,11 +313,12 @@ def test_the_report_has_the_plot_and_the_table(tmp_path: Path) -> None:
 
 
 def _profiles(tmp_path: Path, p99_ms: float) -> Path:
-    """A profile judging message delivery only (every step has plenty of it)."""
-    path = tmp_path / "profiles.yaml"
+    """An SLO file judging message delivery only (every step has plenty of it)."""
+    path = tmp_path / "slos.yaml"
     path.write_text(
-        "profiles:\n  tiny:\n    availability: 0.99\n    min_requests: 1\n"
-        f"    journeys:\n      message_delivery: {{p99_ms: {p99_ms}}}\n"
+        "environments:\n  tiny:\n    availability: 0.99\n    minRequests: 1\n"
+        "    journeys:\n      message_delivery:\n"
+        f"        latency: [{{percentile: 0.99, thresholdMs: {p99_ms}}}]\n"
     )
     return path
 
@@ -319,7 +326,7 @@ def _profiles(tmp_path: Path, p99_ms: float) -> Path:
 def _find_capacity(tmp_path: Path, p99_ms: float) -> subprocess.CompletedProcess[str]:
     return run_cli(
         "loadtest", "--find-capacity", "--profile", "tiny",
-        "--profiles", str(_profiles(tmp_path, p99_ms)), "--report", str(tmp_path / "report"),
+        "--slo-file", str(_profiles(tmp_path, p99_ms)), "--report", str(tmp_path / "report"),
         "--step-users", "2", "--step-duration", "4s", "--max-steps", "3", "--warmup", "1s",
         "--sim-ttft-ms", "20", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",

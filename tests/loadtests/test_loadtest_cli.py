@@ -35,7 +35,7 @@ def locust_exit_code(report: Path) -> int:
 def test_every_journey_runs_and_the_gate_passes(tmp_path: Path, lenient_profiles: Path) -> None:
     report = tmp_path / "report"
     result = run_cli(
-        "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
+        "loadtest", "--profile", "laptop", "--slo-file", str(lenient_profiles),
         "--users", "3", "--duration", "8s", "--report", str(report), "--warmup", "0s",
         "--sim-ttft-ms", "20", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
@@ -63,7 +63,7 @@ def test_every_journey_runs_and_the_gate_passes(tmp_path: Path, lenient_profiles
 def test_a_slow_llm_fails_the_ai_inference_slo(tmp_path: Path, lenient_profiles: Path) -> None:
     report = tmp_path / "report"
     result = run_cli(
-        "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
+        "loadtest", "--profile", "laptop", "--slo-file", str(lenient_profiles),
         "--users", "2", "--duration", "8s", "--report", str(report), "--warmup", "1s",
         "--sim-ttft-ms", "1700", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
@@ -145,7 +145,7 @@ def test_bad_inputs_are_one_clear_error(
 def test_distributed_mode_master_and_workers(tmp_path: Path, lenient_profiles: Path) -> None:
     report = tmp_path / "report"
     result = run_cli(
-        "loadtest", "--profile", "laptop", "--profiles", str(lenient_profiles),
+        "loadtest", "--profile", "laptop", "--slo-file", str(lenient_profiles),
         "--users", "2", "--duration", "6s", "--workers", "2", "--report", str(report),
         "--warmup", "0s",
         "--sim-ttft-ms", "20", "--sim-tokens-per-second", "1000",
