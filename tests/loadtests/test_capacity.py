@@ -7,6 +7,7 @@ The search logic runs on synthetic step results and timelines; CPU is read from 
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import time
@@ -365,7 +366,9 @@ def test_a_first_step_breaking_stops_the_ramp_with_no_capacity(tmp_path: Path) -
     result = _find_capacity(tmp_path, p99_ms=0.001)  # no request is that fast
     assert result.returncode == 1, result.stdout + result.stderr
     assert "no capacity within the SLOs: the first step already fails" in result.stdout
-    assert "message_delivery: P99" in result.stdout  # why, under the step's progress line
+    # Why, under the step's progress line: its P99, or (on a busy machine whose two users are
+    # still logging in) too few requests in the step's judged seconds.
+    assert re.search(r"message_delivery: (P99 \S+ ms above|\d+ requests, fewer)", result.stdout)
     report = tmp_path / "report"
     document = json.loads((report / "capacity.json").read_text())
     assert document["capacity"]["rps"] is None

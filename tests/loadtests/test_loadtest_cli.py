@@ -86,7 +86,7 @@ def test_a_slow_llm_fails_the_ai_inference_slo(tmp_path: Path, lenient_profiles:
 def test_unknown_profile_is_one_clear_error(tmp_path: Path) -> None:
     result = run_cli("loadtest", "--profile", "moon", "--report", str(tmp_path), state=tmp_path)
     assert result.returncode == 2
-    assert "unknown SLO profile 'moon'" in result.stderr
+    assert "no SLOs for environment 'moon'" in result.stderr
     assert "choose one of: laptop, production, staging" in result.stderr
     assert "Traceback" not in result.stderr
 
