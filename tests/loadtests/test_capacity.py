@@ -7,8 +7,8 @@ The search logic runs on synthetic step results and timelines; CPU is read from 
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import time
 from dataclasses import replace
