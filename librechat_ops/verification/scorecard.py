@@ -246,7 +246,9 @@ def judge_faults(
             if lost or doubled:
                 reasons.append(f"messages in its window: {lost} lost, {doubled} duplicated")
         broken = _broken(results, slos, start, window_end)
-        due = _due_alerts(results, slos, start, window_end, alert_scale)
+        # The next fault's seconds are the next fault's, for what is due as for what fired.
+        due_end = min([window_end, *(math.floor(t - results.started_at) for t in following)])
+        due = _due_alerts(results, slos, start, due_end, alert_scale)
         fired: tuple[AlertRecord, ...] = ()
         if alerts is not None:
             # Until the grace after the window ends, but never into the next fault's time.
@@ -364,9 +366,10 @@ def _split(broken: tuple[str, ...]) -> set[tuple[str, str]]:
 def _due_alerts(
     results: RunResults, slos: Environment, start: int, end: int, scale: float
 ) -> list[DueAlert]:
-    """The burn-rate alerts on availability objectives whose condition held at a second from
-    ``start`` to ``end``: both windows (scaled, trailing, clipped to the run) with an error ratio
-    above the alert's factor times the budget, counted from what the load generator saw. Latency
+    """The burn-rate alerts on availability objectives whose condition came to hold at a second
+    from ``start`` to ``end`` (one that already held the second before is an earlier cause's):
+    both windows (scaled, trailing, clipped to the run) with an error ratio above the alert's
+    factor times the budget, counted from what the load generator saw. Latency
     is left out: the generator's times include its own queueing and the proxy, the server's do
     not, so only failures are the same event on both sides."""
     per: dict[str, dict[int, tuple[int, int]]] = {}
@@ -380,13 +383,30 @@ def _due_alerts(
     for journey, seconds in per.items():
         for alert in BURN_ALERTS:
             long_s, short_s = (max(1, round(w * scale)) for w in (alert.long_s, alert.short_s))
+            windows, budget = (long_s, short_s), slos.error_budget
+            held = start > 0 and bool(_exceeded(seconds, start - 1, windows, alert.factor, budget))
             for s in range(start, end):
-                rates = [_burn(seconds, s, w, slos.error_budget) for w in (long_s, short_s)]
-                if all(r is not None and r > alert.factor for r in rates):
+                rates = _exceeded(seconds, s, windows, alert.factor, budget)
+                now = bool(rates)
+                if now and not held:
                     why = f"{rates[0]:.1f}x over {long_s} s and {rates[1]:.1f}x over {short_s} s"
                     due.append(DueAlert(ALERT_PREFIX + alert.name, journey, AVAILABILITY, why))
                     break
+                held = now
     return due
+
+
+def _exceeded(
+    seconds: dict[int, tuple[int, int]],
+    at: int,
+    windows: tuple[int, int],
+    factor: float,
+    budget: float,
+) -> list[float]:
+    """Both windows' burn rates at second ``at`` when both exceed ``factor``; else empty."""
+    rates = [_burn(seconds, at, w, budget) for w in windows]
+    exceeded = all(r is not None and r > factor for r in rates)
+    return [r for r in rates if r is not None] if exceeded else []
 
 
 def _burn(seconds: dict[int, tuple[int, int]], at: int, window: int, budget: float) -> float | None:

@@ -348,3 +348,24 @@ def test_an_alert_after_the_next_fault_began_is_the_next_faults() -> None:
     )
     assert [a.fired_at_s for a in judged[0].alerts] == [12.5]
     assert [a.fired_at_s for a in judged[1].alerts] == [20.5]
+
+
+def test_failures_after_the_next_fault_began_are_not_due_from_the_earlier_one() -> None:
+    # The first fault's window runs long (errors until 21 s), but the second began at 18 s: the
+    # errors from 18 s on make alerts due for the second fault only.
+    run = results([(10, 0)] * 18 + [(10, 10)] * 3 + [(10, 0)] * 30)
+    first, second = fault(10, 20), fault(18, 21)
+    judged = judge_faults(run, [first, second], SPEC, slos=PROFILE, alerts=[])
+    assert judged[0].due == ()
+    assert judged[0].passed, judged[0].reasons
+    assert judged[1].due
+    assert not judged[1].passed
+
+
+def test_an_alert_already_due_before_a_fault_is_not_that_faults() -> None:
+    # Errors at 5-7 s keep the ticket's long windows burning through the fault at 20 s, which
+    # adds none of its own: nothing becomes due in its window.
+    run = results([(10, 0)] * 5 + [(10, 10)] * 3 + [(10, 0)] * 40)
+    (judged,) = judge_faults(run, [fault(20, 22)], SPEC, slos=PROFILE, alerts=[])
+    assert judged.due == ()
+    assert judged.passed, judged.reasons
