@@ -6,8 +6,8 @@
   warm-up (when every user logs in at once), each journey by :func:`slos.evaluate.judge` (error
   ratio, P99 and P95 against the SLO definition; a fault is judged by the next two items instead).
 - **Error budget**: the failures a fault caused, as a share of the budget the availability
-  objective allows over its window (30 days) at the run's request rate. At 99.9 % a full outage
-  burns 1 % of that budget in about 26 s; a fault may burn ``max_budget_pct``.
+  objective allows over the SLO's window (30 days) at the run's request rate. At 99.9 % a full
+  outage burns 1 % of that budget in about 26 s; a fault may burn ``max_budget_pct``.
 - **Time to recover**: from the fault's start to the first second after which five seconds in a
   row have requests and an error ratio within the objective; at most ``max_recovery_s``.
 - **Messages**: no chat lost or duplicated (:mod:`loadtests.audit`), counted per fault window
@@ -17,6 +17,9 @@
   while the fault lasts (a probe in its method, with a tolerance) held, and its rollbacks done.
   A planned fault that could not start before the load ended did not run, and fails the
   verdict.
+- **Alerts** (when the run was watched): the alerts each fault fired, with their time to detect,
+  and those its failures made due (:mod:`.alert_judge`); a due alert with no alert on its
+  objective fails the fault.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from typing import Any
 from loadtests.audit import Audit
 from loadtests.common.names import JOURNEY_ENTRIES
 from loadtests.results import RunResults, TimelineCell, merge, percentile
-from slos.definition import BURN_ALERTS, Environment
+from slos.definition import Environment
 from slos.evaluate import Judgement, judge
-from slos.rules import ALERT_PREFIX, AVAILABILITY, latency_objective
+from slos.rules import AVAILABILITY, latency_objective
 
+from .alert_judge import AlertRecord, due_alerts, fault_alerts, silent, split_objectives
 from .alerting import SCALE, AlertSpan
 from .faults import FaultRun
 from .spec import VerifySpec
@@ -69,27 +73,6 @@ class SloResult:
     allowed_error_ratio: float
     passed: bool
     reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    """One alert a fault fired, as Alertmanager notified it."""
-
-    name: str
-    """The alert (``SloErrorBudgetBurnPage1h``)."""
-    journey: str
-    """The journey whose objective burned."""
-    objective: str
-    """``availability``, ``latency_p99``..."""
-    severity: str
-    """``page`` or ``ticket``."""
-    fired_at_s: float
-    """Seconds into the load run the firing notification arrived."""
-    time_to_detect_s: float | None
-    """From the fault's injection to that notification; None when the alert was already firing
-    when the fault began (it could not fire again)."""
-    resolved_at_s: float | None
-    """Seconds into the run the resolved notification arrived; None: not before the run ended."""
 
 
 @dataclass(frozen=True)
@@ -248,16 +231,16 @@ def judge_faults(
         broken = _broken(results, slos, start, window_end)
         # The next fault's seconds are the next fault's, for what is due as for what fired.
         due_end = min([window_end, *(math.floor(t - results.started_at) for t in following)])
-        due = _due_alerts(results, slos, start, due_end, alert_scale)
+        due = due_alerts(results, slos, start, due_end, alert_scale)
         fired: tuple[AlertRecord, ...] = ()
         if alerts is not None:
             # Until the grace after the window ends, but never into the next fault's time.
             until = min([results.started_at + window_end + DETECT_GRACE_S, *following])
-            fired = _fault_alerts(
+            fired = fault_alerts(
                 alerts, origin=results.started_at, injected=run.injected_at, until=until,
-                objectives={(d.journey, d.objective) for d in due} | _split(broken),
+                objectives={(d.journey, d.objective) for d in due} | split_objectives(broken),
             )  # fmt: skip
-            reasons += _silent(due, {(a.journey, a.objective) for a in fired})
+            reasons += silent(due, {(a.journey, a.objective) for a in fired})
         judged.append(
             FaultResult(
                 experiment=run.experiment,
@@ -297,124 +280,6 @@ def _experiment_reasons(run: FaultRun) -> list[str]:
     if not run.rollbacks_ok:
         reasons.append("a rollback failed")
     return reasons
-
-
-def _fault_alerts(
-    alerts: Sequence[AlertSpan],
-    *,
-    origin: float,
-    injected: float,
-    until: float,
-    objectives: set[tuple[str, str]],
-) -> tuple[AlertRecord, ...]:
-    """The alerts that became active from ``injected`` to ``until`` (epoch seconds), and those of
-    the fault's ``objectives`` (journey, objective) already active then (they cannot fire
-    again)."""
-    found = []
-    for span in alerts:
-        new = injected <= span.active_at <= until
-        ongoing = (
-            span.active_at < injected
-            and (span.journey, span.objective) in objectives
-            and (span.resolved_at is None or span.resolved_at > injected)
-        )
-        if new or ongoing:
-            found.append(
-                AlertRecord(
-                    name=span.name,
-                    journey=span.journey,
-                    objective=span.objective,
-                    severity=span.severity,
-                    fired_at_s=round(span.notified_at - origin, 1),
-                    time_to_detect_s=round(span.notified_at - injected, 1) if new else None,
-                    resolved_at_s=None
-                    if span.resolved_at is None
-                    else round(span.resolved_at - origin, 1),
-                )
-            )
-    return tuple(found)
-
-
-@dataclass(frozen=True)
-class DueAlert:
-    """An alert the load's own numbers say should fire: its condition held at some second."""
-
-    alert: str
-    journey: str
-    objective: str
-    why: str
-    """The burn rates that met the condition."""
-
-
-def _silent(due: list[DueAlert], covered: set[tuple[str, str]]) -> list[str]:
-    """One reason per objective whose due alerts found no alert on it."""
-    missing: dict[tuple[str, str], list[DueAlert]] = {}
-    for d in due:
-        if (d.journey, d.objective) not in covered:
-            missing.setdefault((d.journey, d.objective), []).append(d)
-    return [
-        f"{journey} {objective} burned its budget past the threshold of "
-        f"{', '.join(d.alert for d in found)} ({found[0].why}) and no alert on it fired"
-        for (journey, objective), found in missing.items()
-    ]
-
-
-def _split(broken: tuple[str, ...]) -> set[tuple[str, str]]:
-    return {(j, o) for j, _, o in (b.partition(" ") for b in broken)}
-
-
-def _due_alerts(
-    results: RunResults, slos: Environment, start: int, end: int, scale: float
-) -> list[DueAlert]:
-    """The burn-rate alerts on availability objectives whose condition came to hold at a second
-    from ``start`` to ``end`` (one that already held the second before is an earlier cause's):
-    both windows (scaled, trailing, clipped to the run) with an error ratio above the alert's
-    factor times the budget, counted from what the load generator saw. Latency
-    is left out: the generator's times include its own queueing and the proxy, the server's do
-    not, so only failures are the same event on both sides."""
-    per: dict[str, dict[int, tuple[int, int]]] = {}
-    entry_journey = {e: j for j, entries in JOURNEY_ENTRIES.items() for e in entries}
-    for second, name, cell in results.timeline:
-        journey = entry_journey.get(name)
-        if journey in slos.journeys:
-            r, f = per.setdefault(journey, {}).get(second, (0, 0))
-            per[journey][second] = (r + cell.requests, f + cell.failures)
-    due: list[DueAlert] = []
-    for journey, seconds in per.items():
-        for alert in BURN_ALERTS:
-            long_s, short_s = (max(1, round(w * scale)) for w in (alert.long_s, alert.short_s))
-            windows, budget = (long_s, short_s), slos.error_budget
-            held = start > 0 and bool(_exceeded(seconds, start - 1, windows, alert.factor, budget))
-            for s in range(start, end):
-                rates = _exceeded(seconds, s, windows, alert.factor, budget)
-                now = bool(rates)
-                if now and not held:
-                    why = f"{rates[0]:.1f}x over {long_s} s and {rates[1]:.1f}x over {short_s} s"
-                    due.append(DueAlert(ALERT_PREFIX + alert.name, journey, AVAILABILITY, why))
-                    break
-                held = now
-    return due
-
-
-def _exceeded(
-    seconds: dict[int, tuple[int, int]],
-    at: int,
-    windows: tuple[int, int],
-    factor: float,
-    budget: float,
-) -> list[float]:
-    """Both windows' burn rates at second ``at`` when both exceed ``factor``; else empty."""
-    rates = [_burn(seconds, at, w, budget) for w in windows]
-    exceeded = all(r is not None and r > factor for r in rates)
-    return [r for r in rates if r is not None] if exceeded else []
-
-
-def _burn(seconds: dict[int, tuple[int, int]], at: int, window: int, budget: float) -> float | None:
-    """Error ratio over the ``window`` seconds ending at ``at``, over the budget (None: no
-    requests)."""
-    cells = [seconds.get(s, (0, 0)) for s in range(at - window + 1, at + 1)]
-    requests = sum(r for r, _ in cells)
-    return None if requests == 0 else sum(f for _, f in cells) / requests / budget
 
 
 def _broken(results: RunResults, slos: Environment, start: int, end: int) -> tuple[str, ...]:
