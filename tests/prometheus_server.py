@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import threading
 import time
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
+from librechat_sim.processes import free_port
 from slos import definition
 from slos.sli import sli
 
@@ -40,13 +40,6 @@ needs_prometheus = pytest.mark.skipif(
     reason="Debian's prometheus package (prometheus, promtool) is not installed",
 )
 """Mark for tests that start Prometheus."""
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (when this returns)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

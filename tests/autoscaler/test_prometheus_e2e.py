@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +16,8 @@ from autoscaler.errors import MetricsSourceError
 from autoscaler.prometheus import PrometheusSource, to_openmetrics
 from autoscaler.series import read_trace
 from librechat_ops.cli import app
+from librechat_sim.processes import free_port
+from tests.prometheus_server import running_prometheus
 
 from .conftest import write_trace
 
@@ -36,12 +33,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _slice() -> pd.Series:
     """Six hours of NASA July 1995 (a real trace), or a seeded stand-in when it is absent."""
     nasa = TRACES / "nasa_http_1995_per_minute.csv"
@@ -55,57 +46,13 @@ def _slice() -> pd.Series:
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Prometheus on a free loopback port, its TSDB backfilled with the slice."""
     root = tmp_path_factory.mktemp("prometheus")
-    data = root / "data"
-    metrics = root / "trace.om"
-    metrics.write_text(to_openmetrics(_slice(), METRIC))
-    subprocess.run(
-        [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(metrics), str(data)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    config = root / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
-    port = _free_port()
-    log = (root / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(PROMETHEUS),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data}",
-            "--storage.tsdb.retention.time=100y",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, root / "prometheus.log")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"prometheus exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"prometheus at {url} not ready after 60 s: {log.read_text()[-2000:]}")
+    with running_prometheus(
+        root,
+        backfill=to_openmetrics(_slice(), METRIC),
+        interval="1h",
+        args=["--storage.tsdb.retention.time=100y"],
+    ) as server:
+        yield server.url
 
 
 START, END = pd.Timestamp("1995-07-10T11:00"), pd.Timestamp("1995-07-10T16:00")
@@ -156,7 +103,7 @@ def test_an_unknown_metric_is_a_clear_error(prometheus: str) -> None:
 
 
 def test_an_unreachable_prometheus_is_a_clear_error() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(MetricsSourceError, match="failed"):
         PrometheusSource(url, timeout=2, retries=0).range(
             METRIC, start=START, end=END, step=pd.Timedelta("60s")
