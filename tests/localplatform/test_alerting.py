@@ -22,7 +22,6 @@ import yaml
 
 from localplatform import alertmanager, ports, prometheus
 from localplatform.cluster import LocalPlatform
-from tests.prometheus_server import MetricsTarget
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -191,14 +190,3 @@ def test_up_gives_a_reused_prometheus_the_current_configuration(
     result = local_platform.up(3)
     assert "prometheus" in result.reused
     wait_until(lambda: ALERTMANAGER_API in _active_alertmanagers(), 30, "active Alertmanager")
-
-
-@pytest.mark.slow
-def test_a_target_in_a_file_sd_list_is_scraped(local_platform: LocalPlatform) -> None:
-    job = f"pytest-plain-{secrets.token_hex(3)}"
-    with MetricsTarget(lambda _seconds: "pytest_plain_ok 1\n") as target:
-        try:
-            prometheus.register_targets(local_platform.layout, job, [target.address])
-            wait_until(lambda: _query(f'pytest_plain_ok{{job="{job}"}} == 1'), 45, "file_sd scrape")
-        finally:
-            prometheus.unregister_targets(local_platform.layout, job)

@@ -1,7 +1,8 @@
 """``register_targets``/``unregister_targets`` write and remove Prometheus file_sd target lists.
 
-That the platform's real Prometheus scrapes what they register, with and without a bearer token,
-is shown by ``tests/localplatform/test_alerting.py``.
+That the platform's real Prometheus scrapes what they register is shown by
+``tests/localplatform/test_workloads.py``, and with a bearer token by
+``tests/localplatform/test_alerting.py``.
 """
 
 from __future__ import annotations

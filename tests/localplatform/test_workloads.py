@@ -3,9 +3,7 @@ enforces ``restricted``; Prometheus scrapes the platform and whatever registers 
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -18,6 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from localplatform import prometheus
 from localplatform.cluster import LocalPlatform
+from tests.prometheus_server import MetricsTarget
 
 pytestmark = pytest.mark.e2e
 
@@ -125,28 +124,12 @@ def _query(expr: str) -> list[dict[str, Any]]:
     return result
 
 
-class _Metrics(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"# TYPE librechat_test_up gauge\nlibrechat_test_up 1\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def metrics_server() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Metrics)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with MetricsTarget(
+        lambda _seconds: "# TYPE librechat_test_up gauge\nlibrechat_test_up 1\n"
+    ) as t:
+        yield int(t.address.rsplit(":", 1)[1])
 
 
 @pytest.mark.slow
