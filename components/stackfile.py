@@ -22,8 +22,12 @@ PLACEHOLDER_PREFIX = "offline-plan-secret-placeholder:"
 
 
 def default_program_dir() -> Path:
-    """``stacks/`` next to this package in a checkout (where ``Pulumi.yaml`` points)."""
-    return Path(__file__).resolve().parent.parent / "stacks"
+    """The Pulumi program with its stack files: ``program/`` inside this package when installed
+    from a wheel (``setup.py`` copies it there), else ``stacks/`` next to this package in a
+    checkout (where ``Pulumi.yaml`` points)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "program"
+    return installed if (installed / "__main__.py").is_file() else here.parent / "stacks"
 
 
 def available_envs(program_dir: Path) -> list[str]:

@@ -90,6 +90,14 @@ KINDS: dict[str, Kind] = {
     "ClusterRoleBinding": Kind(
         "/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False
     ),
+    "ValidatingAdmissionPolicy": Kind(
+        "/apis/admissionregistration.k8s.io/v1", "validatingadmissionpolicies", namespaced=False
+    ),
+    "ValidatingAdmissionPolicyBinding": Kind(
+        "/apis/admissionregistration.k8s.io/v1",
+        "validatingadmissionpolicybindings",
+        namespaced=False,
+    ),
     "LibreChat": Kind(f"/apis/{API_VERSION}", "librechats"),
     "LibreChatService": Kind(f"/apis/{API_VERSION}", "librechatservices"),
     "PredictiveAutoscaler": Kind(f"/apis/{API_VERSION}", "predictiveautoscalers"),
@@ -183,26 +191,28 @@ class Kube:
         """One request; the decoded answer, or :class:`KubeError`."""
         if query:
             path = f"{path}?{urllib.parse.urlencode(query)}"
+        configuration = self.api_client.configuration
         headers = {"Accept": "application/json", "Content-Type": content_type}
-        try:  # kubernetes client <= 36: raw response, error statuses raised as ApiException
-            response = self.api_client.call_api(
-                path,
+        # The token as the client's own requests carry it (refreshed by its hook when it expires).
+        for auth in configuration.auth_settings().values():
+            if auth.get("in") == "header" and auth.get("value"):
+                headers[auth["key"]] = auth["value"]
+        payload = None if body is None else json.dumps(body)
+        try:
+            # The client's own connection pool (TLS, client certificates, proxies as the
+            # kubeconfig says), but not its generated call_api, whose signature changed in
+            # kubernetes 37: the same request on every version from 31 on.
+            response = self.api_client.rest_client.pool_manager.request(
                 method,
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=REQUEST_TIMEOUT,
+                configuration.host + path,
+                body=payload,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=REQUEST_TIMEOUT[0], read=REQUEST_TIMEOUT[1]),
+                preload_content=True,
             )
-        except client.ApiException as exc:
-            if exc.status:  # the server answered
-                raise KubeError(exc.status, method, path, str(exc.body or "")) from exc
-            # TLS failures (the client reports them as status 0).
+        except urllib3.exceptions.HTTPError as exc:  # connection, TLS and timeout failures
             raise KubeUnavailable(f"{method} {path}: {exc}") from exc
-        except urllib3.exceptions.HTTPError as exc:  # connection and timeout failures
-            raise KubeUnavailable(f"{method} {path}: {exc}") from exc
-        data = response.read()
-        text = data.decode() if isinstance(data, bytes) else str(data or "")
+        text = response.data.decode()
         if not 200 <= response.status < 300:
             raise KubeError(response.status, method, path, text)
         result: Obj = json.loads(text) if text else {}
@@ -257,6 +267,18 @@ class Kube:
             "PATCH",
             self.path(kind, namespace, name) + "/status",
             {"status": status},
+            content_type="application/merge-patch+json",
+        )
+
+    @_retry_conflicts
+    def merge_patch(self, kind: str, namespace: str, name: str, patch: Obj) -> Obj:
+        """Merge ``patch`` into the object (a JSON merge patch, for one field set outside the
+        applied configuration, such as a rejected schedule's ``suspend``)."""
+        self.writes += 1
+        return self.request(
+            "PATCH",
+            self.path(kind, namespace, name),
+            patch,
             content_type="application/merge-patch+json",
         )
 
