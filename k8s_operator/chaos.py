@@ -3,10 +3,11 @@
 The guard (:mod:`k8s_operator.guard`) reads the generated burn-rate rule from Prometheus; while
 the budget burns faster than ``maxBurnRate``, or the rule cannot be read, has no data, is not a
 number or is stale (no chaos without knowing the budget), the CronJob is suspended; the schedule's
-status says why, and an Event marks each change of verdict. Runs get the ``librechat-chaos``
-rights in their own namespace only, so experiments that need cluster-wide rights
+status says why, and an Event marks each change of verdict. Runs get their experiment's own
+ClusterRole (:mod:`k8s_operator.chaos_rights`) in their namespace only, or no Kubernetes rights
+when the experiment needs none; experiments that need cluster-wide rights
 (``crds.ADMIN_ONLY_EXPERIMENTS``, e.g. node-loss) are refused by the CRD and, should an older CRD
-let one through, reported ``rejected`` here.
+let one through, reported ``rejected`` here, as is an image the operator's settings do not allow.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .chaos_rights import image_allowed, role_name, rules_for
 from .children import MANAGER, RESTRICTED_CONTAINER, drifted, owner_reference
 from .crds import ADMIN_ONLY_EXPERIMENTS
 from .guard import Guard, guard_state
@@ -22,10 +24,6 @@ from .kube import Kube, Obj, OperatorError
 from .settings import OperatorSettings
 
 log = logging.getLogger("librechat.operator.chaos")
-
-CHAOS_CLUSTER_ROLE = "librechat-chaos"
-"""Installed by ``librechat-ops operator install``: the rights the experiments need. Each schedule
-gets its own ServiceAccount bound to it in its namespace."""
 
 
 def run_command(experiment: str, directory: str = "/experiments") -> list[str]:
@@ -74,6 +72,8 @@ def cron_job(body: Mapping[str, Any], suspend: bool) -> Obj:
                             "spec": {
                                 "restartPolicy": "Never",
                                 "serviceAccountName": f"chaos-{meta['name']}",
+                                # A token only for runs that have rights to use it with.
+                                "automountServiceAccountToken": bool(rules_for(spec["experiment"])),
                                 "securityContext": {
                                     "runAsNonRoot": True,
                                     "seccompProfile": {"type": "RuntimeDefault"},
@@ -100,9 +100,13 @@ def _owned(body: Mapping[str, Any], obj: Obj) -> Obj:
 
 
 def run_identity(body: Mapping[str, Any]) -> list[Obj]:
-    """The runs' ServiceAccount in the schedule's namespace, bound to the chaos ClusterRole."""
+    """The runs' ServiceAccount in the schedule's namespace and, when the experiment acts on
+    Kubernetes, a RoleBinding there to its experiment's ClusterRole."""
     name = f"chaos-{body['metadata']['name']}"
     account: Obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
+    experiment = body["spec"]["experiment"]
+    if not rules_for(experiment):
+        return [_owned(body, account)]
     binding = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
@@ -110,7 +114,7 @@ def run_identity(body: Mapping[str, Any]) -> list[Obj]:
         "roleRef": {
             "apiGroup": "rbac.authorization.k8s.io",
             "kind": "ClusterRole",
-            "name": CHAOS_CLUSTER_ROLE,
+            "name": role_name(experiment),
         },
         "subjects": [
             {
@@ -125,19 +129,53 @@ def run_identity(body: Mapping[str, Any]) -> list[Obj]:
 
 def converge(kube: Kube, body: Mapping[str, Any], settings: OperatorSettings) -> None:
     """Apply the runs' identity and the CronJob with the guard's verdict; record the verdict in
-    status when it changed (not when only the burn rate moved). An experiment that needs
-    cluster-wide rights gets neither identity nor CronJob, only ``rejected`` in status."""
-    experiment = body["spec"]["experiment"]
+    status when it changed (not when only the burn rate moved). A schedule it may not run (an
+    experiment that needs cluster-wide rights, an image not allowed) gets no new identity or
+    CronJob, its existing CronJob suspended, and ``rejected`` in status."""
+    spec, meta = body["spec"], body["metadata"]
+    experiment = spec["experiment"]
     if experiment in ADMIN_ONLY_EXPERIMENTS:  # the CRD rejects it; an older CRD may not have
         detail = f"{experiment} needs cluster-wide rights: run it as an administrator"
-        _record(kube, body, Guard(True, "rejected", detail))
+        _reject(kube, body, detail)
         return
-    guard = guard_state(body["spec"], settings)
-    for desired in (*run_identity(body), cron_job(body, guard.suspend)):
-        meta = desired["metadata"]
-        if drifted(kube.get(desired["kind"], meta["namespace"], meta["name"]), desired):
+    if not image_allowed(spec["image"], settings.chaos_images):
+        allowed = ", ".join(settings.chaos_images)
+        detail = (
+            f"image {spec['image']} is not allowed for chaos runs (allowed: {allowed}); "
+            "use one of those, or add it to LIBRECHAT_OPERATOR_CHAOS_IMAGES"
+        )
+        _reject(kube, body, detail)
+        return
+    guard = guard_state(spec, settings)
+    wanted = run_identity(body)
+    _drop_stale_binding(kube, meta["namespace"], f"chaos-{meta['name']}", wanted)
+    for desired in (*wanted, cron_job(body, guard.suspend)):
+        child = desired["metadata"]
+        if drifted(kube.get(desired["kind"], child["namespace"], child["name"]), desired):
             kube.apply(desired)
     _record(kube, body, guard)
+
+
+def _drop_stale_binding(kube: Kube, namespace: str, name: str, wanted: list[Obj]) -> None:
+    """Delete the runs' RoleBinding when it grants another role than the one wanted (a binding's
+    role cannot change: the experiment changed), or when none is wanted any more."""
+    existing = kube.get("RoleBinding", namespace, name)
+    if existing is None:
+        return
+    want = [o["roleRef"] for o in wanted if o["kind"] == "RoleBinding"]
+    if want and existing.get("roleRef", {}).get("name") == want[0]["name"]:
+        return
+    kube.delete("RoleBinding", namespace, name)
+
+
+def _reject(kube: Kube, body: Mapping[str, Any], detail: str) -> None:
+    """Suspend the schedule's CronJob if it has one, and record ``rejected``."""
+    meta = body["metadata"]
+    name = f"chaos-{meta['name']}"
+    cron = kube.get("CronJob", meta["namespace"], name)
+    if cron is not None and not cron["spec"].get("suspend"):
+        kube.merge_patch("CronJob", meta["namespace"], name, {"spec": {"suspend": True}})
+    _record(kube, body, Guard(True, "rejected", detail))
 
 
 def _record(kube: Kube, body: Mapping[str, Any], guard: Guard) -> None:

@@ -143,6 +143,19 @@ def _service_spec() -> Schema:
                 "additionalProperties": _str(),
                 "maxProperties": 200,
                 "description": "Environment entries, kept in a ConfigMap; a change rolls the pods.",
+                # Kubernetes' own rule for ConfigMap keys (IsConfigMapKey): refused here, not by
+                # the ConfigMap the operator would write later.
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "self.all(k, size(k) <= 253 && k.matches('^[-._a-zA-Z0-9]+$'))",
+                        "message": "config keys must be valid ConfigMap keys: at most 253 "
+                        "characters of letters, digits, '-', '_' and '.'",
+                    },
+                    {
+                        "rule": "self.all(k, k != '.' && k != '..')",
+                        "message": "config keys must not be '.' or '..'",
+                    },
+                ],
             },
             "envFromSecret": {
                 "type": "string",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chaos import CHAOS_CLUSTER_ROLE
+from . import chaos_rights
 from .children import RESTRICTED_CONTAINER
 from .crds import GROUP
 from .settings import LIVENESS_PORT, METRICS_PORT
@@ -63,12 +63,13 @@ def operator_rules() -> list[Obj]:
         _rule(["policy"], ["poddisruptionbudgets"], _APPLY),
         _rule(["networking.k8s.io"], ["networkpolicies"], _APPLY),
         _rule(["batch"], ["cronjobs"], _APPLY),
-        _rule(["rbac.authorization.k8s.io"], ["rolebindings"], _APPLY),
-        {
+        # A chaos run's binding: deleted when its experiment changes (a binding's role cannot).
+        _rule(["rbac.authorization.k8s.io"], ["rolebindings"], [*_APPLY, "delete"]),
+        {  # the one role the operator may bind: each experiment's own, nothing else
             "apiGroups": ["rbac.authorization.k8s.io"],
             "resources": ["clusterroles"],
             "verbs": ["bind"],
-            "resourceNames": [CHAOS_CLUSTER_ROLE],
+            "resourceNames": [r["metadata"]["name"] for r in chaos_rights.cluster_roles()],
         },
         _rule(["", "events.k8s.io"], ["events"], ["create", "patch"]),
         _rule(["apiextensions.k8s.io"], ["customresourcedefinitions"], _READ),
@@ -76,19 +77,9 @@ def operator_rules() -> list[Obj]:
     ]
 
 
-def chaos_rules() -> list[Obj]:
-    """What a scheduled chaos run does in its namespace (bound there by a RoleBinding): kill
-    pods, scale deployments, cut traffic with a deny NetworkPolicy."""
-    return [
-        _rule([""], ["pods"], ["get", "list", "watch", "delete"]),
-        _rule(["apps"], ["deployments", "deployments/scale"], ["get", "list", "patch"]),
-        _rule(["networking.k8s.io"], ["networkpolicies"], ["get", "list", "create", "delete"]),
-    ]
-
-
 def rbac() -> list[Obj]:
-    """Namespace, the operator's service account, role and binding, and the chaos ClusterRole
-    (bound per schedule, in the schedule's namespace, by the operator)."""
+    """Namespace, the operator's service account, role and binding, and each chaos experiment's
+    ClusterRole (bound per schedule, in the schedule's namespace, by the operator)."""
     restricted = {"pod-security.kubernetes.io/enforce": "restricted"}
     return [
         {
@@ -113,7 +104,59 @@ def rbac() -> list[Obj]:
             },
             "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
         },
-        _cluster_role(CHAOS_CLUSTER_ROLE, chaos_rules()),
+        *chaos_rights.cluster_roles(),
+        *binding_policy(),
+    ]
+
+
+BINDING_POLICY = "librechat-operator-binds-chaos-roles-only"
+
+
+def binding_policy() -> list[Obj]:
+    """An admission policy the API server enforces on the operator's own requests: the
+    RoleBindings it creates or changes grant an experiment's chaos ClusterRole, nothing else.
+    RBAC alone would let it bind any role whose rights it holds itself (its own, for one)."""
+    roles = [r["metadata"]["name"] for r in chaos_rights.cluster_roles()]
+    operator = f"system:serviceaccount:{NAMESPACE}:{NAME}"
+    return [
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": BINDING_POLICY},
+            "spec": {
+                "failurePolicy": "Fail",
+                "matchConstraints": {
+                    "resourceRules": [
+                        {
+                            "apiGroups": ["rbac.authorization.k8s.io"],
+                            "apiVersions": ["v1"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": ["rolebindings"],
+                        }
+                    ]
+                },
+                "matchConditions": [
+                    {
+                        "name": "the-operator",
+                        "expression": f"request.userInfo.username == '{operator}'",
+                    }
+                ],
+                "validations": [
+                    {
+                        "expression": "object.roleRef.kind == 'ClusterRole' && "
+                        f"object.roleRef.name in {roles!r}".replace('"', "'"),
+                        "message": "the operator may bind only the chaos experiments' ClusterRoles "
+                        f"({', '.join(roles)})",
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": BINDING_POLICY},
+            "spec": {"policyName": BINDING_POLICY, "validationActions": ["Deny"]},
+        },
     ]
 
 

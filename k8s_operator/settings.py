@@ -10,6 +10,9 @@ LIVENESS_PORT = 8081
 """kopf's liveness endpoint when the toolkit runs the operator on this machine."""
 METRICS_PORT = 8082
 """The operator's Prometheus metrics, by default."""
+PROJECT_IMAGE = "librechat-ops"
+"""The repository of this project's image (the operator, the toolkit and chaostoolkit; see the
+Dockerfile): by default the only image ChaosSchedule runs may use."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class OperatorSettings:
     status_delay: float = 2.0
     """Seconds a service's roll-out progress waits before it is written, so later progress joins
     the same write; condition changes are written at once (``LIBRECHAT_OPERATOR_STATUS_DELAY``)."""
+    chaos_images: tuple[str, ...] = (PROJECT_IMAGE,)
+    """Images ChaosSchedule runs may use: repositories (any tag or digest) or whole references,
+    comma-separated in ``LIBRECHAT_OPERATOR_CHAOS_IMAGES``; a schedule with another image is
+    rejected (status and an Event), never run."""
     inject_conflicts: int = 0
     """Fault injection for tests: the first N applies get a 409 from the API server
     (``LIBRECHAT_OPERATOR_INJECT_CONFLICTS``)."""
@@ -51,5 +58,12 @@ class OperatorSettings:
             metrics_port=int(env.get("LIBRECHAT_OPERATOR_METRICS_PORT", default.metrics_port)),
             metrics_host=env.get("LIBRECHAT_OPERATOR_METRICS_HOST", default.metrics_host),
             status_delay=float(env.get("LIBRECHAT_OPERATOR_STATUS_DELAY", default.status_delay)),
+            chaos_images=_images(env.get("LIBRECHAT_OPERATOR_CHAOS_IMAGES"), default.chaos_images),
             inject_conflicts=int(env.get("LIBRECHAT_OPERATOR_INJECT_CONFLICTS", "0")),
         )
+
+
+def _images(raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated allow-list; unset or empty: ``default``."""
+    entries = tuple(e.strip() for e in (raw or "").split(",") if e.strip())
+    return entries or default

@@ -29,7 +29,8 @@ Configuration = Mapping[str, Any] | None
 
 RBAC_HINT = (
     "the identity running the experiment lacks this right: a ChaosSchedule's ServiceAccount has "
-    "the `librechat-chaos` ClusterRole in its own namespace only (nodes are cluster-wide)"
+    "its experiment's `librechat-chaos-<experiment>` ClusterRole in its own namespace only, "
+    "holding what that experiment needs (nodes are cluster-wide)"
 )
 SELECTOR_HINT = "a label selector looks like `app=web,tier!=db` (kubectl's syntax)"
 

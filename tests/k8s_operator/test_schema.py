@@ -105,6 +105,14 @@ MALFORMED: list[tuple[str, Callable[[], Obj], Callable[[Obj], None], str]] = [
     ("service latency 0", _service, _set("spec.slo.p99LatencyMs", 0), "p99LatencyMs"),
     ("service config not text", _service, _set("spec.config", {"A": 1}), "spec.config"),
     (
+        "service config key not a ConfigMap key",
+        _service,
+        _set("spec.config", {"OK_KEY": "1", "BAD KEY/1": "2"}),
+        "valid ConfigMap keys",
+    ),
+    ("service config key too long", _service, _set("spec.config", {"A" * 254: "1"}), "253"),
+    ("service config key a dot", _service, _set("spec.config", {"..": "1"}), "'.' or '..'"),
+    (
         "service secret env name",
         _service,
         _set("spec.secretEnv", [{"name": "lower", "secretRef": {"name": "s", "key": "k"}}]),
