@@ -169,6 +169,13 @@ def _cluster_role(name: str, rules: list[Obj]) -> Obj:
     }
 
 
+def repository(image: str) -> str:
+    """``image`` without its tag or digest (a registry's port is kept)."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0]
+
+
 def deployment(
     image: str = DEFAULT_IMAGE,
     prometheus_url: str = "http://prometheus:9090",
@@ -194,6 +201,8 @@ def deployment(
             {"name": "LIBRECHAT_SLO_ENV", "value": slo_env},
             {"name": "LIBRECHAT_OPERATOR_METRICS_HOST", "value": "0.0.0.0"},
             {"name": "LIBRECHAT_OPERATOR_METRICS_PORT", "value": str(METRICS_PORT)},
+            # Chaos runs may use the operator's own image (any tag of its repository), no other.
+            {"name": "LIBRECHAT_OPERATOR_CHAOS_IMAGES", "value": repository(image)},
         ],
         "ports": [
             {"name": "healthz", "containerPort": LIVENESS_PORT},
