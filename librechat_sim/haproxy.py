@@ -84,7 +84,7 @@ def render(
     return f"""global
     pidfile {pid_file}
     maxconn 8000
-    log stderr format short local0 warning
+    log stderr format short local0 info  # a line per request (httplog)
 
 defaults
     mode http
