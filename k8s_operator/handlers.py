@@ -34,6 +34,8 @@ WRITES = Gauge("librechat_operator_api_writes", "Write requests sent to the API 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+log = logging.getLogger("librechat.operator")
+
 CHILD_KINDS = (
     ("apps", "v1", "deployments", "Deployment"),
     ("", "v1", "services", "Service"),
@@ -67,7 +69,7 @@ def translated(kind: str) -> Callable[[F], F]:
             started = time.monotonic()
             result = "ok"
             try:
-                return fn(*args, **kwargs)
+                done = fn(*args, **kwargs)
             except platform.HandOffInProgress as exc:
                 result = "waiting"
                 raise kopf.TemporaryError(str(exc), delay=2) from exc
@@ -76,6 +78,7 @@ def translated(kind: str) -> Callable[[F], F]:
                 if exc.status == 404:
                     return None  # the object went away meanwhile: nothing left to do
                 if exc.status in (400, 422):
+                    _report(kind, kwargs, exc)
                     raise kopf.PermanentError(str(exc)) from exc
                 raise kopf.TemporaryError(str(exc), delay=1 if exc.status == 409 else 5) from exc
             except KubeUnavailable as exc:
@@ -86,10 +89,61 @@ def translated(kind: str) -> Callable[[F], F]:
                 SECONDS.labels(kind).observe(time.monotonic() - started)
                 if "memo" in kwargs:
                     WRITES.set(_kube(kwargs["memo"]).writes)
+            _report(kind, kwargs, None)
+            return done
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+RECONCILED = "Reconciled"
+"""The condition a permanent error sets to False (with the API server's refusal as its message);
+True again once the object's handler succeeds."""
+
+
+def _report(kind: str, kwargs: Mapping[str, Any], error: KubeError | None) -> None:
+    """A permanent error (``error``) becomes the ``Reconciled`` condition, False, and a Warning
+    Event, so the object does not go silent; a later success sets the condition True. Only a
+    change is written, among the conditions as last written (a service's through its status
+    writer, others read fresh). Reporting is auxiliary: a failure to report is logged."""
+    body, memo = kwargs.get("body"), kwargs.get("memo")
+    if body is None or memo is None or kind != body.get("kind"):
+        return
+    seen = (body.get("status") or {}).get("conditions") or []
+    if error is None and not any(
+        c.get("type") == RECONCILED and c.get("status") == "False" for c in seen
+    ):
+        return  # the common case: nothing was wrong, nothing to read or write
+    meta = body["metadata"]
+    message = "reconciled" if error is None else f"the API server refused: {error.reason or error}"
+    kube = _kube(memo)
+    try:
+        if kind == "LibreChatService":
+            previous = _statuses(memo).current_conditions(body)
+        else:
+            previous = (
+                (kube.get(kind, meta["namespace"], meta["name"]) or {}).get("status") or {}
+            ).get("conditions") or []
+        condition = services.condition(
+            RECONCILED,
+            error is None,
+            reason="Reconciled" if error is None else "PermanentError",
+            message=message,
+            generation=int(meta.get("generation", 0)),
+            previous=previous,
+        )
+        if kind == "LibreChatService":
+            changed = _statuses(memo).set_condition(body, condition)
+        else:
+            changed = condition not in previous
+            if changed:
+                conditions = [*services.others(previous, {RECONCILED}), condition]
+                kube.patch_status(kind, meta["namespace"], meta["name"], {"conditions": conditions})
+        if changed and error is not None:
+            kube.event(body, type="Warning", reason="PermanentError", message=message)
+    except OperatorError as exc:
+        log.warning("could not report on %s/%s: %s", meta["namespace"], meta["name"], exc)
 
 
 @kopf.on.startup()
@@ -237,7 +291,7 @@ def _sync_platform_status(kube: Kube, body: Mapping[str, Any], extra: Mapping[st
         generation=int(body["metadata"].get("generation", 0)),
         previous=previous,
     )
-    wanted["conditions"] = [condition]
+    wanted["conditions"] = [condition, *services.others(previous, {"Ready"})]
     changes = services.status_changes(body.get("status"), wanted)
     if changes:
         meta = body["metadata"]

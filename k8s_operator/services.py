@@ -110,8 +110,15 @@ def status(
                 generation=generation,
                 previous=previous,
             ),
+            *others(previous, {"Ready", "Progressing", "Degraded"}),
         ],
     }
+
+
+def others(previous: list[Obj], own: set[str]) -> list[Obj]:
+    """The conditions a writer does not own (a merge patch replaces the whole list, so each
+    writer carries the others' over unchanged, e.g. ``Reconciled`` from a permanent error)."""
+    return [c for c in previous if c.get("type") not in own]
 
 
 def status_changes(current: Mapping[str, Any] | None, wanted: Obj) -> Obj:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .kube import Kube, KubeError, Obj, OperatorError
-from .services import status, status_changes
+from .services import others, status, status_changes
 
 Key = tuple[str, str]
 
@@ -126,6 +126,25 @@ class StatusWriter:
             self._pending[key] = dict(owner)
         if first:
             self._schedule(key, self._delay)
+
+    def set_condition(self, owner: Mapping[str, Any], condition: Obj) -> bool:
+        """Set one condition the status computation does not own (``Reconciled``), among the
+        conditions as last written, so neither write undoes the other. False: already so."""
+        key = _key(owner)
+        with self._lock(key):
+            previous = list(self._current(key, owner).get("conditions") or [])
+            if condition in previous:
+                return False
+            conditions = [*others(previous, {condition["type"]}), condition]
+            self._kube.patch_status("LibreChatService", key[0], key[1], {"conditions": conditions})
+            self._written[key] = {**self._written.get(key, {}), "conditions": conditions}
+            return True
+
+    def current_conditions(self, owner: Mapping[str, Any]) -> list[Obj]:
+        """The service's conditions as last written (newer than a watch's copy)."""
+        key = _key(owner)
+        with self._lock(key):
+            return list(self._current(key, owner).get("conditions") or [])
 
     def forget(self, namespace: str, name: str) -> None:
         """The service is gone: drop what is kept for it."""

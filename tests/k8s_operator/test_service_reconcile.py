@@ -185,3 +185,58 @@ def test_deleting_the_service_deletes_its_children(
 
     wait_until(lambda: not _children(kube, namespace), 60, "the garbage collector")
     wait_until(lambda: not kube.list("Pod", namespace, "librechat.io/service=search"), 60, "pods")
+
+
+def test_service_pods_run_where_pod_security_restricted_is_enforced(
+    kube: Kube, operator: OperatorProcess, namespace: str
+) -> None:
+    """The API server's Pod Security admission refuses, at pod creation, any pod of the
+    Deployment that breaks `restricted`: Running pods and Ready show that none did."""
+    kube.request(
+        "PATCH",
+        kube.path("Namespace", None, namespace),
+        {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+        content_type="application/merge-patch+json",
+    )
+    kube.apply(_service(namespace, minReplicas=2))
+    wait_until(lambda: len(_running(kube, namespace)) == 2, 60, "2 Running pods")
+    wait_until(lambda: _ready(kube, namespace), 60, "status Ready")
+    refused = [
+        e["message"]
+        for e in kube.request("GET", kube.path("Event", namespace))["items"]
+        if e["reason"] == "FailedCreate"
+    ]
+    assert refused == []
+
+
+def test_a_spec_the_api_server_refuses_is_reported_not_silent(
+    kube: Kube, operator: OperatorProcess, namespace: str
+) -> None:
+    """The CRD lets a memory request above its limit through; the Deployment's validation does
+    not (422): the operator gives up on that spec with a condition and a Warning Event, and a
+    fixed spec reconciles again."""
+    too_much = {"requests": {"cpu": "100m", "memory": "1Gi"}, "limits": {"memory": "512Mi"}}
+    kube.apply(_service(namespace, resources=too_much))
+    reported = wait_until(
+        lambda: (c := _condition(kube.get("LibreChatService", namespace, "search"), "Reconciled"))
+        and c["status"] == "False"
+        and c,
+        30, "the Reconciled condition False",
+    )  # fmt: skip
+    assert reported["reason"] == "PermanentError"
+    assert "must be less than or equal to memory limit" in reported["message"], reported
+    events = kube.request(
+        "GET", kube.path("Event", namespace), query={"fieldSelector": "involvedObject.name=search"}
+    )["items"]
+    warnings = [e for e in events if e["reason"] == "PermanentError"]
+    assert warnings
+    assert warnings[0]["type"] == "Warning"
+    assert "must be less than or equal to memory limit" in warnings[0]["message"]
+
+    kube.apply(_service(namespace))  # fixed
+    wait_until(lambda: _ready(kube, namespace), 60, "status Ready")
+    wait_until(
+        lambda: (_condition(kube.get("LibreChatService", namespace, "search"), "Reconciled") or {})
+        .get("status") == "True",
+        30, "Reconciled True again",
+    )  # fmt: skip
