@@ -1,4 +1,4 @@
-"""The operator's own deployment: namespace, least-privilege RBAC, and a one-replica Deployment.
+"""The operator's own deployment: namespace, least-privilege RBAC, and a two-replica Deployment.
 
 Pure data. ``librechat-ops operator install`` applies the CRDs and the RBAC (and, with
 ``--with-deployment``, the Deployment); ``librechat-ops operator manifests`` prints them as YAML.
@@ -104,8 +104,47 @@ def rbac() -> list[Obj]:
             },
             "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
         },
+        *lease_rbac([NAME]),
         *chaos_rights.cluster_roles(),
         *binding_policy(),
+    ]
+
+
+LEASE_ROLE = f"{NAME}-lease"
+
+
+def lease_rbac(accounts: list[str]) -> list[Obj]:
+    """The leader election's rights, in the operator's namespace only: read and renew the one
+    Lease by name, and create it the first time (a create cannot be limited by name)."""
+    return [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": LEASE_ROLE, "namespace": NAMESPACE},
+            "rules": [
+                {
+                    "apiGroups": ["coordination.k8s.io"],
+                    "resources": ["leases"],
+                    "resourceNames": [NAME],
+                    "verbs": ["get", "update"],
+                },
+                _rule(["coordination.k8s.io"], ["leases"], ["create"]),
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": LEASE_ROLE, "namespace": NAMESPACE},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": LEASE_ROLE,
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}
+                for account in accounts
+            ],
+        },
     ]
 
 
@@ -181,22 +220,23 @@ def deployment(
     prometheus_url: str = "http://prometheus:9090",
     slo_env: str = "laptop",
 ) -> Obj:
-    """One replica, ``Recreate`` (never two operators at once), liveness probe, metrics port; the
-    ChaosSchedule guards read the SLO environment ``slo_env`` (``LIBRECHAT_SLO_ENV``)."""
+    """Two replicas on different nodes, one leading at a time (the Lease: see
+    :mod:`k8s_operator.leader`), liveness probe, metrics port; the ChaosSchedule guards read the
+    SLO environment ``slo_env`` (``LIBRECHAT_SLO_ENV``)."""
     labels = {"app.kubernetes.io/name": NAME}
     container = {
         "name": "operator",
         "image": image,
         "command": [
-            "kopf",
-            "run",
+            "python",
             "-m",
-            "k8s_operator.handlers",
-            "--all-namespaces",
-            "--standalone",
+            "k8s_operator",
             f"--liveness=http://0.0.0.0:{LIVENESS_PORT}/healthz",
         ],
         "env": [
+            {"name": "LIBRECHAT_OPERATOR_LEADER_ELECTION", "value": "true"},
+            {"name": "LIBRECHAT_OPERATOR_LEASE_NAMESPACE", "value": NAMESPACE},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "LIBRECHAT_PROMETHEUS_URL", "value": prometheus_url},
             {"name": "LIBRECHAT_SLO_ENV", "value": slo_env},
             {"name": "LIBRECHAT_OPERATOR_METRICS_HOST", "value": "0.0.0.0"},
@@ -224,8 +264,10 @@ def deployment(
         "kind": "Deployment",
         "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": labels},
         "spec": {
-            "replicas": 1,
-            "strategy": {"type": "Recreate"},
+            "replicas": 2,
+            # One leads, one waits: a roll-out or a node loss hands over the Lease, never two
+            # writers (the Lease decides who writes, not the number of pods).
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {
@@ -237,6 +279,14 @@ def deployment(
                 },
                 "spec": {
                     "serviceAccountName": NAME,
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": labels},
+                        }
+                    ],
                     "securityContext": {
                         "runAsNonRoot": True,
                         "seccompProfile": {"type": "RuntimeDefault"},

@@ -86,6 +86,8 @@ KINDS: dict[str, Kind] = {
         "/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
     ),
     "RoleBinding": Kind("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+    "Role": Kind("/apis/rbac.authorization.k8s.io/v1", "roles"),
+    "Lease": Kind("/apis/coordination.k8s.io/v1", "leases"),
     "ClusterRole": Kind("/apis/rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
     "ClusterRoleBinding": Kind(
         "/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False

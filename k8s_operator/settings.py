@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -43,6 +44,14 @@ class OperatorSettings:
     """Images ChaosSchedule runs may use: repositories (any tag or digest) or whole references,
     comma-separated in ``LIBRECHAT_OPERATOR_CHAOS_IMAGES``; a schedule with another image is
     rejected (status and an Event), never run."""
+    leader_election: bool = False
+    """Run only while holding the Lease ``librechat-operator`` (``python -m k8s_operator``, as
+    the Deployment's replicas do; ``LIBRECHAT_OPERATOR_LEADER_ELECTION=true``)."""
+    lease_namespace: str = "librechat-system"
+    """Where that Lease lives (``LIBRECHAT_OPERATOR_LEASE_NAMESPACE``)."""
+    identity: str = ""
+    """This replica's name in the Lease: ``POD_NAME`` (the Deployment sets it from the pod's
+    name), else host name and process id."""
     inject_conflicts: int = 0
     """Fault injection for tests: the first N applies get a 409 from the API server
     (``LIBRECHAT_OPERATOR_INJECT_CONFLICTS``)."""
@@ -59,6 +68,10 @@ class OperatorSettings:
             metrics_host=env.get("LIBRECHAT_OPERATOR_METRICS_HOST", default.metrics_host),
             status_delay=float(env.get("LIBRECHAT_OPERATOR_STATUS_DELAY", default.status_delay)),
             chaos_images=_images(env.get("LIBRECHAT_OPERATOR_CHAOS_IMAGES"), default.chaos_images),
+            leader_election=env.get("LIBRECHAT_OPERATOR_LEADER_ELECTION", "").lower()
+            in ("1", "true", "yes"),
+            lease_namespace=env.get("LIBRECHAT_OPERATOR_LEASE_NAMESPACE", default.lease_namespace),
+            identity=env.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}",
             inject_conflicts=int(env.get("LIBRECHAT_OPERATOR_INJECT_CONFLICTS", "0")),
         )
 

@@ -17,7 +17,7 @@ from . import kubeconfig, ports, process
 from .alertmanager import ALERTMANAGER
 from .alertmanager import url as alertmanager_url
 from .build import Binaries, Builder, Progress
-from .components import CONTROL_PLANE, Component
+from .components import AUDIT_POLICY, CONTROL_PLANE, Component
 from .errors import NotRunningError, PortConflictError, StartError
 from .kubeapi import KubeApi
 from .layout import Layout
@@ -101,6 +101,7 @@ class LocalPlatform:
             step("generating certificates and tokens")
             layout.pki.generate()
         self._write_kubeconfigs()
+        layout.audit_policy.write_text(AUDIT_POLICY)
         result = UpResult(layout.kubeconfig, prometheus_url(), [])
         started: list[Component] = []
         try:

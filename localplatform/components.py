@@ -92,7 +92,25 @@ def _apiserver(layout: Layout, b: Binaries) -> list[str]:
         "--profiling=false",
         "--max-requests-inflight=800",
         "--max-mutating-requests-inflight=400",
+        # Who wrote what, when: each write's user and time (tests show single writers with it).
+        f"--audit-policy-file={layout.audit_policy}",
+        f"--audit-log-path={layout.audit_log}",
+        "--audit-log-format=json",
+        "--audit-log-maxsize=200",
+        "--audit-log-maxbackup=1",
     ]
+
+
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+"""
+"""Metadata (user, verb, object, time; no bodies) of every write; reads are not logged."""
 
 
 def _secure_serving(layout: Layout, identity: str, port: int) -> list[str]:

@@ -49,6 +49,16 @@ class Layout:
     def component_kubeconfig(self, identity: str) -> Path:
         return self.root / "kubeconfigs" / f"{identity}.yaml"
 
+    @property
+    def audit_policy(self) -> Path:
+        """The API server's audit policy (written at each start)."""
+        return self.root / "audit-policy.yaml"
+
+    @property
+    def audit_log(self) -> Path:
+        """The API server's audit log: one JSON line per write request, with who made it."""
+        return self.log("audit")
+
     def log(self, component: str) -> Path:
         return self.root / "logs" / f"{component}.log"
 

@@ -83,8 +83,15 @@ def test_operator_is_installed_with_its_crds_and_least_privilege_rbac() -> None:
         assert "*" not in rule["resources"]
         assert "secrets" not in rule["resources"]
     (deployment,) = [o for o in objs if o["kind"] == "Deployment"]
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
-    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["replicas"] == 2  # one leads (the Lease), one waits
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][:3] == ["python", "-m", "k8s_operator"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["LIBRECHAT_OPERATOR_LEADER_ELECTION"] == "true"
+    (lease_role,) = [
+        o for o in objs if o["kind"] == "Role" and o["metadata"]["name"].endswith("-lease")
+    ]
+    assert {v for r in lease_role["rules"] for v in r["verbs"]} == {"get", "update", "create"}
 
 
 def test_encrypted_storage_class_uses_the_regions_key() -> None:

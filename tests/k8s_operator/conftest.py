@@ -30,10 +30,19 @@ def _free_port() -> int:
 class OperatorProcess:
     """``kopf run -m k8s_operator.handlers`` in a subprocess, restartable and killable."""
 
-    def __init__(self, kubeconfig: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log: Path,
+        env: dict[str, str] | None = None,
+        *,
+        elected: bool = False,
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.log = log
         self.extra_env = env or {}
+        self.elected = elected
+        """Run as the Deployment does (``python -m k8s_operator``, with leader election)."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.liveness = 0
 
@@ -45,11 +54,14 @@ class OperatorProcess:
             "LIBRECHAT_OPERATOR_METRICS_PORT": str(_free_port()),
             **self.extra_env,
         }
+        liveness = f"--liveness=http://127.0.0.1:{self.liveness}/healthz"
         argv = [
             sys.executable, "-m", "kopf", "run", "-m", "k8s_operator.handlers",
-            "--standalone", "--all-namespaces",
-            f"--liveness=http://127.0.0.1:{self.liveness}/healthz",
+            "--standalone", "--all-namespaces", liveness,
         ]  # fmt: skip
+        if self.elected:
+            env["LIBRECHAT_OPERATOR_LEADER_ELECTION"] = "true"
+            argv = [sys.executable, "-m", "k8s_operator", liveness]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         wait_until(self._alive, 60, "the operator's liveness endpoint")
