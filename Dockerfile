@@ -1,5 +1,5 @@
 # The toolkit's image, `librechat-ops:<version>` (pyproject's version): the operator's Deployment
-# (`kopf run -m k8s_operator.handlers`) and the ChaosSchedule CronJobs (`chaos run
+# (`python -m k8s_operator`, leader-elected) and the ChaosSchedule CronJobs (`chaos run
 # /experiments/<experiment>.json`) both run it. No image is published: build and push your own,
 #   docker build -t registry.example.com/librechat-ops:0.1.0 .
 # and pass it to `librechat-ops operator install --image` and the ChaosSchedules' `spec.image`.
