@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from . import autoscaler_metrics, chaos, platform, services
 from .children import MANAGER
 from .crds import GROUP, VERSION
 from .diffbase import ObservedGenerationDiffBase
-from .kube import Kube, KubeError, KubeUnavailable, OperatorError
+from .kube import CrashPoint, Kube, KubeError, KubeUnavailable, OperatorError
 from .settings import OperatorSettings
 from .statuses import StatusWriter
 
@@ -146,12 +147,30 @@ def _report(kind: str, kwargs: Mapping[str, Any], error: KubeError | None) -> No
         log.warning("could not report on %s/%s: %s", meta["namespace"], meta["name"], exc)
 
 
+class RetryForever:
+    """kopf's ``error_backoffs``: these delays, then the last one again, without end (a fresh
+    iterator per request)."""
+
+    def __init__(self, delays: tuple[float, ...]) -> None:
+        self.delays = delays
+
+    def __iter__(self) -> Iterator[float]:
+        yield from self.delays
+        yield from itertools.repeat(self.delays[-1])
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     """Settings for a quiet, fast-retrying operator, and the API client."""
     config = OperatorSettings.from_env()
     settings.posting.level = logging.WARNING
-    settings.networking.error_backoffs = [0.5, 1, 2, 5]
+    # Never give up on the API server: with a finite list kopf's watchers stop once it is spent
+    # (about 9 s), and an operator cut off for longer stayed deaf after the API came back.
+    settings.networking.error_backoffs = RetryForever((0.5, 1, 2, 5))
+    # A request the API server holds without answering fails (and is retried) after 30 s, not
+    # kopf's default 5 minutes.
+    settings.networking.request_timeout = 30.0
+    settings.networking.connect_timeout = 5.0
     settings.execution.max_workers = 16
     # kopf runs one worker per object with events, per watched kind, and keeps it for
     # `idle_timeout` after its last event. With 64 workers kept 5 s each, a burst of new services
@@ -159,7 +178,10 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # after 1 s, and the limit (memory under bursts) is well above a burst's concurrency.
     settings.queueing.worker_limit = 300
     settings.queueing.idle_timeout = 1.0
-    settings.watching.server_timeout = 300
+    # Watches end and are opened again every minute: a watch the API server keeps open but no
+    # longer feeds (seen after an etcd restart) costs at most that, not the 5 minutes it did.
+    settings.watching.server_timeout = 60
+    settings.watching.client_timeout = 90
     settings.persistence.finalizer = f"{GROUP}/operator"
     # A handled LibreChatService change is recorded by its status alone (see diffbase).
     settings.persistence.diffbase_storage = ObservedGenerationDiffBase(
@@ -169,7 +191,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     )
     memo.settings = config
     memo.kube = Kube.connect(
-        field_manager=config.field_manager, inject_conflicts=config.inject_conflicts
+        field_manager=config.field_manager,
+        inject_conflicts=config.inject_conflicts,
+        crash=CrashPoint.parse(config.crash_at_write),
     )
     memo.statuses = StatusWriter(memo.kube, delay=config.status_delay)
     memo.statuses.start()

@@ -7,9 +7,11 @@ kopf's default minute); what still fails is a :class:`KubeError` with the status
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
+import signal
 import socket
 import urllib.parse
 from collections.abc import Mapping
@@ -132,21 +134,55 @@ _retry_conflicts = retry(
 )
 
 
+@dataclass(frozen=True)
+class CrashPoint:
+    """Fault injection for tests: SIGKILL this process at its ``at``-th write request, before it
+    is sent or after the API server answered it (applied, but the operator never learns), with a
+    line naming the write appended to ``log`` first."""
+
+    at: int
+    after: bool
+    log: str
+
+    @classmethod
+    def parse(cls, spec: str) -> CrashPoint | None:
+        """``N,before|after,LOG`` (``LIBRECHAT_OPERATOR_CRASH_AT_WRITE``); empty: None."""
+        if not spec:
+            return None
+        at, when, path = spec.split(",", 2)
+        return cls(int(at), when == "after", path)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class Kube:
     """A client of one API server, as one field manager."""
 
     def __init__(
-        self, api_client: client.ApiClient, *, field_manager: str, inject_conflicts: int = 0
+        self,
+        api_client: client.ApiClient,
+        *,
+        field_manager: str,
+        inject_conflicts: int = 0,
+        crash: CrashPoint | None = None,
     ) -> None:
         self.api_client = api_client
         self.field_manager = field_manager
         self._inject_conflicts = inject_conflicts
+        self._crash = crash
+        self._write_requests = itertools.count(1)  # next() is atomic: handlers run on threads
         self.writes = 0
         """Write requests sent (applies, patches, deletes): for the steady-state benchmark."""
 
     @classmethod
     def connect(
-        cls, *, field_manager: str, inject_conflicts: int = 0, kubeconfig: str | None = None
+        cls,
+        *,
+        field_manager: str,
+        inject_conflicts: int = 0,
+        kubeconfig: str | None = None,
+        crash: CrashPoint | None = None,
     ) -> Kube:
         """From ``kubeconfig`` if given, else the in-cluster service account, else $KUBECONFIG
         (or ``~/.kube/config``)."""
@@ -163,6 +199,7 @@ class Kube:
             client.ApiClient(configuration),
             field_manager=field_manager,
             inject_conflicts=inject_conflicts,
+            crash=crash,
         )
 
     # ------------------------------------------------------------------ paths
@@ -200,6 +237,9 @@ class Kube:
             if auth.get("in") == "header" and auth.get("value"):
                 headers[auth["key"]] = auth["value"]
         payload = None if body is None else json.dumps(body)
+        crash = self._crash_point(method)
+        if crash is not None and not crash.after:
+            _die(crash, f"before {method} {path}")
         try:
             # The client's own connection pool (TLS, client certificates, proxies as the
             # kubeconfig says), but not its generated call_api, whose signature changed in
@@ -214,11 +254,19 @@ class Kube:
             )
         except urllib3.exceptions.HTTPError as exc:  # connection, TLS and timeout failures
             raise KubeUnavailable(f"{method} {path}: {exc}") from exc
+        if crash is not None and crash.after:
+            _die(crash, f"after {method} {path} answered {response.status}")
         text = response.data.decode()
         if not 200 <= response.status < 300:
             raise KubeError(response.status, method, path, text)
         result: Obj = json.loads(text) if text else {}
         return result
+
+    def _crash_point(self, method: str) -> CrashPoint | None:
+        """The crash point when this request is the one it names."""
+        if self._crash is None or method not in WRITE_METHODS:
+            return None
+        return self._crash if next(self._write_requests) == self._crash.at else None
 
     def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         """The object, or None when it does not exist."""
@@ -340,3 +388,10 @@ class Kube:
                 return False
             raise
         return True
+
+
+def _die(crash: CrashPoint, what: str) -> None:
+    """Record which write this is, then SIGKILL this process (no clean-up of any kind)."""
+    with open(crash.log, "a", encoding="utf-8") as out:
+        out.write(f"write {crash.at}: {what}\n")
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -52,6 +52,9 @@ class OperatorSettings:
     identity: str = ""
     """This replica's name in the Lease: ``POD_NAME`` (the Deployment sets it from the pod's
     name), else host name and process id."""
+    crash_at_write: str = ""
+    """Fault injection for tests: ``N,before|after,LOG`` SIGKILLs the operator at its N-th write
+    (``LIBRECHAT_OPERATOR_CRASH_AT_WRITE``, see :class:`k8s_operator.kube.CrashPoint`)."""
     inject_conflicts: int = 0
     """Fault injection for tests: the first N applies get a 409 from the API server
     (``LIBRECHAT_OPERATOR_INJECT_CONFLICTS``)."""
@@ -72,6 +75,7 @@ class OperatorSettings:
             in ("1", "true", "yes"),
             lease_namespace=env.get("LIBRECHAT_OPERATOR_LEASE_NAMESPACE", default.lease_namespace),
             identity=env.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}",
+            crash_at_write=env.get("LIBRECHAT_OPERATOR_CRASH_AT_WRITE", ""),
             inject_conflicts=int(env.get("LIBRECHAT_OPERATOR_INJECT_CONFLICTS", "0")),
         )
 

@@ -46,7 +46,8 @@ class OperatorProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.liveness = 0
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start; with ``wait``, until the liveness endpoint answers (failing if it exits)."""
         self.liveness = _free_port()
         env = {
             **os.environ,
@@ -64,7 +65,17 @@ class OperatorProcess:
             argv = [sys.executable, "-m", "k8s_operator", liveness]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_until(self._alive, 60, "the operator's liveness endpoint")
+        if wait:
+            wait_until(self._alive, 60, "the operator's liveness endpoint")
+
+    def exited(self, timeout: float) -> bool:
+        """Whether the process ends within ``timeout`` seconds."""
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def _alive(self) -> bool:
         assert self.proc is not None

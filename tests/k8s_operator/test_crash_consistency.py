@@ -1,10 +1,15 @@
-"""The operator killed with SIGKILL at random points while reconciling always converges, with no
-duplicate and no missing child."""
+"""The operator killed with SIGKILL inside its writes while reconciling always converges, with no
+duplicate and no missing child.
+
+Each run of the operator is told to kill itself at its N-th write request (N drawn at random),
+either before the request is sent or after the API server applied it and before the operator
+reads the answer (``LIBRECHAT_OPERATOR_CRASH_AT_WRITE``): every kill is recorded with the write it
+interrupted, so the test knows they landed inside writes, and prints them."""
 
 from __future__ import annotations
 
 import random
-import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +17,7 @@ import pytest
 from k8s_operator import crds
 from k8s_operator.inventory import INVENTORY
 from k8s_operator.kube import Kube
+from tests.conftest import PlatformSession
 from tests.k8s_operator.conftest import OperatorProcess
 from tests.waiting import wait_until
 
@@ -88,24 +94,35 @@ def _converged(kube: Kube, namespace: str, services: list[str]) -> bool:
     return True
 
 
-def test_sigkill_at_random_points_always_converges(
-    kube: Kube, operator: OperatorProcess, namespace: str
+def test_sigkill_inside_writes_always_converges(
+    kube: Kube, platform_session: PlatformSession, namespace: str, tmp_path: Path
 ) -> None:
-    rng = random.Random(20261126)
+    rng = random.Random(20261206)
     names = [s.name for s in INVENTORY]
+    crashes = tmp_path / "crashes.log"
+    kubeconfig = platform_session.platform.layout.kubeconfig
     services: list[str] = []
-    kills = 0
-    for _ in range(12):
+    for run in range(14):
         services = sorted(rng.sample(names, rng.randint(3, 8)))
+        point = f"{rng.randint(1, 30)},{rng.choice(['before', 'after'])},{crashes}"
+        env = {"LIBRECHAT_OPERATOR_CRASH_AT_WRITE": point}
+        proc = OperatorProcess(kubeconfig, tmp_path / f"operator-{run}.log", env)
+        proc.start(wait=False)  # it may die at a write before its liveness endpoint is up
         kube.apply(_platform(namespace, services))
-        time.sleep(rng.uniform(0.0, 1.5))  # a random point inside the reconciliation
-        operator.kill()
-        kills += 1
-        operator.start()
-    assert kills >= 10
-    wait_until(
-        lambda: _converged(kube, namespace, services),
-        180,
-        f"convergence to {services} after {kills} SIGKILLs",
-        interval=1.0,
-    )
+        if not proc.exited(timeout=30):  # fewer writes than N were needed
+            proc.stop()
+    kills = crashes.read_text().splitlines() if crashes.exists() else []
+    print("\nkills, each inside a write:\n  " + "\n  ".join(kills))
+    assert len(kills) >= 10
+
+    survivor = OperatorProcess(kubeconfig, tmp_path / "operator-last.log")
+    survivor.start()
+    try:
+        wait_until(
+            lambda: _converged(kube, namespace, services),
+            180,
+            f"convergence to {services} after {len(kills)} kills inside writes",
+            interval=1.0,
+        )
+    finally:
+        survivor.stop()

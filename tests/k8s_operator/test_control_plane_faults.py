@@ -1,0 +1,90 @@
+"""The control plane fails while the operator reconciles 50 services: kube-apiserver restarted,
+then etcd restarted (each SIGKILLed, then started again). Each ends converged: every service
+Ready, every child exactly once. (Cut off from the API server: ``test_api_cut_off.py``.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+import pytest
+
+from k8s_operator import crds
+from k8s_operator.kube import Kube
+from localplatform.cluster import LocalPlatform
+from tests.conftest import PlatformSession
+from tests.k8s_operator.conftest import OperatorProcess
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SERVICES = 50
+CHILDREN = {
+    "ServiceAccount": 1, "ConfigMap": 1, "Deployment": 1, "Service": 1,
+    "PodDisruptionBudget": 1, "NetworkPolicy": 2,
+}  # fmt: skip
+MANAGED = "app.kubernetes.io/managed-by=librechat-operator"
+
+
+def _service(namespace: str, index: int) -> dict[str, Any]:
+    return {
+        "apiVersion": crds.API_VERSION,
+        "kind": "LibreChatService",
+        "metadata": {"name": f"svc-{index}", "namespace": namespace},
+        "spec": {"image": "registry.example/svc:1", "minReplicas": 1, "maxReplicas": 3},
+    }
+
+
+def _ready(kube: Kube, namespace: str) -> int:
+    count = 0
+    for svc in kube.list("LibreChatService", namespace):
+        conditions = (svc.get("status") or {}).get("conditions") or []
+        count += any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    return count
+
+
+def create(kube: Kube, namespace: str, indices: range) -> None:
+    for index in indices:
+        kube.apply(_service(namespace, index))
+
+
+def assert_converged(kube: Kube, namespace: str) -> None:
+    wait_until(lambda: _ready(kube, namespace) == SERVICES, 240, "every service Ready", 1.0)
+    for kind, each in CHILDREN.items():
+        found = [o["metadata"]["name"] for o in kube.list(kind, namespace, MANAGED)]
+        assert len(found) == each * SERVICES, (kind, len(found))  # none twice, none missing
+        assert len(set(found)) == len(found), kind
+
+
+def _kill(platform: LocalPlatform, component: str) -> None:
+    pid = next(r.pid for r in platform.status() if r.name == component)
+    assert pid, f"{component} is not running"
+    os.kill(pid, signal.SIGKILL)
+    wait_until(
+        lambda: next(r.state for r in platform.status() if r.name == component) == "stopped",
+        10,
+        f"{component} to stop",
+    )
+
+
+@pytest.mark.parametrize("component", ["kube-apiserver", "etcd"])
+def test_reconciling_services_converge_through_a_restart_of(
+    component: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    platform_session: PlatformSession,
+    namespace: str,
+) -> None:
+    platform = platform_session.platform
+    create(kube, namespace, range(SERVICES))
+    wait_until(lambda: len(kube.list("Deployment", namespace)) >= 10, 60, "10 Deployments")
+    made = len(kube.list("Deployment", namespace))
+    _kill(platform, component)
+    time.sleep(3.0)  # the operator meets a dead control plane for a while
+    platform.up(3)
+    print(f"\n{component} killed with {made}/{SERVICES} Deployments made, restarted")
+    assert_converged(kube, namespace)
+    assert operator.proc is not None
+    assert operator.proc.poll() is None, "the operator died with the control plane"
