@@ -63,9 +63,16 @@ def _resolve_ports(config: SimConfig) -> tuple[SimConfig, tuple[int, ...]]:
             hint="stop what holds them (`ss -ltnp` shows it), run `librechat-ops sim down` if it "
             "is an earlier simulator, or choose other ports with --port/--base-port",
         )
-    ports = [port or free_port() for _, port in wanted]
-    if len(set(ports)) != len(ports):
+    fixed = [port for _, port in wanted if port]
+    if len(set(fixed)) != len(fixed):
         raise PortConflictError("two simulator components were given the same port")
+    ports: list[int] = []
+    for _, asked in wanted:
+        chosen = asked
+        # free_port() may hand out a port again once its probe socket closed: draw until new.
+        while not chosen or (not asked and (chosen in ports or chosen in fixed)):
+            chosen = free_port()
+        ports.append(chosen)
     front, redis_port, llm, *rest = ports
     replicas, gateway_ports = rest[: config.replicas], rest[config.replicas :]
     resolved = replace(config, front_port=front, redis_port=redis_port, llm_port=llm)

@@ -328,7 +328,9 @@ def _find_capacity(tmp_path: Path, p99_ms: float) -> subprocess.CompletedProcess
     return run_cli(
         "loadtest", "--find-capacity", "--profile", "tiny",
         "--slo-file", str(_profiles(tmp_path, p99_ms)), "--report", str(tmp_path / "report"),
-        "--step-users", "2", "--step-duration", "4s", "--max-steps", "3", "--warmup", "1s",
+        # 3 users for 6 s a step: with 2 for 4 s a busy machine once judged a first step in which
+        # neither user had reached the message journeys yet (0 requests of it).
+        "--step-users", "3", "--step-duration", "6s", "--max-steps", "3", "--warmup", "1s",
         "--sim-ttft-ms", "20", "--sim-tokens-per-second", "1000",
         state=tmp_path / "state",
     )  # fmt: skip
@@ -346,7 +348,7 @@ def test_a_real_ramp_reports_the_capacity_and_the_plot(tmp_path: Path) -> None:
     assert capacity["rps"] > 0
     assert capacity["concurrent_chats"] > 0
     steps = document["steps"]
-    assert [s["users"] for s in steps] == [2, 4, 6]
+    assert [s["users"] for s in steps] == [3, 6, 9]
     assert capacity["rps"] == round(steps[-1]["rps"], 1)
     for step in steps:
         assert step["cpu"]["generator_cores"] > 0
@@ -355,7 +357,7 @@ def test_a_real_ramp_reports_the_capacity_and_the_plot(tmp_path: Path) -> None:
     assert (report / "capacity.png").read_bytes().startswith(b"\x89PNG")
     assert "data:image/png;base64," in (report / "capacity.html").read_text()
     for k in (1, 2, 3):
-        assert f"step {k}: {2 * k} users" in result.stdout  # progress, as each step is judged
+        assert f"step {k}: {3 * k} users" in result.stdout  # progress, as each step is judged
     assert "capacity: " in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -366,7 +368,7 @@ def test_a_first_step_breaking_stops_the_ramp_with_no_capacity(tmp_path: Path) -
     result = _find_capacity(tmp_path, p99_ms=0.001)  # no request is that fast
     assert result.returncode == 1, result.stdout + result.stderr
     assert "no capacity within the SLOs: the first step already fails" in result.stdout
-    # Why, under the step's progress line: its P99, or (on a busy machine whose two users are
+    # Why, under the step's progress line: its P99, or (on a busy machine whose users are
     # still logging in) too few requests in the step's judged seconds.
     assert re.search(r"message_delivery: (P99 \S+ ms above|\d+ requests, fewer)", result.stdout)
     report = tmp_path / "report"
@@ -374,8 +376,8 @@ def test_a_first_step_breaking_stops_the_ramp_with_no_capacity(tmp_path: Path) -
     assert document["capacity"]["rps"] is None
     assert document["capacity"]["limited_by"] == "message_delivery"
     assert len(document["steps"]) == 1
-    # The ramp stopped after judging step 1, long before its three steps' 12 s.
-    assert json.loads((report / "results.json").read_text())["wall_s"] < 8
+    # The ramp stopped after judging step 1, long before its three steps' 18 s.
+    assert json.loads((report / "results.json").read_text())["wall_s"] < 11
 
 
 @pytest.mark.parametrize(
