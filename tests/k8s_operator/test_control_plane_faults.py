@@ -28,7 +28,7 @@ CHILDREN = {
 MANAGED = "app.kubernetes.io/managed-by=librechat-operator"
 
 
-def _service(namespace: str, index: int) -> dict[str, Any]:
+def service(namespace: str, index: int) -> dict[str, Any]:
     return {
         "apiVersion": crds.API_VERSION,
         "kind": "LibreChatService",
@@ -37,7 +37,8 @@ def _service(namespace: str, index: int) -> dict[str, Any]:
     }
 
 
-def _ready(kube: Kube, namespace: str) -> int:
+def ready_count(kube: Kube, namespace: str) -> int:
+    """Services in ``namespace`` whose Ready condition is True."""
     count = 0
     for svc in kube.list("LibreChatService", namespace):
         conditions = (svc.get("status") or {}).get("conditions") or []
@@ -47,11 +48,11 @@ def _ready(kube: Kube, namespace: str) -> int:
 
 def create(kube: Kube, namespace: str, indices: range) -> None:
     for index in indices:
-        kube.apply(_service(namespace, index))
+        kube.apply(service(namespace, index))
 
 
 def assert_converged(kube: Kube, namespace: str) -> None:
-    wait_until(lambda: _ready(kube, namespace) == SERVICES, 240, "every service Ready", 1.0)
+    wait_until(lambda: ready_count(kube, namespace) == SERVICES, 240, "every service Ready", 1.0)
     for kind, each in CHILDREN.items():
         found = [o["metadata"]["name"] for o in kube.list(kind, namespace, MANAGED)]
         assert len(found) == each * SERVICES, (kind, len(found))  # none twice, none missing

@@ -13,27 +13,22 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from k8s_operator import crds, deploy
+from k8s_operator import deploy
 from k8s_operator.kube import Kube
 from localplatform import kubeconfig
 from localplatform.cluster import API_SERVER, LocalPlatform
 from tests.conftest import PlatformSession
 from tests.k8s_operator.conftest import OperatorProcess
+from tests.k8s_operator.test_control_plane_faults import CHILDREN, ready_count, service
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SERVICES = 24
 """Services created at once; the leader is killed once a third of their Deployments exist."""
-CHILDREN = {
-    "ServiceAccount": 1, "ConfigMap": 1, "Deployment": 1, "Service": 1,
-    "PodDisruptionBudget": 1, "NetworkPolicy": 2,
-}  # fmt: skip
-"""Each service's children, by kind."""
 TAKEOVER_S = 15.0
 
 
@@ -104,23 +99,6 @@ def _holder(kube: Kube) -> str:
     return str((lease.get("spec") or {}).get("holderIdentity") or "")
 
 
-def _service(namespace: str, index: int) -> dict[str, Any]:
-    return {
-        "apiVersion": crds.API_VERSION,
-        "kind": "LibreChatService",
-        "metadata": {"name": f"svc-{index}", "namespace": namespace},
-        "spec": {"image": "registry.example/svc:1", "minReplicas": 1, "maxReplicas": 3},
-    }
-
-
-def _ready(kube: Kube, namespace: str) -> int:
-    count = 0
-    for svc in kube.list("LibreChatService", namespace):
-        conditions = (svc.get("status") or {}).get("conditions") or []
-        count += any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-    return count
-
-
 def _writes(audit: Path, since: datetime, user: str) -> list[tuple[datetime, str]]:
     """(time, what) of each write ``user`` made since ``since``, from the audit log."""
     found = []
@@ -154,7 +132,7 @@ def test_the_follower_takes_over_a_killed_leader_and_never_writes_alongside_it(
     follower.start()  # a candidate: answers its liveness probe, writes nothing
 
     for index in range(SERVICES):
-        kube.apply(_service(namespace, index))
+        kube.apply(service(namespace, index))
     wait_until(lambda: len(kube.list("Deployment", namespace)) >= SERVICES // 3, 60, "a third done")
     before = {
         d["metadata"]["name"]: d["metadata"]["uid"] for d in kube.list("Deployment", namespace)
@@ -164,7 +142,7 @@ def test_the_follower_takes_over_a_killed_leader_and_never_writes_alongside_it(
     assert len(before) < SERVICES, "the leader finished before it was killed: nothing to take over"
 
     wait_until(lambda: _holder(kube) == "op-b", 30, "op-b to take the Lease over")
-    wait_until(lambda: _ready(kube, namespace) == SERVICES, 180, "every service Ready")
+    wait_until(lambda: ready_count(kube, namespace) == SERVICES, 180, "every service Ready")
 
     # Every service has exactly its children; none made before the kill was made again.
     for kind, each in CHILDREN.items():
