@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +20,7 @@ import pytest
 
 from k8s_operator import crds
 from k8s_operator.kube import Kube
+from localplatform.cluster import LocalPlatform
 from tests.conftest import PlatformSession
 from tests.k8s_operator.conftest import OperatorProcess
 from tests.waiting import wait_until
@@ -170,3 +174,49 @@ def test_no_metric_never_scales_down_and_says_why(
     assert status["reason"] == "bad-data-hold"
     assert "returned no samples" in status["detail"]
     assert _deployment_replicas(kube, namespace) == 6
+
+
+def _kill(platform: LocalPlatform, component: str) -> None:
+    pid = next(r.pid for r in platform.status() if r.name == component)
+    assert pid, f"{component} is not running"
+    os.kill(pid, signal.SIGKILL)
+    wait_until(
+        lambda: next(r.state for r in platform.status() if r.name == component) == "stopped",
+        10,
+        f"{component} to stop",
+    )
+
+
+def test_a_prometheus_outage_holds_the_replicas_and_says_so(
+    kube: Kube,
+    operator: OperatorProcess,
+    namespace: str,
+    gauge: Gauge,
+    platform_session: PlatformSession,
+) -> None:
+    gauge.value = 250.0  # 25 pods' worth: the reactive floor over the last good data
+    for obj in _resources(namespace, "auto"):
+        kube.apply(obj)
+    wait_until(lambda: _deployment_replicas(kube, namespace) >= 25, 90, "scale-up to >= 25 pods")
+    before = _deployment_replicas(kube, namespace)
+
+    platform = platform_session.platform
+    _kill(platform, "prometheus")
+    gauge.value = 5.0  # what a scale-down would follow, were the metric readable
+    try:
+        seen: list[int] = []
+        deadline = time.monotonic() + 30  # six control intervals of 5 s
+        while time.monotonic() < deadline:
+            seen.append(_deployment_replicas(kube, namespace))
+            time.sleep(0.5)
+        status = _status(kube, namespace)
+    finally:
+        platform.up(3)
+    print(f"\nreplicas before the outage {before}, during it {min(seen)}..{max(seen)}; {status}")
+    assert min(seen) >= before, "scaled down while the metrics were unreadable"
+    assert status["reason"] == "bad-data-hold", status
+    assert "metrics:" in status["detail"], status  # the status says the read failed, and why
+    assert status["recommendedReplicas"] >= before
+
+    # Back: the fresh readings (5 rps) bring the service down to its minimum again.
+    wait_until(lambda: _deployment_replicas(kube, namespace) == 2, 180, "scale-down after it")
