@@ -7,13 +7,11 @@ Handlers are thin: they call the converging functions and translate errors into 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import kopf
@@ -21,6 +19,7 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from . import autoscaler_metrics, chaos, platform, services
 from .children import MANAGER
+from .childwatch import ChildKind, ChildWatcher
 from .crds import GROUP, VERSION
 from .diffbase import ObservedGenerationDiffBase
 from .kube import CrashPoint, Kube, KubeError, KubeUnavailable, OperatorError
@@ -32,23 +31,27 @@ RECONCILES = Counter(
 )
 SECONDS = Histogram("librechat_operator_reconcile_seconds", "Reconciliation time", ["kind"])
 WRITES = Gauge("librechat_operator_api_writes", "Write requests sent to the API server")
+CONFLICTS = Gauge(
+    "librechat_operator_api_conflicts",
+    "409 Conflict answers from the API server (another writer changed the object first)",
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("librechat.operator")
 
 CHILD_KINDS = (
-    ("apps", "v1", "deployments", "Deployment"),
-    ("", "v1", "services", "Service"),
-    ("", "v1", "configmaps", "ConfigMap"),
-    ("", "v1", "serviceaccounts", "ServiceAccount"),
-    ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
-    ("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+    ChildKind("Deployment", "apps/v1"),
+    ChildKind("Service", "v1"),
+    ChildKind("ConfigMap", "v1"),
+    ChildKind("ServiceAccount", "v1"),
+    ChildKind("PodDisruptionBudget", "policy/v1"),
+    ChildKind("NetworkPolicy", "networking.k8s.io/v1"),
 )
-"""The children's kinds, watched with event handlers only (never a change-detecting one)."""
+"""The children's kinds, watched by :mod:`k8s_operator.childwatch` (not by kopf)."""
 
-CHILD_THREADS = 8
-"""Threads for the children's events, apart from kopf's own (which run the spec handlers)."""
+CHILD_LANES = 8
+"""Threads handling the children's events, apart from kopf's own (which run the spec handlers)."""
 
 
 def _kube(memo: Any) -> Kube:
@@ -78,12 +81,14 @@ def translated(kind: str) -> Callable[[F], F]:
                 result = f"http-{exc.status}"
                 if exc.status == 404:
                     return None  # the object went away meanwhile: nothing left to do
-                if exc.status in (400, 422):
+                if exc.status in (400, 422) and not exc.storage_failure:
                     _report(kind, kwargs, exc)
                     raise kopf.PermanentError(str(exc)) from exc
+                _failed(kind, kwargs, exc)
                 raise kopf.TemporaryError(str(exc), delay=1 if exc.status == 409 else 5) from exc
             except KubeUnavailable as exc:
                 result = "unavailable"
+                _failed(kind, kwargs, exc)
                 raise kopf.TemporaryError(str(exc), delay=5) from exc
             finally:
                 RECONCILES.labels(kind, result).inc()
@@ -100,51 +105,123 @@ def translated(kind: str) -> Callable[[F], F]:
 
 RECONCILED = "Reconciled"
 """The condition a permanent error sets to False (with the API server's refusal as its message);
-True again once the object's handler succeeds."""
+True again once the object's handler succeeds, with reason ``Recovered`` when it had failed
+temporarily on the way (the API server or its storage unreachable, a conflict)."""
+
+
+def _own(kind: str, kwargs: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The handler's object and memo when the handler is the object's own (not a child's)."""
+    body, memo = kwargs.get("body"), kwargs.get("memo")
+    if body is None or memo is None or kind != body.get("kind"):
+        return None, None
+    return body, memo
+
+
+def _failed(kind: str, kwargs: Mapping[str, Any], error: OperatorError) -> None:
+    """Remember an object's temporary failure until its handler succeeds (kopf retries it)."""
+    body, memo = _own(kind, kwargs)
+    if body is not None:
+        memo.failures[body["metadata"]["uid"]] = error
 
 
 def _report(kind: str, kwargs: Mapping[str, Any], error: KubeError | None) -> None:
     """A permanent error (``error``) becomes the ``Reconciled`` condition, False, and a Warning
-    Event, so the object does not go silent; a later success sets the condition True. Only a
-    change is written, among the conditions as last written (a service's through its status
-    writer, others read fresh). Reporting is auxiliary: a failure to report is logged."""
-    body, memo = kwargs.get("body"), kwargs.get("memo")
-    if body is None or memo is None or kind != body.get("kind"):
+    Event, so the object does not go silent; a success after temporary failures sets it True
+    with reason ``Recovered``, what failed last and for how long, and a Normal Event (kopf posts
+    the failures themselves as Events when it can reach the API server); any later success sets
+    it True. Only a change is written, among the conditions as last written (a service's through
+    its status writer, others read fresh). Reporting is auxiliary: a failure to report is
+    logged."""
+    body, memo = _own(kind, kwargs)
+    if body is None:
         return
+    failure = memo.failures.pop(body["metadata"]["uid"], None) if error is None else None
     seen = (body.get("status") or {}).get("conditions") or []
-    if error is None and not any(
-        c.get("type") == RECONCILED and c.get("status") == "False" for c in seen
+    if (
+        error is None
+        and failure is None
+        and not any(c.get("type") == RECONCILED and c.get("status") == "False" for c in seen)
     ):
         return  # the common case: nothing was wrong, nothing to read or write
     meta = body["metadata"]
-    message = "reconciled" if error is None else f"the API server refused: {error.reason or error}"
+    if error is not None:
+        reason, message = "PermanentError", f"the API server refused: {error.reason or error}"
+    elif failure is not None:
+        runtime = kwargs.get("runtime")
+        took = f" over {runtime.total_seconds():.0f} s" if runtime is not None else ""
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        reason = "Recovered"
+        message = (
+            f"reconciled at {at} after {kwargs.get('retry', 0)} failed attempts{took}; "
+            f"the last: {str(failure)[:400]}"
+        )
+    else:
+        reason, message = "Reconciled", "reconciled"
     kube = _kube(memo)
-    try:
-        if kind == "LibreChatService":
-            previous = _statuses(memo).current_conditions(body)
-        else:
-            previous = (
-                (kube.get(kind, meta["namespace"], meta["name"]) or {}).get("status") or {}
-            ).get("conditions") or []
-        condition = services.condition(
+
+    def reconciled(previous: list[Any]) -> dict[str, Any]:
+        return services.condition(
             RECONCILED,
             error is None,
-            reason="Reconciled" if error is None else "PermanentError",
+            reason=reason,
             message=message,
             generation=int(meta.get("generation", 0)),
             previous=previous,
         )
+
+    try:
         if kind == "LibreChatService":
-            changed = _statuses(memo).set_condition(body, condition)
+            statuses = _statuses(memo)
+            changed = statuses.set_condition(body, reconciled(statuses.current_conditions(body)))
         else:
-            changed = condition not in previous
-            if changed:
-                conditions = [*services.others(previous, {RECONCILED}), condition]
-                kube.patch_status(kind, meta["namespace"], meta["name"], {"conditions": conditions})
-        if changed and error is not None:
-            kube.event(body, type="Warning", reason="PermanentError", message=message)
+
+            def with_reconciled(live: Mapping[str, Any]) -> dict[str, Any]:
+                previous = (live.get("status") or {}).get("conditions") or []
+                condition = reconciled(previous)
+                if condition in previous:
+                    return {}
+                return {"conditions": [*services.others(previous, {RECONCILED}), condition]}
+
+            changed = bool(_write_status(kube, kind, body, with_reconciled))
+        if changed and reason != "Reconciled":
+            kind_of = "Warning" if error is not None else "Normal"
+            kube.event(body, type=kind_of, reason=reason, message=message)
     except OperatorError as exc:
         log.warning("could not report on %s/%s: %s", meta["namespace"], meta["name"], exc)
+
+
+def _write_status(
+    kube: Kube,
+    kind: str,
+    body: Mapping[str, Any],
+    changes_to: Callable[[Mapping[str, Any]], dict[str, Any]],
+    *,
+    attempts: int = 3,
+) -> dict[str, Any]:
+    """Write ``changes_to(object)`` into the object's status, conditional on the version it was
+    computed from (a merge patch replaces the shared ``conditions`` list whole); on a 409 read the
+    object again and recompute. Returns what was written (empty: nothing to write)."""
+    meta = body["metadata"]
+    live = body
+    for attempt in range(1, attempts + 1):
+        changes = changes_to(live)
+        if not changes:
+            return changes
+        version = live["metadata"].get("resourceVersion")
+        try:
+            kube.patch_status(
+                kind, meta["namespace"], meta["name"], changes, resource_version=version
+            )
+        except KubeError as exc:
+            if exc.status != 409 or attempt == attempts:
+                raise
+            fresh = kube.get(kind, meta["namespace"], meta["name"])
+            if fresh is None:
+                return {}
+            live = fresh
+            continue
+        return changes
+    return {}
 
 
 class RetryForever:
@@ -187,46 +264,55 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.persistence.diffbase_storage = ObservedGenerationDiffBase(
         {"LibreChatService"},
         fallback=settings.persistence.diffbase_storage,
-        watch_only={kind for *_, kind in CHILD_KINDS},
     )
     memo.settings = config
+    memo.failures = {}  # uid -> the last temporary failure of an object's own handler
     memo.kube = Kube.connect(
         field_manager=config.field_manager,
-        inject_conflicts=config.inject_conflicts,
         crash=CrashPoint.parse(config.crash_at_write),
     )
+    CONFLICTS.set_function(lambda: memo.kube.conflicts)
     memo.statuses = StatusWriter(memo.kube, delay=config.status_delay)
     memo.statuses.start()
-    memo.child_threads = ThreadPoolExecutor(CHILD_THREADS, thread_name_prefix="children")
+    memo.owners = {}  # (namespace, name) -> every LibreChatService as last seen
+    memo.children = ChildWatcher(
+        memo.kube,
+        CHILD_KINDS,
+        f"app.kubernetes.io/managed-by={MANAGER}",
+        functools.partial(_child_event, memo),
+        lanes=CHILD_LANES,
+    )
+    memo.children.start()
     if config.metrics_port:
         start_http_server(config.metrics_port, addr=config.metrics_host)
 
 
 @kopf.on.cleanup()
 def shut_down(memo: kopf.Memo, **_: Any) -> None:
-    """Stop the status writer's and the children's threads."""
+    """Stop the status writer's thread and the children's watches."""
     if hasattr(memo, "statuses"):
         _statuses(memo).stop()
-    if hasattr(memo, "child_threads"):
-        memo.child_threads.shutdown(wait=False, cancel_futures=True)
+    if hasattr(memo, "children"):
+        memo.children.stop()
 
 
 # ---------------------------------------------------------------------- LibreChatService
 
 
-@kopf.index(GROUP, VERSION, "librechatservices")
-def service_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every service as last seen, so child events find their owner without a request."""
+@kopf.on.event(GROUP, VERSION, "librechatservices")
+def remember_service(body: kopf.Body, type: str | None, memo: kopf.Memo, **_: Any) -> None:
+    """Keep every service as last seen, so child events find their owner without a request."""
     meta = body["metadata"]
-    return {(meta["namespace"], meta["name"]): dict(body)}
+    key = (meta["namespace"], meta["name"])
+    if type == "DELETED":
+        memo.owners.pop(key, None)
+    else:
+        memo.owners[key] = dict(body)
 
 
-def _indexed_owner(
-    kube: Kube, index: kopf.Index[tuple[str, str], dict[str, Any]], namespace: str, name: str
-) -> dict[str, Any] | None:
-    for owner in index.get((namespace, name), []):
-        return owner
-    return kube.get("LibreChatService", namespace, name)
+def _known_owner(memo: Any, namespace: str, name: str) -> dict[str, Any] | None:
+    owner: dict[str, Any] | None = memo.owners.get((namespace, name))
+    return owner if owner is not None else _kube(memo).get("LibreChatService", namespace, name)
 
 
 @kopf.on.resume(GROUP, VERSION, "librechatservices")
@@ -255,44 +341,37 @@ def _owner(body: Mapping[str, Any], kind: str) -> str | None:
     return None
 
 
-def _child_event(body: kopf.Body, type: str, memo: kopf.Memo, **kwargs: Any) -> None:
-    """A child changed or vanished: restore it if it drifted; a Deployment's change refreshes the
-    owner's status. The owner comes from the index: no read per event."""
+def _child_event(memo: kopf.Memo, type: str | None, body: Mapping[str, Any]) -> None:
+    """A child changed or vanished (:mod:`k8s_operator.childwatch` calls this): restore it if it
+    drifted; a Deployment's change refreshes the owner's status. The owner comes from the
+    services seen: no read per event."""
     name = _owner(body, "LibreChatService")
     if name is None:
         return
-    kube = _kube(memo)
-    index = kwargs["service_index"]  # kopf passes each index by its handler's name
-    owner = _indexed_owner(kube, index, body["metadata"]["namespace"], name)
+    started = time.monotonic()
+    kind = body["kind"]
+    owner = _known_owner(memo, body["metadata"]["namespace"], name)
     gone = type == "DELETED"
-    if owner is None or owner["metadata"].get("deletionTimestamp"):
-        if gone and body["kind"] == "Deployment":
-            _statuses(memo).forget(body["metadata"]["namespace"], name)
-        return
-    services.restore_child(kube, owner, body, gone=gone)
-    if body["kind"] == "Deployment":
-        _statuses(memo).observed(owner, body, gone=gone)
-
-
-def on_child_threads(fn: Callable[..., None]) -> Callable[..., Any]:
-    """Run a sync event handler on the children's own threads: a Deployment's roll-out (the
-    status of its service) never waits behind a burst of spec handlers on kopf's threads."""
-
-    async def run(**kwargs: Any) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(kwargs["memo"].child_threads, functools.partial(fn, **kwargs))
-
-    # No functools.wraps: kopf follows __wrapped__ to decide whether a handler is async.
-    run.__name__ = run.__qualname__ = fn.__name__
-    run.__doc__ = fn.__doc__
-    return run
-
-
-_MANAGED = {"app.kubernetes.io/managed-by": MANAGER}
-for _group, _version, _plural, _ in CHILD_KINDS:
-    kopf.on.event(_group, _version, _plural, labels=_MANAGED, id=f"child-{_plural}")(
-        on_child_threads(translated(_plural)(_child_event))
-    )
+    result = "ok"
+    try:
+        if owner is None or owner["metadata"].get("deletionTimestamp"):
+            if gone and kind == "Deployment":
+                _statuses(memo).forget(body["metadata"]["namespace"], name)
+            return
+        services.restore_child(_kube(memo), owner, body, gone=gone)
+        if kind == "Deployment" and _statuses(memo).observed(owner, body, gone=gone):
+            # The owner's handler failed on a status write that was stored after all: kopf
+            # will not run it again, so its recovery is reported here.
+            _report("LibreChatService", {"body": owner, "memo": memo, "retry": 1}, None)
+    except KubeError as exc:
+        result = f"http-{exc.status}"
+        raise
+    except OperatorError:
+        result = "unavailable"
+        raise
+    finally:
+        RECONCILES.labels(kind, result).inc()
+        SECONDS.labels(kind).observe(time.monotonic() - started)
 
 
 # ---------------------------------------------------------------------- LibreChat
@@ -300,26 +379,28 @@ for _group, _version, _plural, _ in CHILD_KINDS:
 
 def _sync_platform_status(kube: Kube, body: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
     ready, total = platform.readiness(kube, body)
-    wanted = {
-        **extra,
-        "observedGeneration": body["metadata"].get("generation", 0),
-        "readyServices": ready,
-    }
     all_ready = total > 0 and ready == total
-    previous = (body.get("status") or {}).get("conditions") or []
-    condition = services.condition(
-        "Ready",
-        all_ready,
-        reason="AllServicesReady" if all_ready else "ServicesNotReady",
-        message=f"{ready}/{total} services ready",
-        generation=int(body["metadata"].get("generation", 0)),
-        previous=previous,
-    )
-    wanted["conditions"] = [condition, *services.others(previous, {"Ready"})]
-    changes = services.status_changes(body.get("status"), wanted)
-    if changes:
-        meta = body["metadata"]
-        kube.patch_status("LibreChat", meta["namespace"], meta["name"], changes)
+    generation = int(body["metadata"].get("generation", 0))
+
+    def changes_to(live: Mapping[str, Any]) -> dict[str, Any]:
+        previous = (live.get("status") or {}).get("conditions") or []
+        condition = services.condition(
+            "Ready",
+            all_ready,
+            reason="AllServicesReady" if all_ready else "ServicesNotReady",
+            message=f"{ready}/{total} services ready",
+            generation=generation,
+            previous=previous,
+        )
+        wanted = {
+            **extra,
+            "observedGeneration": generation,
+            "readyServices": ready,
+            "conditions": [condition, *services.others(previous, {"Ready"})],
+        }
+        return services.status_changes(live.get("status"), wanted)
+
+    _write_status(kube, "LibreChat", body, changes_to)
 
 
 @kopf.on.resume(GROUP, VERSION, "librechats")

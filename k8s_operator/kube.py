@@ -1,8 +1,10 @@
 """The one module that talks to the Kubernetes API (besides kopf's own watching).
 
 Server-side apply with the operator's field manager, reads, deletes, status and scale patches, and
-Events, all as plain dicts. A 409 conflict is retried at once with a short backoff (never after
-kopf's default minute); what still fails is a :class:`KubeError` with the status code.
+Events, all as plain dicts. A status write that replaces a list other writers share (``conditions``)
+carries the resourceVersion it was computed from, and a 409 conflict is then the caller's to read
+again and redo; other 409s are retried at once with a short backoff (never after kopf's default
+minute). What still fails is a :class:`KubeError` with the status code.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import signal
 import socket
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +38,9 @@ Obj = dict[str, Any]
 REQUEST_TIMEOUT = (5.0, 60.0)
 """Seconds to connect, and to wait for an answer: a hung API server never blocks a thread."""
 
-POOL_SIZE = 32
-"""HTTP connections kept to the API server: at least kopf's handler threads, so they never queue."""
+POOL_SIZE = 48
+"""HTTP connections kept to the API server: at least kopf's handler threads, the children's lanes
+and their watches, so they never queue."""
 
 
 class OperatorError(Exception):
@@ -59,6 +62,17 @@ class KubeError(OperatorError):
         except ValueError:
             self.reason = body[:300]
         super().__init__(f"{method} {path}: {status} {self.reason}")
+
+    @property
+    def storage_failure(self) -> bool:
+        """The API server could not reach its storage (etcd), whatever the status code says: a
+        Service created while etcd restarts is refused with 422 Invalid, "failed to allocate IP:
+        rpc error: code = Unavailable". Worth retrying, never a verdict on the object."""
+        return any(mark in self.reason for mark in _STORAGE_FAILURES)
+
+
+_STORAGE_FAILURES = ("rpc error: code = Unavailable", "rpc error: code = DeadlineExceeded")
+"""How the API server words an etcd client failure (gRPC status codes) in its messages."""
 
 
 @dataclass(frozen=True)
@@ -164,23 +178,22 @@ class Kube:
         api_client: client.ApiClient,
         *,
         field_manager: str,
-        inject_conflicts: int = 0,
         crash: CrashPoint | None = None,
     ) -> None:
         self.api_client = api_client
         self.field_manager = field_manager
-        self._inject_conflicts = inject_conflicts
         self._crash = crash
         self._write_requests = itertools.count(1)  # next() is atomic: handlers run on threads
         self.writes = 0
         """Write requests sent (applies, patches, deletes): for the steady-state benchmark."""
+        self.conflicts = 0
+        """409 answers received: another writer changed the object first."""
 
     @classmethod
     def connect(
         cls,
         *,
         field_manager: str,
-        inject_conflicts: int = 0,
         kubeconfig: str | None = None,
         crash: CrashPoint | None = None,
     ) -> Kube:
@@ -198,7 +211,6 @@ class Kube:
         return cls(
             client.ApiClient(configuration),
             field_manager=field_manager,
-            inject_conflicts=inject_conflicts,
             crash=crash,
         )
 
@@ -231,11 +243,7 @@ class Kube:
         if query:
             path = f"{path}?{urllib.parse.urlencode(query)}"
         configuration = self.api_client.configuration
-        headers = {"Accept": "application/json", "Content-Type": content_type}
-        # The token as the client's own requests carry it (refreshed by its hook when it expires).
-        for auth in configuration.auth_settings().values():
-            if auth.get("in") == "header" and auth.get("value"):
-                headers[auth["key"]] = auth["value"]
+        headers = self._headers(content_type)
         payload = None if body is None else json.dumps(body)
         crash = self._crash_point(method)
         if crash is not None and not crash.after:
@@ -258,9 +266,48 @@ class Kube:
             _die(crash, f"after {method} {path} answered {response.status}")
         text = response.data.decode()
         if not 200 <= response.status < 300:
+            if response.status == 409:
+                self.conflicts += 1
             raise KubeError(response.status, method, path, text)
         result: Obj = json.loads(text) if text else {}
         return result
+
+    def _headers(self, content_type: str = "application/json") -> dict[str, str]:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        # The token as the client's own requests carry it (refreshed by its hook when it expires).
+        for auth in self.api_client.configuration.auth_settings().values():
+            if auth.get("in") == "header" and auth.get("value"):
+                headers[auth["key"]] = auth["value"]
+        return headers
+
+    def watch(self, kind: str, query: Mapping[str, str], timeout: float) -> Iterator[Obj]:
+        """The events of one watch of ``kind`` in every namespace (``query``: resourceVersion,
+        labelSelector, timeoutSeconds, …), decoded, until the server ends it; no answer for
+        ``timeout`` seconds ends it too. :class:`KubeError` when refused,
+        :class:`KubeUnavailable` when the connection fails."""
+        path = f"{self.path(kind)}?{urllib.parse.urlencode({**query, 'watch': 'true'})}"
+        configuration = self.api_client.configuration
+        try:
+            response = self.api_client.rest_client.pool_manager.request(
+                "GET",
+                configuration.host + path,
+                headers=self._headers(),
+                timeout=urllib3.Timeout(connect=REQUEST_TIMEOUT[0], read=timeout),
+                preload_content=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise KubeUnavailable(f"GET {path}: {exc}") from exc
+        try:
+            if not 200 <= response.status < 300:
+                raise KubeError(response.status, "GET", path, response.data.decode())
+            for line in response:  # one JSON event per line
+                if line.strip():
+                    event: Obj = json.loads(line)
+                    yield event
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise KubeUnavailable(f"GET {path}: {exc}") from exc
+        finally:
+            response.close()
 
     def _crash_point(self, method: str) -> CrashPoint | None:
         """The crash point when this request is the one it names."""
@@ -288,14 +335,6 @@ class Kube:
         """Server-side apply ``obj`` as this field manager, taking over conflicting fields
         (``dry_run``: validated and admitted by the server, not stored)."""
         meta = obj["metadata"]
-        body = obj
-        if self._inject_conflicts > 0 and self.get(
-            obj["kind"], meta.get("namespace"), meta["name"]
-        ):
-            # Fault injection for tests: on an existing object, a stale resourceVersion makes the
-            # server answer 409 Conflict.
-            self._inject_conflicts -= 1
-            body = {**obj, "metadata": {**meta, "resourceVersion": "1"}}
         query = {"fieldManager": self.field_manager, "force": "true"}
         if dry_run:
             query["dryRun"] = "All"
@@ -304,19 +343,36 @@ class Kube:
         return self.request(
             "PATCH",
             self.path(obj["kind"], meta.get("namespace"), meta["name"]),
-            body,
+            obj,
             query=query,
             content_type="application/apply-patch+yaml",
         )
 
-    @_retry_conflicts
-    def patch_status(self, kind: str, namespace: str, name: str, status: Obj) -> Obj:
-        """Merge ``status`` into the object's status subresource."""
+    def patch_status(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        status: Obj,
+        *,
+        resource_version: str | None = None,
+    ) -> Obj:
+        """Merge ``status`` into the object's status subresource.
+
+        A merge patch replaces a list whole. With ``resource_version`` the server applies the
+        patch only while the object is still at that version and answers 409 otherwise, which is
+        raised (not retried: the caller reads again and recomputes), so a ``conditions`` list
+        written from a stale read never drops what another writer added meanwhile. Without it the
+        server applies the patch to whatever is stored (it retries its own storage conflicts).
+        """
+        body: Obj = {"status": status}
+        if resource_version is not None:
+            body["metadata"] = {"resourceVersion": resource_version}
         self.writes += 1
         return self.request(
             "PATCH",
             self.path(kind, namespace, name) + "/status",
-            {"status": status},
+            body,
             content_type="application/merge-patch+json",
         )
 

@@ -55,9 +55,6 @@ class OperatorSettings:
     crash_at_write: str = ""
     """Fault injection for tests: ``N,before|after,LOG`` SIGKILLs the operator at its N-th write
     (``LIBRECHAT_OPERATOR_CRASH_AT_WRITE``, see :class:`k8s_operator.kube.CrashPoint`)."""
-    inject_conflicts: int = 0
-    """Fault injection for tests: the first N applies get a 409 from the API server
-    (``LIBRECHAT_OPERATOR_INJECT_CONFLICTS``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -76,7 +73,6 @@ class OperatorSettings:
             lease_namespace=env.get("LIBRECHAT_OPERATOR_LEASE_NAMESPACE", default.lease_namespace),
             identity=env.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}",
             crash_at_write=env.get("LIBRECHAT_OPERATOR_CRASH_AT_WRITE", ""),
-            inject_conflicts=int(env.get("LIBRECHAT_OPERATOR_INJECT_CONFLICTS", "0")),
         )
 
 

@@ -8,6 +8,12 @@ conditions' messages) waits ``delay`` seconds and is then written as it stands b
 roll-out that completes meanwhile costs one write instead of several, and a slow one still shows
 progress.
 
+A write that changes the conditions carries the resourceVersion they were computed from (the one
+the writer's last write returned, else the watch's): the list is shared with other writers, and a
+merge patch replaces it whole. When another writer changed the service meanwhile the API server
+answers 409; the service is read again and the write recomputed from what is stored. A write whose
+connection broke may have been stored or not: the next Deployment event reads the service first.
+
 The observed generation is the handlers' to move (:meth:`StatusWriter.handled`): Deployment events
 (:meth:`StatusWriter.observed`) keep the generation the status already records, so a status never
 claims a spec the children do not have yet.
@@ -28,6 +34,9 @@ from .services import others, status, status_changes
 Key = tuple[str, str]
 
 log = logging.getLogger("librechat.operator.statuses")
+
+CONFLICT_ATTEMPTS = 5
+"""Reads and recomputations a conditions write gets before its 409 propagates."""
 
 _STRIPES = 64
 """Locks that serialize the writes of one service (a service maps to one of them)."""
@@ -72,6 +81,10 @@ class StatusWriter:
         """Per service, the newest Deployment seen (slim), None once it was deleted."""
         self._written: dict[Key, Obj] = {}
         """Per service, the fields last written: for a moment newer than the watch's copy."""
+        self._versions: dict[Key, str] = {}
+        """Per service, the resourceVersion its last write (or read after a conflict) saw."""
+        self._uncertain: set[Key] = set()
+        """Services whose last write lost its connection: stored or not, nobody knows."""
         self._pending: dict[Key, Obj] = {}
         """Services with progress to write, with their newest owner body."""
         self._due: list[tuple[float, Key]] = []
@@ -104,41 +117,57 @@ class StatusWriter:
 
     def observed(
         self, owner: Mapping[str, Any], deployment: Mapping[str, Any], *, gone: bool
-    ) -> None:
+    ) -> bool:
         """The owner's Deployment changed (or was deleted, ``gone``): write the status at once
-        if a condition flips, else soon (coalescing later changes)."""
+        if a condition flips, else soon (coalescing later changes). True when this found that a
+        write whose connection broke had been stored: a handler that failed on it sees its spec
+        as handled and will not run again, so its recovery is the caller's to report."""
         key = _key(owner)
+        settled = False
         with self._lock(key):
             self._deployments[key] = None if gone else _slim(deployment)
+            if key in self._uncertain:
+                # The handler's write may have been stored after all, and kopf then sees the
+                # spec as handled and never runs the handler again: read what is stored.
+                try:
+                    self._reread(key)
+                except OperatorError as exc:
+                    log.warning(f"status of {key[0]}/{key[1]} not read, retrying: {exc}")
+                    return False
+                self._uncertain.discard(key)
+                stored = self._written[key].get("observedGeneration")
+                settled = stored == owner["metadata"].get("generation")
             current = self._current(key, owner)
             generation = current.get("observedGeneration")
             if generation is None:
-                return  # never handled: the handler writes the first status
+                return settled  # never handled: the handler writes the first status
             wanted = self._wanted(key, owner, current, int(generation))
             if not status_changes(current, wanted):
                 self._pending.pop(key, None)
-                return
+                return settled
             urgent = _condition_states(current) != _condition_states(wanted)
             if urgent and self._write_logged(key, owner, int(generation)):
                 self._pending.pop(key, None)
-                return
+                return settled
             first = key not in self._pending
             self._pending[key] = dict(owner)
         if first:
             self._schedule(key, self._delay)
+        return settled
 
     def set_condition(self, owner: Mapping[str, Any], condition: Obj) -> bool:
         """Set one condition the status computation does not own (``Reconciled``), among the
         conditions as last written, so neither write undoes the other. False: already so."""
         key = _key(owner)
-        with self._lock(key):
-            previous = list(self._current(key, owner).get("conditions") or [])
+
+        def wanted(current: Obj) -> Obj:
+            previous = list(current.get("conditions") or [])
             if condition in previous:
-                return False
-            conditions = [*others(previous, {condition["type"]}), condition]
-            self._kube.patch_status("LibreChatService", key[0], key[1], {"conditions": conditions})
-            self._written[key] = {**self._written.get(key, {}), "conditions": conditions}
-            return True
+                return {}
+            return {"conditions": [*others(previous, {condition["type"]}), condition]}
+
+        with self._lock(key):
+            return bool(self._patch(key, owner, wanted))
 
     def current_conditions(self, owner: Mapping[str, Any]) -> list[Obj]:
         """The service's conditions as last written (newer than a watch's copy)."""
@@ -211,12 +240,49 @@ class StatusWriter:
 
     def _write(self, key: Key, owner: Mapping[str, Any], generation: int) -> Obj:
         """Write what differs (the caller holds the service's lock); returns it."""
-        current = self._current(key, owner)
-        changes = status_changes(current, self._wanted(key, owner, current, generation))
-        if changes:
-            self._kube.patch_status("LibreChatService", key[0], key[1], changes)
+        return self._patch(
+            key,
+            owner,
+            lambda current: status_changes(current, self._wanted(key, owner, current, generation)),
+        )
+
+    def _patch(self, key: Key, owner: Mapping[str, Any], changes_to: Callable[[Obj], Obj]) -> Obj:
+        """Write ``changes_to(current status)`` (the caller holds the service's lock); returns
+        what was written. A change of the conditions is conditional on the version they were
+        computed from; on a 409 the service is read again and the changes recomputed."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            changes = changes_to(self._current(key, owner))
+            if not changes:
+                return changes
+            version = None
+            if "conditions" in changes:
+                version = self._versions.get(key) or owner["metadata"].get("resourceVersion")
+            try:
+                written = self._kube.patch_status(
+                    "LibreChatService", key[0], key[1], changes, resource_version=version
+                )
+            except KubeError as exc:
+                if exc.status != 409 or attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.info(f"status of {key[0]}/{key[1]} changed meanwhile, reading it again")
+                self._reread(key)
+                continue
+            except OperatorError:
+                self._uncertain.add(key)
+                raise
             self._written[key] = {**self._written.get(key, {}), **changes}
-        return changes
+            self._versions[key] = written["metadata"]["resourceVersion"]
+            return changes
+        raise AssertionError("unreachable")
+
+    def _reread(self, key: Key) -> None:
+        """Take the stored status and version as the newest (after a conflict)."""
+        fresh = self._kube.get("LibreChatService", key[0], key[1])
+        if fresh is None:
+            path = self._kube.path("LibreChatService", key[0], key[1])
+            raise KubeError(404, "GET", path, "the service is gone")
+        self._written[key] = dict(fresh.get("status") or {})
+        self._versions[key] = fresh["metadata"]["resourceVersion"]
 
     def _write_logged(self, key: Key, owner: Mapping[str, Any], generation: int) -> bool:
         """:meth:`_write` from an event or the flusher, where no handler retries: False when it
@@ -237,4 +303,6 @@ class StatusWriter:
     def _forget(self, key: Key) -> None:
         self._deployments.pop(key, None)
         self._written.pop(key, None)
+        self._versions.pop(key, None)
+        self._uncertain.discard(key)
         self._pending.pop(key, None)

@@ -45,14 +45,16 @@ class OperatorProcess:
         """Run as the Deployment does (``python -m k8s_operator``, with leader election)."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.liveness = 0
+        self.metrics_port = 0
 
     def start(self, *, wait: bool = True) -> None:
         """Start; with ``wait``, until the liveness endpoint answers (failing if it exits)."""
         self.liveness = _free_port()
+        self.metrics_port = _free_port()
         env = {
             **os.environ,
             "KUBECONFIG": str(self.kubeconfig),
-            "LIBRECHAT_OPERATOR_METRICS_PORT": str(_free_port()),
+            "LIBRECHAT_OPERATOR_METRICS_PORT": str(self.metrics_port),
             **self.extra_env,
         }
         liveness = f"--liveness=http://127.0.0.1:{self.liveness}/healthz"
@@ -101,6 +103,15 @@ class OperatorProcess:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def metric(self, name: str) -> float:
+        """One unlabelled sample from the operator's /metrics."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        raise AssertionError(f"the operator serves no {name}")
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -1,6 +1,7 @@
 """The operator cut off from the API server for 30 s while it reconciles 50 services: a Toxiproxy
 link between them is disabled (open connections dropped, new ones refused), and services keep
-being created meanwhile. It ends converged: every service Ready, every child exactly once.
+being created meanwhile. It ends converged: every service Ready, every child exactly once, and the
+services whose handlers failed at the cut say so in status and events.
 
 Its own module: no other operator may run meanwhile (the other modules' operator fixtures would
 reconcile the services while this one cannot).
@@ -22,7 +23,12 @@ from k8s_operator.kube import Kube
 from localplatform import kubeconfig, ports
 from tests.conftest import PlatformSession
 from tests.k8s_operator.conftest import OperatorProcess
-from tests.k8s_operator.test_control_plane_faults import SERVICES, assert_converged, create
+from tests.k8s_operator.test_control_plane_faults import (
+    SERVICES,
+    assert_converged,
+    assert_reported,
+    create,
+)
 from tests.prometheus_server import free_port
 from tests.waiting import wait_until
 
@@ -103,6 +109,9 @@ def test_an_operator_cut_off_from_the_api_server_for_30_s_converges(
         )
         assert made == at_cut, "the operator wrote while cut off: the cut is not real"
         assert_converged(kube, namespace)
+        log = proc.log.read_text(errors="replace")
+        assert "failed temporarily" in log, "no handler was in flight at the cut"
+        assert_reported(kube, namespace, log)
         assert proc.proc is not None
         assert proc.proc.poll() is None, "the operator died while cut off"
     finally:
