@@ -2,7 +2,7 @@
 writes per minute in steady state, and the operator's memory.
 
     .venv/bin/python benchmarks/operator_scale.py [--services 1000] [--steady 60] [--creators 8]
-        [--namespaces 1] [--appliers 16] [--no-floor]
+        [--namespaces 1] [--appliers 16] [--no-floor] [--no-extras]
 
 Prints figures; asserts nothing. Brings the local platform up if needed (and leaves it as it
 found it). Baselines in the same run: the writes the platform makes by itself before the operator
@@ -11,9 +11,10 @@ without the operator, timed until every Deployment is available (what the platfo
 on this machine); and 100 services before the full count. ``--creators`` clients create the
 services at once (kubectl would create them one by one). Each phase prints the CPU seconds each
 process used, and the operator phases the operator's own writes per service and the API server's
-busiest (resource, verb) pairs, every client together. Steady writes are counted by the API
-server itself (``apiserver_request_total``, mutating verbs), leaving out what kwok writes to keep
-simulated nodes and pods alive (leases, node and pod status).
+busiest (resource, verb) pairs, every client together. A PredictiveAutoscaler and a
+ChaosSchedule sit beside the services (``--no-extras``: none), as in any real cluster. Steady
+writes are counted by the API server itself (``apiserver_request_total``, mutating verbs), leaving
+out what kwok writes to keep simulated nodes and pods alive (leases, node and pod status).
 """
 
 from __future__ import annotations
@@ -204,6 +205,45 @@ def service_body(name: str, namespace: str, run: str) -> dict[str, Any]:
     }
 
 
+def make_extras(kube: Kube, namespaces: list[str]) -> None:
+    """What any real cluster has besides the services: a PredictiveAutoscaler (in ``observe``
+    mode, reading a series the platform's Prometheus has) and a ChaosSchedule, with the service
+    they aim at, in a namespace of their own. The autoscaler's loop loads pandas and statsmodels
+    into the operator. The namespace is added to ``namespaces`` (deleted at the end)."""
+    namespace = make_namespaces(kube, f"bench-operator-extras-{os.getpid()}", 1)[0]
+    namespaces.append(namespace)
+    target = service_body("ai-gateway", namespace, "extras")
+    objects = [
+        target,
+        {
+            "apiVersion": crds.API_VERSION,
+            "kind": "PredictiveAutoscaler",
+            "metadata": {"name": "ai-gateway", "namespace": namespace},
+            "spec": {
+                "targetRef": {"name": "ai-gateway"},
+                "query": "sum(up)",
+                "podCapacity": 10,
+                "intervalSeconds": 60,
+                "mode": "observe",
+            },
+        },
+        {
+            "apiVersion": crds.API_VERSION,
+            "kind": "ChaosSchedule",
+            "metadata": {"name": "gateway-kill", "namespace": namespace},
+            "spec": {
+                "schedule": "0 */6 * * *",
+                "experiment": "ai-gateway-pod-kill",
+                "image": "librechat-ops:0.1.0",
+                "targetSelector": {"matchLabels": {"librechat.io/service": "ai-gateway"}},
+                "sloGuard": {"maxBurnRate": 1.0, "window": "1h", "journey": "message_delivery"},
+            },
+        },
+    ]
+    for obj in objects:
+        kube.apply(obj)
+
+
 def create_and_wait(
     kube: Kube, count: int, timeout: float, creators: int, spread: int
 ) -> tuple[list[str], float]:
@@ -366,6 +406,12 @@ def main() -> None:
         help="threads applying the floor's children at once (the operator's handler threads)",
     )
     parser.add_argument(
+        "--no-extras",
+        dest="extras",
+        action="store_false",
+        help="no PredictiveAutoscaler and ChaosSchedule beside the services",
+    )
+    parser.add_argument(
         "--no-floor",
         dest="floor",
         action="store_false",
@@ -429,17 +475,30 @@ def main() -> None:
             f"operator pid {operator.pid}, log {log}; RSS at start {rss_mib(operator.pid):.0f} MiB"
         )
         pids["operator"] = operator.pid
+        if args.extras:
+            make_extras(kube, namespaces)
+            time.sleep(10)  # the autoscaler's first step (its imports, a 16-day read)
+            print(
+                f"a PredictiveAutoscaler and a ChaosSchedule added: operator RSS "
+                f"{rss_mib(operator.pid):.0f} MiB"
+            )
         for count in (100, args.services):
             cpu, reading = cpu_seconds(pids), read_apiserver(platform)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes")
             made, seconds = create_and_wait(
                 kube, count, args.timeout, args.creators, args.namespaces
             )
-            print_cpu(cpu, cpu_seconds(pids), seconds)
+            used = cpu_seconds(pids)
+            print_cpu(cpu, used, seconds)
             ended = read_apiserver(platform)
             print(f"  kube-apiserver heap collections: {ended.collections - reading.collections}")
+            operator_cpu = (used["operator"] - cpu["operator"]) * 1000 / count
+            print(f"  the operator's CPU per 1,000 services (goal <= 10): {operator_cpu:.1f} s")
             if args.floor and count == args.services:
-                print(f"  the operator's time over the floor: {seconds - floor:.1f} s")
+                print(
+                    f"  the operator's time over the floor: {seconds - floor:.1f} s, "
+                    f"{seconds / floor:.2f}x the floor (goal <= 1.15x)"
+                )
             namespaces.extend(made)
             writes = operator_metric(metrics_port, "librechat_operator_api_writes") - writes
             print(f"  operator writes per service: {writes / count:.1f}")
@@ -457,10 +516,18 @@ def main() -> None:
         label = "reference loop on the idle machine, end of the run"
         print(f"{label:58} {reference_loop_ms():7.0f} ms")
     finally:
-        operator.terminate()
-        operator.wait(timeout=30)
+        # Deleted while the operator runs: the autoscaler carries the operator's finalizer.
         for ns in namespaces:
             kube.delete("Namespace", None, ns)
+        extras = [ns for ns in namespaces if "-extras-" in ns]
+        deadline = time.monotonic() + 120
+        while any(kube.get("Namespace", None, ns) for ns in extras):
+            if time.monotonic() > deadline:
+                print(f"namespace(s) {extras} not deleted after 120 s")
+                break
+            time.sleep(1)
+        operator.terminate()
+        operator.wait(timeout=30)
         if not was_running:
             platform.down()
 
