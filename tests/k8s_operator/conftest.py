@@ -117,6 +117,19 @@ class OperatorProcess:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def kill_component(platform: LocalPlatform, component: str) -> None:
+    """SIGKILL one of the local platform's components and wait until it is seen stopped
+    (``platform.up`` starts it again)."""
+    pid = next(r.pid for r in platform.status() if r.name == component)
+    assert pid, f"{component} is not running"
+    os.kill(pid, signal.SIGKILL)
+    wait_until(
+        lambda: next(r.state for r in platform.status() if r.name == component) == "stopped",
+        10,
+        f"{component} to stop",
+    )
+
+
 def install_crds(kube: Kube) -> None:
     for crd in crds.definitions():
         kube.apply(crd)

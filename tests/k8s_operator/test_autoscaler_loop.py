@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +18,8 @@ import pytest
 
 from k8s_operator import crds
 from k8s_operator.kube import Kube
-from localplatform.cluster import LocalPlatform
 from tests.conftest import PlatformSession
-from tests.k8s_operator.conftest import OperatorProcess
+from tests.k8s_operator.conftest import OperatorProcess, kill_component
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -176,17 +173,6 @@ def test_no_metric_never_scales_down_and_says_why(
     assert _deployment_replicas(kube, namespace) == 6
 
 
-def _kill(platform: LocalPlatform, component: str) -> None:
-    pid = next(r.pid for r in platform.status() if r.name == component)
-    assert pid, f"{component} is not running"
-    os.kill(pid, signal.SIGKILL)
-    wait_until(
-        lambda: next(r.state for r in platform.status() if r.name == component) == "stopped",
-        10,
-        f"{component} to stop",
-    )
-
-
 def test_a_prometheus_outage_holds_the_replicas_and_says_so(
     kube: Kube,
     operator: OperatorProcess,
@@ -201,7 +187,7 @@ def test_a_prometheus_outage_holds_the_replicas_and_says_so(
     before = _deployment_replicas(kube, namespace)
 
     platform = platform_session.platform
-    _kill(platform, "prometheus")
+    kill_component(platform, "prometheus")
     gauge.value = 5.0  # what a scale-down would follow, were the metric readable
     try:
         seen: list[int] = []

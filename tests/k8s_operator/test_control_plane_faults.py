@@ -5,9 +5,7 @@ status and events. (Cut off from the API server: ``test_api_cut_off.py``.)"""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import time
 from typing import Any
 
@@ -15,9 +13,8 @@ import pytest
 
 from k8s_operator import crds
 from k8s_operator.kube import Kube
-from localplatform.cluster import LocalPlatform
 from tests.conftest import PlatformSession
-from tests.k8s_operator.conftest import OperatorProcess
+from tests.k8s_operator.conftest import OperatorProcess, kill_component
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -83,17 +80,6 @@ def assert_reported(kube: Kube, namespace: str, log: str) -> None:
     assert set(recovered) <= events, set(recovered) - events
 
 
-def _kill(platform: LocalPlatform, component: str) -> None:
-    pid = next(r.pid for r in platform.status() if r.name == component)
-    assert pid, f"{component} is not running"
-    os.kill(pid, signal.SIGKILL)
-    wait_until(
-        lambda: next(r.state for r in platform.status() if r.name == component) == "stopped",
-        10,
-        f"{component} to stop",
-    )
-
-
 @pytest.mark.parametrize("component", ["kube-apiserver", "etcd"])
 def test_reconciling_services_converge_through_a_restart_of(
     component: str,
@@ -106,7 +92,7 @@ def test_reconciling_services_converge_through_a_restart_of(
     create(kube, namespace, range(SERVICES))
     wait_until(lambda: len(kube.list("Deployment", namespace)) >= 10, 60, "10 Deployments")
     made = len(kube.list("Deployment", namespace))
-    _kill(platform, component)
+    kill_component(platform, component)
     time.sleep(3.0)  # the operator meets a dead control plane for a while
     platform.up(3)
     print(f"\n{component} killed with {made}/{SERVICES} Deployments made, restarted")
@@ -115,7 +101,7 @@ def test_reconciling_services_converge_through_a_restart_of(
     # kubelet retries): its pods would stay Pending whatever the operator does. Restarted, it
     # lists its pods and plays their stages again.
     time.sleep(5.0)
-    _kill(platform, "kwok")
+    kill_component(platform, "kwok")
     platform.up(3)
     assert_converged(kube, namespace)
     assert_reported(kube, namespace, operator.log.read_text(errors="replace"))
