@@ -65,9 +65,6 @@ class ChildWatcher:
         self._lanes: list[queue.SimpleQueue[tuple[str | None, Obj] | None]] = [
             queue.SimpleQueue() for _ in range(lanes)
         ]
-        self._threads: list[threading.Thread] = []
-        self.listed = 0
-        """Lists made (each start, and each start-over after a failure)."""
 
     def start(self) -> None:
         for i, lane in enumerate(self._lanes):
@@ -82,9 +79,7 @@ class ChildWatcher:
             lane.put(None)
 
     def _spawn(self, name: str, target: Callable[..., None], arg: Any) -> None:
-        thread = threading.Thread(target=target, args=(arg,), name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        threading.Thread(target=target, args=(arg,), name=name, daemon=True).start()
 
     # ------------------------------------------------------------------ watching
 
@@ -115,7 +110,6 @@ class ChildWatcher:
                 self._dispatch(None, item)
             token = page["metadata"].get("continue")
             if not token:
-                self.listed += 1
                 version: str = page["metadata"]["resourceVersion"]
                 return version
             query = {**query, "continue": token}
