@@ -1,7 +1,9 @@
 """The backtest: HPA, the predictive autoscaler and an oracle on the same demand, no peeking.
 
-What belongs here: :func:`run_backtest`, which replays the three policies over a window
-prepared by :func:`~autoscaler.prepare.prepare` and scores them, and :class:`BacktestResult`.
+What belongs here: :func:`run_backtest`, which replays the policies over a window prepared by
+:func:`~autoscaler.prepare.prepare` and scores them — the HPA at a given target, ``hpa_best`` (the
+cheapest HPA target whose shortfall on this window stays within the budget, chosen in hindsight),
+the predictive policy at the budget, and the oracle — and :class:`BacktestResult`.
 The settings and preparation are re-exported so that one import serves most callers.
 """
 
@@ -18,7 +20,10 @@ import pandas as pd
 from .band import FitRecord
 from .prepare import BacktestSettings, Prepared, autoscaler_settings, prepare
 from .replay import PolicyRun, replay_hpa, replay_oracle, replay_predictive
-from .scoring import ForecastScore, score_forecast
+from .scoring import ForecastScore, score_forecast, seasonal_naive_mae
+
+HPA_BEST_TARGETS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
+"""HPA targets searched for ``hpa_best``: 0.30, 0.35, ..., 0.95."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,17 @@ class BacktestResult:
     step: pd.Timedelta
     """Interval length."""
     policies: dict[str, PolicyRun]
-    """``hpa``, ``predictive`` and ``oracle``."""
+    """``hpa``, ``hpa_best``, ``predictive`` and ``oracle``."""
+    budget: float
+    """The shortfall budget: share of intervals the predictive policy may under-provision."""
+    hpa_target: float
+    """Target utilisation of the ``hpa`` run."""
+    hpa_best_target: float
+    """Target of ``hpa_best``."""
+    hpa_best_within: bool
+    """``hpa_best`` keeps the budget (False: no target in the range does; the lowest is used)."""
+    hpa_sweep: dict[float, PolicyRun]
+    """Every HPA target searched, by target."""
     forecast: ForecastScore
     """Forecast accuracy at the horizon."""
     reasons: Counter[str]
@@ -45,13 +60,19 @@ class BacktestResult:
     """Every refit of the seasonal model during the run."""
 
 
-def run_backtest(prepared: Prepared, *, hpa_target: float | None = None) -> BacktestResult:
-    """Replay the three policies over a prepared window and score them."""
+def run_backtest(
+    prepared: Prepared, *, hpa_target: float | None = None, budget: float | None = None
+) -> BacktestResult:
+    """Replay the policies over a prepared window at one shortfall budget and score them."""
     settings = prepared.settings
+    budget = settings.shortfall_budget if budget is None else budget
     hpa = settings.hpa if hpa_target is None else replace(settings.hpa, target=hpa_target)
-    predictive, reasons = replay_predictive(prepared, settings.coverage)
+    predictive, reasons = replay_predictive(prepared, budget)
+    sweep = {t: replay_hpa(prepared, replace(settings.hpa, target=t)) for t in HPA_BEST_TARGETS}
+    best_target, within = best_hpa(sweep, budget)
     runs = {
-        "hpa": replay_hpa(prepared, hpa),
+        "hpa": sweep.get(hpa.target) or replay_hpa(prepared, hpa),
+        "hpa_best": sweep[best_target],
         "predictive": predictive,
         "oracle": replay_oracle(prepared),
     }
@@ -61,6 +82,11 @@ def run_backtest(prepared: Prepared, *, hpa_target: float | None = None) -> Back
         pod_capacity=prepared.pod_capacity,
         step=prepared.step,
         policies=runs,
+        budget=budget,
+        hpa_target=hpa.target,
+        hpa_best_target=best_target,
+        hpa_best_within=within,
+        hpa_sweep=sweep,
         forecast=_forecast_score(prepared),
         reasons=reasons,
         horizon=settings.horizon,
@@ -68,26 +94,50 @@ def run_backtest(prepared: Prepared, *, hpa_target: float | None = None) -> Back
     )
 
 
+def best_hpa(sweep: dict[float, PolicyRun], budget: float) -> tuple[float, bool]:
+    """The cheapest target whose under-provisioned share is within ``budget`` (and True), or the
+    lowest target (and False) when none is."""
+    within = [t for t, run in sweep.items() if run.score.under_provisioned_pct <= 100 * budget]
+    if not within:
+        return min(sweep), False
+    return min(within, key=lambda t: sweep[t].score.pod_hours), True
+
+
 def _forecast_score(prepared: Prepared) -> ForecastScore:
     values = prepared.series.to_numpy()
     h = max(1, math.ceil(prepared.settings.horizon / prepared.step))
     n = prepared.last - prepared.first
+    window = prepared.lead + 1
     forecast, naive, actual = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    peak, nowcast = np.full(n, np.nan), np.full(n, np.nan)
     for i, seen in enumerate(prepared.inputs):
-        target = prepared.first + i - 1 + h
+        t = prepared.first + i
+        target = t - 1 + h
         if target < prepared.last:
             forecast[i] = seen.band.horizon
-            naive[i] = values[prepared.first + i - 1]
+            naive[i] = values[t - 1]
             actual[i] = values[target]
-    return score_forecast(forecast, naive, actual)
+        if t + window <= prepared.last:
+            peak[i] = np.max(values[t : t + window])  # NaN when any interval is unknown
+            nowcast[i] = seen.band.peak
+    history = int(prepared.settings.forecast.history / prepared.step)
+    season = int(pd.Timedelta("1D") / prepared.step)
+    training = values[max(0, prepared.first - history) : prepared.first]
+    scale = seasonal_naive_mae(training, season if len(training) > 2 * season else 1)
+    persistence = values[prepared.first - 1 : prepared.first - 1 + n]
+    return score_forecast(
+        forecast, naive, actual, scale=scale, peak=peak, nowcast=nowcast, persistence=persistence
+    )
 
 
 __all__ = [
+    "HPA_BEST_TARGETS",
     "BacktestResult",
     "BacktestSettings",
     "PolicyRun",
     "Prepared",
     "autoscaler_settings",
+    "best_hpa",
     "prepare",
     "replay_hpa",
     "replay_oracle",

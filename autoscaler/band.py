@@ -1,8 +1,8 @@
 """What a forecast hands to the capacity policy, and the record of each model refit.
 
-What belongs here: :class:`Band` (peak over the lead time, error scale, empirical quantiles of
-standardised errors, the horizon forecast, and why the model cannot be trusted if it cannot),
-:data:`PROBS` and :class:`FitRecord`. Plain data: no fitting, no decisions.
+What belongs here: :class:`Band` (the peak over the lead time with its error scale and calibrated
+quantiles, the horizon forecast with its own, and why the model cannot be trusted if it cannot)
+and :class:`FitRecord`. Plain data: no fitting, no decisions.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-PROBS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
-"""Probabilities at which the standardised-error quantiles are kept in every :class:`Band`."""
+from .calibrate import upper_score
 
 
 @dataclass(frozen=True)
@@ -22,23 +20,32 @@ class Band:
     """What the forecaster expects after its last observation."""
 
     peak: float
-    """Highest mean forecast over the next ``lead + 1`` intervals (requests per interval)."""
+    """Point forecast of the highest demand over the next ``lead + 1`` intervals."""
     sigma: float
-    """Error scale: running RMS error of forecasts ``lead + 1`` ahead, at least sqrt(peak)."""
+    """Error scale of ``peak``: running RMS error of past peak forecasts, at least sqrt(peak)."""
     horizon: float
     """Mean forecast ``horizon_steps`` intervals after the last observation."""
     model: str
-    """The seasonal model in use (``level-only`` without one)."""
+    """The seasonal model and the nowcast candidate in use (``level-only+…`` without a model)."""
     quantiles: tuple[float, ...] = ()
-    """Empirical quantiles (at :data:`PROBS`) of recent errors in units of ``sigma``."""
+    """Calibrated quantiles of the peak's standardised errors at
+    :data:`~autoscaler.calibrate.LEVELS` (conditional on the time of day)."""
     failure: str | None = None
     """Why the model cannot be trusted now (then the policy falls back to the reactive rule)."""
+    horizon_sigma: float = math.nan
+    """Error scale of ``horizon``."""
+    horizon_quantiles: tuple[float, ...] = ()
+    """Quantiles of the horizon forecast's standardised errors at the same levels."""
+    burst: bool = False
+    """Demand rose above the calibrated bound: the nowcast follows the surge."""
 
-    def upper(self, coverage: float) -> float:
-        """Upper bound on demand over the lead time that holds with probability ``coverage``."""
-        if not self.quantiles:
-            return math.nan
-        return self.peak + float(np.interp(coverage, PROBS, self.quantiles)) * self.sigma
+    def upper(self, level: float) -> float:
+        """Upper bound on the peak over the lead time at quantile ``level``."""
+        return self.peak + upper_score(self.quantiles, level) * self.sigma
+
+    def horizon_upper(self, level: float) -> float:
+        """Upper bound on demand at the horizon at quantile ``level``."""
+        return self.horizon + upper_score(self.horizon_quantiles, level) * self.horizon_sigma
 
 
 @dataclass(frozen=True)

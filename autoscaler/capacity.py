@@ -3,8 +3,10 @@
 What belongs here: :class:`CapacitySettings`, :class:`Decision`, :class:`ScaleDownWindow` (the
 stabilisation used by both this policy and the HPA model) and :func:`decide`, a pure function
 of the forecast band, the last observation and the current replicas. The order of the rules:
-bad data holds (never scales down); a failing model falls back to the reactive rule; otherwise
-the upper forecast over the start-up lead time, never below the reactive floor; then the
+bad data holds (never scales down) for at most ``hold_limit`` intervals, after which the reactive
+floor of the last good value takes over; a failing model falls back to the reactive rule;
+otherwise the upper forecast over the start-up lead time at the level the shortfall budget keeper
+(:class:`~autoscaler.calibrate.BudgetKeeper`) chose, never below the reactive floor; then the
 scale-down stabilisation; then the [min, max] bounds, always.
 """
 
@@ -29,12 +31,15 @@ class CapacitySettings:
     """Lower bound from the service inventory."""
     max_replicas: int = 100_000
     """Upper bound from the service inventory."""
-    coverage: float = 0.99
-    """Risk setting: the quantile of recent forecast errors the upper bound covers."""
+    shortfall_budget: float = 0.01
+    """Risk setting: the share of intervals allowed to be under-provisioned."""
     reactive_target: float = 1.0
     """Utilisation the reactive floor aims at (1.0: just enough pods for the last interval)."""
     scale_down_window: int = 5
     """Control steps whose highest recommendation a scale-down may not go below."""
+    hold_limit: int = 10
+    """Intervals of bad data the replicas are held for; then the reactive floor of the last
+    good value decides (it may scale down)."""
 
     def __post_init__(self) -> None:
         if not (self.pod_capacity > 0 and math.isfinite(self.pod_capacity)):
@@ -44,8 +49,10 @@ class CapacitySettings:
                 "need 1 <= min_replicas <= max_replicas, "
                 f"got {self.min_replicas}, {self.max_replicas}"
             )
-        if not 0.5 <= self.coverage < 1.0:
-            raise ValueError(f"coverage must be in [0.5, 1), got {self.coverage}")
+        if not 0 < self.shortfall_budget < 0.5:
+            raise ValueError(f"shortfall budget must be in (0, 0.5), got {self.shortfall_budget}")
+        if self.hold_limit < 1:
+            raise ValueError(f"hold_limit must be >= 1, got {self.hold_limit}")
         if not 0 < self.reactive_target <= 1.0:
             raise ValueError(f"reactive_target must be in (0, 1], got {self.reactive_target}")
         if self.scale_down_window < 1:
@@ -63,6 +70,7 @@ class Reason(enum.Enum):
     REACTIVE_FLOOR = "reactive-floor"
     MODEL_FALLBACK = "model-fallback"
     BAD_DATA_HOLD = "bad-data-hold"
+    BAD_DATA_FLOOR = "bad-data-floor"
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,15 @@ def reactive(value: float, settings: CapacitySettings) -> int:
     return pods_for(value, settings.pod_capacity * settings.reactive_target)
 
 
+def was_short(
+    observation: Observation, bad_data: str | None, *, ready: int, pod_capacity: float
+) -> bool | None:
+    """Did ``ready`` pods fall short of the interval's demand? ``None`` when it is unknown."""
+    if bad_data is not None or not math.isfinite(observation.value):
+        return None
+    return ready * pod_capacity < observation.value * (1 - 1e-12)
+
+
 def clamp(replicas: int, settings: CapacitySettings) -> int:
     """Keep replicas within the inventory's [min, max]."""
     return min(max(replicas, settings.min_replicas), settings.max_replicas)
@@ -115,9 +132,22 @@ def decide(
     bad_data: str | None,
     current: int,
     window: ScaleDownWindow,
-    coverage: float | None = None,
+    level: float,
 ) -> Decision:
-    """Choose replicas for the next interval (see the module docstring for the order of rules)."""
+    """Choose replicas for the next interval (see the module docstring for the order of rules).
+
+    ``level`` is the quantile of the calibrated peak forecast to cover (1 - the keeper's alpha).
+    """
+    stale = observation.age > settings.hold_limit and math.isfinite(observation.last_good)
+    if bad_data is not None and stale:
+        floor = reactive(observation.last_good, settings)
+        replicas = clamp(window.apply(floor), settings)
+        return Decision(
+            replicas,
+            Reason.BAD_DATA_FLOOR,
+            f"no good data for {observation.age} intervals ({bad_data}): "
+            f"reactive floor of the last good value {observation.last_good:.4g}",
+        )
     if bad_data is not None:
         held = current
         if math.isfinite(observation.last_good):
@@ -130,11 +160,12 @@ def decide(
         replicas = clamp(window.apply(floor), settings)
         return Decision(replicas, Reason.MODEL_FALLBACK, f"reactive fallback: {failure}")
     assert band is not None
-    upper = band.upper(settings.coverage if coverage is None else coverage)
+    upper = band.upper(level)
     predicted = pods_for(upper, settings.pod_capacity)
     reason = Reason.PREDICTIVE if predicted >= floor else Reason.REACTIVE_FLOOR
     replicas = clamp(window.apply(max(predicted, floor)), settings)
-    detail = f"{band.model}: upper forecast {upper:.4g}, floor {floor}"
+    burst = ", following a surge" if band.burst else ""
+    detail = f"{band.model}: upper forecast {upper:.4g} at level {level:.4g}, floor {floor}{burst}"
     return Decision(replicas, reason, detail)
 
 

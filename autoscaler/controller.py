@@ -1,8 +1,11 @@
 """One service's predictive autoscaler: metric in, decision out, once per control interval.
 
 What belongs here: :class:`PredictiveAutoscaler`, the stateful object the operator keeps per
-service. It wires the metric checks (:mod:`safety`), the online forecaster (:mod:`online`) and the
-pure capacity rules (:mod:`capacity`). Implausible values reach the forecaster as gaps.
+service. It wires the metric checks (:mod:`safety`), the online forecaster (:mod:`online`), the
+shortfall budget keeper (:mod:`calibrate`) and the pure capacity rules (:mod:`capacity`).
+Implausible values reach the forecaster as gaps. Whether an interval was under-provisioned is
+judged against the pods the policy's own decisions made ready (a :class:`~simulate.PodPool`
+kept in step with the replicas the caller reports), as the backtest judges it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .band import Band
-from .capacity import CapacitySettings, Decision, ScaleDownWindow, decide
+from .calibrate import BudgetKeeper, BudgetSettings
+from .capacity import CapacitySettings, Decision, ScaleDownWindow, decide, was_short
 from .online import ForecastSettings, OnlineForecaster
 from .safety import MetricTracker, Observation, SafetySettings
+from .simulate import PodPool
 
 _1_MIN = pd.Timedelta("1min")
 _120_S = pd.Timedelta("120s")
@@ -34,6 +39,8 @@ class AutoscalerSettings:
     """How the forecaster learns."""
     safety: SafetySettings = field(default_factory=SafetySettings)
     """What counts as bad data."""
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    """How fast the quantile level follows the realised shortfall."""
     step: pd.Timedelta = _1_MIN
     """Control interval (one decision and one observation per interval)."""
     startup: pd.Timedelta = _120_S
@@ -82,13 +89,23 @@ class PredictiveAutoscaler:
             step=settings.step,
             lead_steps=settings.lead_steps,
             horizon_steps=settings.horizon_steps,
+            level=1 - settings.capacity.shortfall_budget,
         )
         self.window = ScaleDownWindow(settings.capacity.scale_down_window)
         self.replicas = replicas if replicas is not None else settings.capacity.min_replicas
+        self.keeper = BudgetKeeper(settings.capacity.shortfall_budget, settings.budget)
+        self.pool = PodPool(self.replicas, lead=settings.lead_steps, now=0)
+        self.steps = 0
 
-    def preload(self, start: pd.Timestamp, values: np.ndarray) -> None:
-        """Give the forecaster history (intervals from ``start``) before the first step."""
-        self.forecaster.preload(start, values)
+    def preload(self, start: pd.Timestamp, values: np.ndarray, *, replay: int = 0) -> None:
+        """Give the forecaster history (intervals from ``start``) before the first step; the last
+        ``replay`` intervals go through :meth:`observe` one by one, so that the nowcast's
+        calibration starts with scores (no decision is made for them)."""
+        values = np.asarray(values, dtype=float)
+        head = max(0, len(values) - max(0, replay))
+        self.forecaster.preload(start, values[:head])
+        for i in range(head, len(values)):
+            self.observe(start + i * self.settings.step, float(values[i]))
 
     def observe(self, time: pd.Timestamp, value: float) -> StepInput:
         """Record the requests of the interval that started at ``time``; forecast what follows."""
@@ -99,13 +116,27 @@ class PredictiveAutoscaler:
     def step(self, time: pd.Timestamp, value: float, *, current: int | None = None) -> Decision:
         """Observe the interval that started at ``time`` and decide replicas for the next one."""
         seen = self.observe(time, value)
+        if self.steps:
+            short = was_short(
+                seen.observation,
+                seen.bad_data,
+                ready=self.pool.ready(self.steps - 1),
+                pod_capacity=self.settings.capacity.pod_capacity,
+            )
+            if short is not None:
+                self.keeper.record(short)
+        if current is not None and current != self.pool.count:
+            self.pool.scale(self.steps, current)
         decision = decide(
             self.settings.capacity,
             band=seen.band,
             observation=seen.observation,
             bad_data=seen.bad_data,
-            current=self.replicas if current is None else current,
+            current=self.pool.count,
             window=self.window,
+            level=self.keeper.level,
         )
+        self.pool.scale(self.steps, decision.replicas)
         self.replicas = decision.replicas
+        self.steps += 1
         return decision

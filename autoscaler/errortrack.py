@@ -15,7 +15,7 @@ from collections import deque
 
 import pandas as pd
 
-from .band import PROBS
+from .calibrate import LEVELS
 
 
 class ErrorTracker:
@@ -63,12 +63,13 @@ class ErrorTracker:
         return floor
 
     def quantiles(self) -> tuple[float, ...]:
-        """Empirical quantiles of the standardised errors at :data:`~autoscaler.band.PROBS`."""
+        """Conformal quantiles of the standardised errors at :data:`~autoscaler.calibrate.LEVELS`
+        (the ceil((n + 1) q)-th smallest, the largest when that exceeds n)."""
         ordered = self.ordered
         if not ordered:
             return ()
-        top = len(ordered) - 1
-        return tuple(ordered[min(top, int(p * top + 0.5))] for p in PROBS)
+        n = len(ordered)
+        return tuple(ordered[min(math.ceil((n + 1) * q), n) - 1] for q in LEVELS)
 
     def _add(self, standardised: float) -> None:
         if len(self.window) == self.window.maxlen:

@@ -6,6 +6,9 @@ default), re-selected weekly and refitted daily; between refits each control ste
 damped-Holt correction of the residual (demand minus the seasonal forecast) and the spread of the
 recent forecast errors. A step therefore costs microseconds, and refits are amortised over the
 steps they serve. With too little history for a seasonal cycle, the correction alone is the model.
+The peak over the start-up window, which sizes the pods, comes from the nowcast (:mod:`nowcast`)
+anchored on the last interval and moved along the seasonal base; the horizon forecast (reported,
+and for node headroom) from the base and the damped level, with its own error quantiles.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,7 @@ from .errors import SeriesError
 from .errortrack import ErrorTracker
 from .forecast import ForecastResults
 from .models import candidates
+from .nowcast import Nowcast, Nowcaster, NowcastSettings
 from .selector import Candidate, Selector
 
 _15_MIN = pd.Timedelta("15min")
@@ -58,6 +62,8 @@ class ForecastSettings:
     """Recent standardised forecast errors whose empirical quantiles set the upper bound."""
     min_errors: int = 10
     """Forecast errors needed before the forecast is trusted (before that: reactive rule)."""
+    nowcast: NowcastSettings = field(default_factory=NowcastSettings)
+    """The peak nowcast's candidates and calibration."""
 
 
 def _weight(step: pd.Timedelta, halflife: pd.Timedelta) -> float:
@@ -74,6 +80,7 @@ class OnlineForecaster:
         step: pd.Timedelta,
         lead_steps: int,
         horizon_steps: int,
+        level: float = 0.99,
     ) -> None:
         model_step = max(settings.model_step, step)
         if model_step % step != pd.Timedelta(0):
@@ -101,6 +108,8 @@ class OnlineForecaster:
         self.next_refit: pd.Timestamp | None = None
         self.next_select: pd.Timestamp | None = None
         self.fits: list[FitRecord] = []
+        self.nowcaster = Nowcaster(settings.nowcast, step=step, lead=lead_steps, level=level)
+        self.nowcast: Nowcast | None = None
 
     def preload(self, start: pd.Timestamp, values: np.ndarray) -> None:
         """Load history (intervals from ``start``) without running the per-step correction."""
@@ -119,7 +128,9 @@ class OnlineForecaster:
         finite = math.isfinite(value)
         if finite:
             self.errors.actual(time, value)
-        residual = value - self._base_at(time) if finite else math.nan
+        base = self._base_at(time)
+        self.nowcaster.observe(time, value if finite else math.nan, base)
+        residual = value - base if finite else math.nan
         if math.isfinite(residual):
             predicted = self.level + self.phi * self.trend
             error = residual - predicted
@@ -129,46 +140,53 @@ class OnlineForecaster:
         self.last = time
         if self.next_refit is None or time + self.step >= self.next_refit:
             self._refit()
-        mean = self._mean(self.lead + 1)
-        self.errors.expect(time + (self.lead + 1) * self.step, float(mean[-1]))
+        mean = self._mean(self.horizon)
+        self.errors.expect(time + self.horizon * self.step, float(mean[-1]))
+        following = time + self.step
+        base_peak = float(np.max(self._base(following, self.lead + 1)))
+        self.nowcast = self.nowcaster.forecast(following, base_peak)
 
     def band(self) -> Band:
         """Forecast after the last observation: the peak to cover, its error scale, the horizon."""
-        if self.last is None:
+        if self.last is None or self.nowcast is None:
             raise SeriesError("band() needs at least one observation")
-        ahead = max(self.lead + 1, self.horizon)
-        mean = self._mean(ahead)
-        peak = float(np.max(mean[: self.lead + 1]))
-        sigma = self.errors.scale(peak)
+        cast = self.nowcast
+        horizon = float(self._mean(self.horizon)[-1])
         failure = self.failure
-        if not np.isfinite(mean).all():
+        if not (math.isfinite(cast.point) and math.isfinite(horizon)):
             failure = failure or "the model's forecast is not finite"
-        elif self.errors.count < self.settings.min_errors:
+        elif cast.scored < self.settings.min_errors:
             failure = failure or (
-                f"{self.errors.count} forecast errors observed, {self.settings.min_errors} needed"
+                f"{cast.scored} forecast errors observed, {self.settings.min_errors} needed"
             )
         return Band(
-            peak=peak,
-            sigma=sigma,
-            horizon=float(mean[self.horizon - 1]),
-            model=self.model,
-            quantiles=self.errors.quantiles(),
+            peak=cast.point,
+            sigma=cast.scale,
+            horizon=horizon,
+            model=f"{self.model}+{cast.candidate}",
+            quantiles=cast.quantiles,
             failure=failure,
+            horizon_sigma=self.errors.scale(horizon),
+            horizon_quantiles=self.errors.quantiles(),
+            burst=cast.burst,
         )
 
     def _mean(self, steps: int) -> np.ndarray:
         assert self.last is not None
         k = np.arange(1, steps + 1, dtype=float)
         damp = np.cumsum(self.phi**k) if self.beta else np.zeros(steps)
+        return self._base(self.last + self.step, steps) + self.level + self.trend * damp
+
+    def _base(self, start: pd.Timestamp, steps: int) -> np.ndarray:
+        """The seasonal base for ``steps`` intervals from ``start`` (zeros without a model)."""
         if self.base_start is None:
-            base = np.zeros(steps)
-        else:
-            first = int((self.last - self.base_start) / self.step) + 1
-            base = np.full(steps, np.nan)
-            lo, hi = max(first, 0), min(first + steps, len(self.base))
-            if hi > lo:
-                base[lo - first : hi - first] = self.base[lo:hi]
-        return base + self.level + self.trend * damp
+            return np.zeros(steps)
+        first = int((start - self.base_start) / self.step)
+        base = np.full(steps, np.nan)
+        lo, hi = max(first, 0), min(first + steps, len(self.base))
+        if hi > lo:
+            base[lo - first : hi - first] = self.base[lo:hi]
+        return base
 
     def _base_at(self, time: pd.Timestamp) -> float:
         if self.base_start is None:
@@ -224,6 +242,7 @@ class OnlineForecaster:
         after = self._base_at(following)
         if math.isfinite(before) and math.isfinite(after):
             self.level += before - after
+            self.nowcaster.shift(before - after)
 
     def _coarse(self) -> pd.Series:
         assert self.last is not None

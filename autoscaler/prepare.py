@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .band import FitRecord
+from .calibrate import BudgetSettings
 from .capacity import CapacitySettings
 from .controller import AutoscalerSettings, PredictiveAutoscaler, StepInput
 from .errors import WindowError
@@ -31,6 +32,8 @@ Progress = Callable[[int, int], None]
 _120_S = pd.Timedelta("120s")
 _30_MIN = pd.Timedelta("30min")
 _300_S = pd.Timedelta("300s")
+_10_MIN = pd.Timedelta("10min")
+_7_DAYS = pd.Timedelta("7D")
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,12 @@ class BacktestSettings:
     """Upper bound for every policy."""
     hpa: HPASettings = field(default_factory=HPASettings)
     """The HPA baseline (target utilisation 0.7 by default)."""
-    coverage: float = 0.99
-    """Risk setting of the predictive policy (quantile of recent forecast errors it covers)."""
+    shortfall_budget: float = 0.01
+    """Risk setting of the predictive policy: the share of intervals it may under-provision."""
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    """How fast the predictive policy's quantile level follows its realised shortfall."""
+    hold_limit: pd.Timedelta = _10_MIN
+    """Longest hold on bad data before the reactive floor of the last good value decides."""
     scale_down_window: pd.Timedelta = _300_S
     """Predictive policy's scale-down stabilisation window."""
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
@@ -60,7 +67,10 @@ class BacktestSettings:
     safety: SafetySettings = field(default_factory=SafetySettings)
     """What the predictive policy treats as bad data."""
     warmup: pd.Timedelta = _30_MIN
-    """Steps replayed through the forecaster before the window (their decisions are not scored)."""
+    """History the window needs before it, replayed through the forecaster (not scored)."""
+    calibration: pd.Timedelta = _7_DAYS
+    """Replayed instead of ``warmup`` where the trace has it, so that the nowcast's calibration
+    starts with a week of scores (the rest of the history is only loaded)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ class Prepared:
     """What the predictive policy saw at each step."""
     fits: list[FitRecord]
     """Refits made while forecasting."""
+    warm: int
+    """Intervals before the window replayed through the forecaster (not scored)."""
 
     @property
     def step(self) -> pd.Timedelta:
@@ -119,20 +131,21 @@ def prepare(
     elif not capacity > 0:
         raise WindowError(f"pod capacity must be positive, got {capacity}")
     autoscaler = PredictiveAutoscaler(autoscaler_settings(settings, capacity, step))
-    warm = int(settings.warmup / step)
+    warm = max(int(settings.warmup / step), min(int(settings.calibration / step), first - 1))
     history = int(settings.forecast.history / step)
     begin = max(0, first - warm - 1 - history)
     times = pd.DatetimeIndex(series.index)
-    autoscaler.preload(times[begin], values[begin : first - warm - 1])
+    if progress is not None:
+        progress(0, last - first)
+    autoscaler.preload(times[begin], values[begin : first - 1], replay=warm)
     inputs: list[StepInput] = []
-    total = last - first + warm
-    for done, t in enumerate(range(first - warm, last)):
-        seen = autoscaler.observe(times[t - 1], float(values[t - 1]))
-        if t >= first:
-            inputs.append(seen)
+    total = last - first
+    for done, t in enumerate(range(first, last)):
+        inputs.append(autoscaler.observe(times[t - 1], float(values[t - 1])))
         if progress is not None and (done % 500 == 0 or t == last - 1):
             progress(done + 1, total)
-    return Prepared(series, first, last, settings, capacity, inputs, autoscaler.forecaster.fits)
+    fits = autoscaler.forecaster.fits
+    return Prepared(series, first, last, settings, capacity, inputs, fits, warm)
 
 
 def _window(
@@ -163,15 +176,16 @@ def _window(
 
 
 def capacity_settings(
-    settings: BacktestSettings, pod_capacity: float, step: pd.Timedelta, coverage: float
+    settings: BacktestSettings, pod_capacity: float, step: pd.Timedelta, budget: float
 ) -> CapacitySettings:
-    """The predictive policy's capacity settings for one risk setting."""
+    """The predictive policy's capacity settings for one shortfall budget."""
     return CapacitySettings(
         pod_capacity=pod_capacity,
         min_replicas=settings.min_replicas,
         max_replicas=settings.max_replicas,
-        coverage=coverage,
+        shortfall_budget=budget,
         scale_down_window=max(1, math.ceil(settings.scale_down_window / step)),
+        hold_limit=max(1, math.ceil(settings.hold_limit / step)),
     )
 
 
@@ -180,9 +194,10 @@ def autoscaler_settings(
 ) -> AutoscalerSettings:
     """The settings of the per-service autoscaler that the predictive policy replays."""
     return AutoscalerSettings(
-        capacity=capacity_settings(settings, pod_capacity, step, settings.coverage),
+        capacity=capacity_settings(settings, pod_capacity, step, settings.shortfall_budget),
         forecast=settings.forecast,
         safety=settings.safety,
+        budget=settings.budget,
         step=step,
         startup=settings.startup,
         horizon=settings.horizon,

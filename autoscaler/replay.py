@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .capacity import ScaleDownWindow, decide, pods_for
+from .calibrate import BudgetKeeper
+from .capacity import ScaleDownWindow, decide, pods_for, was_short
 from .hpa import HPAModel, HPASettings
 from .prepare import Prepared, capacity_settings
 from .scoring import PolicyScore, score_policy
@@ -31,15 +32,24 @@ class PolicyRun:
     """Its figures."""
 
 
-def replay_predictive(prepared: Prepared, coverage: float) -> tuple[PolicyRun, Counter[str]]:
-    """The predictive policy's decisions for one risk setting."""
-    capacity = capacity_settings(prepared.settings, prepared.pod_capacity, prepared.step, coverage)
+def replay_predictive(prepared: Prepared, budget: float) -> tuple[PolicyRun, Counter[str]]:
+    """The predictive policy's decisions for one shortfall budget."""
+    capacity = capacity_settings(prepared.settings, prepared.pod_capacity, prepared.step, budget)
     values = prepared.series.to_numpy()
     pool = PodPool(_initial(values, prepared, capacity.pod_capacity), lead=prepared.lead, now=0)
     window = ScaleDownWindow(capacity.scale_down_window)
+    keeper = BudgetKeeper(budget, prepared.settings.budget)
     reasons: Counter[str] = Counter()
-    replicas, ready, actions = [], [], 0
+    replicas: list[int] = []
+    ready: list[int] = []
+    actions = 0
     for i, seen in enumerate(prepared.inputs):
+        if i:
+            short = was_short(
+                seen.observation, seen.bad_data, ready=ready[-1], pod_capacity=capacity.pod_capacity
+            )
+            if short is not None:
+                keeper.record(short)
         decision = decide(
             capacity,
             band=seen.band,
@@ -47,6 +57,7 @@ def replay_predictive(prepared: Prepared, coverage: float) -> tuple[PolicyRun, C
             bad_data=seen.bad_data,
             current=pool.count,
             window=window,
+            level=keeper.level,
         )
         reasons[decision.reason.value] += 1
         actions += decision.replicas != pool.count

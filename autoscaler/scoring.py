@@ -58,27 +58,68 @@ def score_policy(
 
 @dataclass(frozen=True)
 class ForecastScore:
-    """Forecast accuracy at the reported horizon."""
+    """Forecast accuracy: at the reported horizon, and of the peak nowcast that sizes the pods."""
 
     mase: float | None
-    """MAE of the forecast divided by the MAE of the last-value forecast at the same horizon."""
+    """Hyndman's MASE at the horizon: MAE divided by the in-sample MAE of the one-season-ahead
+    seasonal-naive forecast over the history before the window (season: one day)."""
+    relative_mae: float | None
+    """MAE at the horizon divided by the MAE of the last-value forecast at the same horizon."""
     smape: float | None
-    """Symmetric mean absolute percentage error, percent (0/0 counts as 0)."""
+    """Symmetric mean absolute percentage error at the horizon, percent (0/0 counts as 0)."""
     points: int
-    """Forecasts scored (both actual and forecast known)."""
+    """Horizon forecasts scored (both actual and forecast known)."""
+    peak_vs_persistence: float | None
+    """MAE of the nowcast of the peak over the start-up window, divided by the MAE of the last
+    value as a forecast of that peak (below 1: the nowcast beats persistence)."""
+    peak_points: int
+    """Peak nowcasts scored."""
 
 
-def score_forecast(forecast: np.ndarray, naive: np.ndarray, actual: np.ndarray) -> ForecastScore:
-    """Compare forecasts (and the naive last-value forecasts) with what happened."""
+def seasonal_naive_mae(values: np.ndarray, season: int) -> float | None:
+    """In-sample MAE of y[t] forecast by y[t - season] (pairs with either value unknown skipped)."""
+    if season < 1 or len(values) <= season:
+        return None
+    diff = np.abs(values[season:] - values[:-season])
+    diff = diff[np.isfinite(diff)]
+    return float(diff.mean()) if len(diff) and diff.mean() > 0 else None
+
+
+def score_forecast(
+    forecast: np.ndarray,
+    naive: np.ndarray,
+    actual: np.ndarray,
+    *,
+    scale: float | None = None,
+    peak: np.ndarray | None = None,
+    nowcast: np.ndarray | None = None,
+    persistence: np.ndarray | None = None,
+) -> ForecastScore:
+    """Compare forecasts (and the naive last-value forecasts) with what happened.
+
+    ``scale`` is MASE's denominator; ``peak``, ``nowcast`` and ``persistence`` (same length)
+    score the peak nowcast against the last value.
+    """
+    ratio_peak, peak_points = None, 0
+    if peak is not None and nowcast is not None and persistence is not None:
+        ok = np.isfinite(peak) & np.isfinite(nowcast) & np.isfinite(persistence)
+        peak_points = int(ok.sum())
+        if peak_points:
+            base = float(np.mean(np.abs(persistence[ok] - peak[ok])))
+            mine = float(np.mean(np.abs(nowcast[ok] - peak[ok])))
+            ratio_peak = mine / base if base > 0 else None
     ok = np.isfinite(forecast) & np.isfinite(actual) & np.isfinite(naive)
     if not ok.any():
-        return ForecastScore(None, None, 0)
+        return ForecastScore(None, None, None, 0, ratio_peak, peak_points)
     f, a, n = forecast[ok], actual[ok], naive[ok]
+    mae = float(np.mean(np.abs(f - a)))
     naive_mae = float(np.mean(np.abs(n - a)))
-    mase = float(np.mean(np.abs(f - a)) / naive_mae) if naive_mae > 0 else None
+    relative = mae / naive_mae if naive_mae > 0 else None
+    mase = mae / scale if scale else None
     denominator = np.abs(f) + np.abs(a)
     ratio = np.divide(2 * np.abs(f - a), denominator, out=np.zeros_like(f), where=denominator > 0)
-    return ForecastScore(mase, float(100 * np.mean(ratio)), int(ok.sum()))
+    smape = float(100 * np.mean(ratio))
+    return ForecastScore(mase, relative, smape, int(ok.sum()), ratio_peak, peak_points)
 
 
 def _pct(values: np.ndarray) -> float:

@@ -31,6 +31,8 @@ PRELOAD = pd.Timedelta("16D")
 """History read on the first tick (what the weekly seasonal model needs) ..."""
 PRELOAD_STEPS = 24_000
 """... but no more intervals than this (short intervals get a shorter history)."""
+REPLAY = pd.Timedelta("1D")
+"""Of that history, the last day is replayed step by step so that the calibration has scores."""
 
 _STEP_LOCK = threading.Lock()
 """The library captures fit warnings per fit, which is not thread-safe: one step at a time."""
@@ -50,13 +52,17 @@ class LoopState:
 def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> AutoscalerSettings:
     """The library's settings from the resource and its target service's bounds."""
     interval = pd.Timedelta(seconds=int(spec.get("intervalSeconds", 60)))
-    window = int(spec.get("behavior", {}).get("scaleDownStabilizationSeconds", 300))
+    behavior = spec.get("behavior", {})
+    window = int(behavior.get("scaleDownStabilizationSeconds", 300))
+    hold = int(behavior.get("badDataHoldSeconds", 600))
     return AutoscalerSettings(
         capacity=CapacitySettings(
             pod_capacity=float(spec["podCapacity"]),
             min_replicas=max(1, int(target.get("minReplicas", 1))),
             max_replicas=max(1, int(target.get("maxReplicas", 10))),
             scale_down_window=max(1, math.ceil(window / interval.total_seconds())),
+            shortfall_budget=float(spec.get("shortfallBudget", 0.01)),
+            hold_limit=max(1, math.ceil(hold / interval.total_seconds())),
         ),
         step=interval,
         startup=pd.Timedelta(seconds=int(spec.get("startupDelaySeconds", 120))),
@@ -107,8 +113,11 @@ def tick(
         finite = np.flatnonzero(np.isfinite(history))
         if finite.size:
             first = int(finite[0])
+            replay = int(REPLAY / step)
             with _STEP_LOCK:
-                state.controller.preload(grid_now - span + first * step, history[first:])
+                state.controller.preload(
+                    grid_now - span + first * step, history[first:], replay=replay
+                )
         state.last = grid_now - step
     assert state.last is not None
     start = state.last + step
@@ -124,6 +133,7 @@ def tick(
             state.last = when
     assert decision is not None
     band = state.controller.forecaster.band()
+    keeper = state.controller.keeper
     mode = spec.get("mode", "auto")
     if mode == "auto" and decision.replicas != current:
         kube.scale("LibreChatService", namespace, target["metadata"]["name"], decision.replicas)
@@ -137,8 +147,14 @@ def tick(
         "forecast": {
             "horizonMinutes": int(settings.horizon / pd.Timedelta(minutes=1)),
             "expected": _finite(band.horizon),
-            "upper": _finite(band.upper(settings.capacity.coverage)),
+            "upper": _finite(band.horizon_upper(keeper.level)),
             "model": band.model,
+        },
+        "shortfall": {
+            "budget": keeper.budget,
+            "realised": _finite(keeper.realised),
+            "intervals": keeper.known,
+            "level": round(keeper.level, 6),
         },
     }
     finite = values[np.isfinite(values)]

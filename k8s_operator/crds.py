@@ -292,9 +292,28 @@ def _autoscaler_spec() -> Schema:
             "startupDelaySeconds": _int(0, 3600, default=120),
             "intervalSeconds": _int(5, 3600, default=60),
             "mode": _str(enum=["auto", "observe"], default="auto"),
+            "shortfallBudget": {
+                "type": "number",
+                "exclusiveMinimum": True,
+                "minimum": 0,
+                "maximum": 0.5,
+                "exclusiveMaximum": True,
+                "default": 0.01,
+                "description": "Share of intervals allowed to be under-provisioned (e.g. 0.001); "
+                "the quantile level adapts so that the realised share keeps it.",
+            },
             "behavior": _obj(
-                {"scaleDownStabilizationSeconds": _int(0, 86_400, default=300)},
-                default={"scaleDownStabilizationSeconds": 300},
+                {
+                    "scaleDownStabilizationSeconds": _int(0, 86_400, default=300),
+                    "badDataHoldSeconds": _int(
+                        1,
+                        86_400,
+                        default=600,
+                        description="How long bad or missing metrics hold the replicas; then "
+                        "the reactive floor of the last good value decides.",
+                    ),
+                },
+                default={"scaleDownStabilizationSeconds": 300, "badDataHoldSeconds": 600},
             ),
         },
         required=["targetRef", "query", "podCapacity"],

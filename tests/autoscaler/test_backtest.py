@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from autoscaler.backtest import (
+    HPA_BEST_TARGETS,
     BacktestSettings,
     autoscaler_settings,
     prepare,
@@ -35,7 +36,7 @@ def test_decisions_never_depend_on_the_future(daily_trace: pd.Series) -> None:
     # a fixed pod capacity: the default one is derived from the whole window's mean demand
     fixed = replace(SETTINGS, pod_capacity=20.0)
     runs = [
-        replay_predictive(prepare(s, fixed, start=start, end=end), 0.9)[0]
+        replay_predictive(prepare(s, fixed, start=start, end=end), 0.01)[0]
         for s in (daily_trace, changed)
     ]
     a, b = (run.supply.replicas for run in runs)
@@ -54,7 +55,7 @@ def test_oracle_is_never_short_and_cheapest_among_policies_that_are_not_short(
     assert oracle.score.theta_u == 0.0
     need = np.ceil(result.demand / result.pod_capacity - 1e-9)
     assert (oracle.supply.ready >= need).all()
-    for name in ("hpa", "predictive"):
+    for name in ("hpa", "hpa_best", "predictive"):
         assert result.policies[name].score.pod_hours >= oracle.score.pod_hours
 
 
@@ -69,37 +70,79 @@ def test_per_pod_capacity_makes_mean_demand_twenty_pods(daily_trace: pd.Series) 
 def test_json_has_exactly_the_documented_keys(daily_trace: pd.Series) -> None:
     start, end = _window(daily_trace, 2)
     prepared = prepare(daily_trace, SETTINGS, start=start, end=end)
-    document = to_json(run_backtest(prepared), source="test", points=frontier(prepared))
-    assert set(document["policies"]) == {"hpa", "predictive", "oracle"}
-    for scores in document["policies"].values():
-        assert set(scores) == {
-            "pod_hours",
-            "under_provisioned_pct",
-            "theta_u",
-            "theta_o",
-            "scaling_actions",
-        }
-    assert {"mase", "smape"} <= set(document["forecast"])
-    assert document["forecast"]["mase"] > 0
+    result = run_backtest(prepared, budget=0.001)
+    document = to_json(result, source="test", points=frontier(prepared, result))
+    assert document["budget"] == 0.001
+    assert set(document["policies"]) == {"hpa", "hpa_best", "predictive", "oracle"}
+    scores = {"pod_hours", "under_provisioned_pct", "theta_u", "theta_o", "scaling_actions"}
+    for name, figures in document["policies"].items():
+        extra = {"hpa": {"target"}, "hpa_best": {"target", "within_budget"}}.get(name, set())
+        assert set(figures) == scores | extra
+    assert document["policies"]["hpa_best"]["target"] in HPA_BEST_TARGETS
+    forecast = document["forecast"]
+    assert {"mase", "relative_mae", "smape", "peak_vs_persistence"} <= set(forecast)
+    assert forecast["mase"] > 0
+    assert forecast["peak_points"] > 0
     assert {p["policy"] for p in document["frontier"]} == {"hpa", "predictive"}
+    assert document["goal"]["budget"] == 0.001
+
+
+def test_hpa_best_is_the_cheapest_target_within_the_budget(daily_trace: pd.Series) -> None:
+    start, end = _window(daily_trace, 6)
+    prepared = prepare(daily_trace, SETTINGS, start=start, end=end)
+    for budget in (0.001, 0.05):
+        result = run_backtest(prepared, budget=budget)
+        within = {
+            t: run.score.pod_hours
+            for t, run in result.hpa_sweep.items()
+            if run.score.under_provisioned_pct <= 100 * budget
+        }
+        assert result.hpa_best_within == bool(within)
+        if within:
+            assert result.hpa_best_target == min(within, key=within.__getitem__)
+        best = result.policies["hpa_best"].score
+        assert best == result.hpa_sweep[result.hpa_best_target].score
+    assert set(result.hpa_sweep) == set(HPA_BEST_TARGETS)
+    assert HPA_BEST_TARGETS[0] == 0.30
+    assert HPA_BEST_TARGETS[-1] == 0.95
+
+
+def test_a_larger_budget_costs_less_and_falls_short_more(daily_trace: pd.Series) -> None:
+    start, end = _window(daily_trace, 40)
+    prepared = prepare(daily_trace, SETTINGS, start=start, end=end)
+    tight, loose = (replay_predictive(prepared, b)[0].score for b in (0.002, 0.05))
+    assert tight.pod_hours > loose.pod_hours
+    assert tight.under_provisioned_pct < loose.under_provisioned_pct
+
+
+def test_the_budget_is_kept_on_poisson_demand(daily_trace: pd.Series) -> None:
+    """On 40 hours of Poisson demand (2,400 intervals) the realised shortfall tracks the budget."""
+    start, end = _window(daily_trace, 40)
+    prepared = prepare(daily_trace, SETTINGS, start=start, end=end)
+    for budget in (0.01, 0.05):
+        realised = replay_predictive(prepared, budget)[0].score.under_provisioned_pct / 100
+        assert 0.3 * budget <= realised <= 1.2 * budget, (budget, realised)
 
 
 def test_frontier_trades_cost_for_shortfall(daily_trace: pd.Series) -> None:
     start, end = _window(daily_trace, 4)
-    points = frontier(prepare(daily_trace, SETTINGS, start=start, end=end))
+    prepared = prepare(daily_trace, SETTINGS, start=start, end=end)
+    points = frontier(prepared, run_backtest(prepared))
     for policy in ("hpa", "predictive"):
         mine = sorted((p for p in points if p.policy == policy), key=lambda p: p.pod_hours)
         assert mine[0].under_provisioned_pct >= mine[-1].under_provisioned_pct
 
 
-def test_verdict_compares_with_the_hpa_and_the_oracle(daily_trace: pd.Series) -> None:
+def test_verdict_compares_with_hpa_best_and_the_oracle(daily_trace: pd.Series) -> None:
     start, end = _window(daily_trace, 2)
     result = run_backtest(prepare(daily_trace, SETTINGS, start=start, end=end))
     check = verdict(result)
-    hpa, pred, oracle = (result.policies[k].score for k in ("hpa", "predictive", "oracle"))
-    assert check.saving == pytest.approx(1 - pred.pod_hours / hpa.pod_hours)
+    best, pred, oracle = (result.policies[k].score for k in ("hpa_best", "predictive", "oracle"))
+    assert check.saving == pytest.approx(1 - pred.pod_hours / best.pod_hours)
+    assert check.realised == pytest.approx(pred.under_provisioned_pct / 100)
+    assert check.shortfall_ok == (check.realised <= 1.2 * result.budget)
     assert check.predictive_vs_oracle == pytest.approx(pred.pod_hours / oracle.pod_hours)
-    assert check.met == (check.saving >= 0.2 and check.under_ok)
+    assert check.met == (check.saving >= 0.2 and check.shortfall_ok)
 
 
 def test_a_window_without_enough_history_is_refused(daily_trace: pd.Series) -> None:
@@ -123,16 +166,14 @@ def test_the_operator_path_makes_the_backtested_decisions(daily_trace: pd.Series
     start, end = _window(daily_trace, 2)
     settings = replace(SETTINGS, pod_capacity=25.0)
     prepared = prepare(daily_trace, settings, start=start, end=end)
-    replayed = replay_predictive(prepared, settings.coverage)[0].supply.replicas
-    first, warm = prepared.first, int(settings.warmup / pd.Timedelta("1min"))
+    replayed = replay_predictive(prepared, settings.shortfall_budget)[0].supply.replicas
+    first, warm = prepared.first, prepared.warm
     values, times = daily_trace.to_numpy(), daily_trace.index
     autoscaler = PredictiveAutoscaler(
         autoscaler_settings(settings, 25.0, pd.Timedelta("1min")),
         replicas=int(np.ceil(values[first - 1] / 25.0)),
     )
-    autoscaler.preload(times[0], values[: first - warm - 1])
-    for t in range(first - warm, first):
-        autoscaler.observe(times[t - 1], float(values[t - 1]))
+    autoscaler.preload(times[0], values[: first - 1], replay=warm)
     stepped = [
         autoscaler.step(times[t - 1], float(values[t - 1])).replicas
         for t in range(first, prepared.last)

@@ -34,10 +34,14 @@ def test_backtest_writes_json_and_plot(tmp_path: Path, daily_trace: pd.Series) -
         "--plot",
         str(png),
         "--frontier",
+        "--shortfall-budget",
+        "0.001",
     )
     assert done.exit_code == 0, done.output
     document = json.loads(out.read_text())
-    assert set(document["policies"]) == {"hpa", "predictive", "oracle"}
+    assert set(document["policies"]) == {"hpa", "hpa_best", "predictive", "oracle"}
+    assert document["budget"] == 0.001
+    assert "hpa_best (target" in done.stdout
     assert document["window"]["intervals"] == 240
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "predictive" in done.stdout
@@ -97,3 +101,11 @@ def test_hpa_target_out_of_range(tmp_path: Path, daily_trace: pd.Series) -> None
     done = _run("--trace", str(trace), "--hpa-target", "1.5")
     assert done.exit_code == 2
     assert "--hpa-target must be in (0, 1], got 1.5" in done.stderr
+
+
+@pytest.mark.parametrize("budget", ["0", "0.5", "-0.01"])
+def test_shortfall_budget_out_of_range(tmp_path: Path, daily_trace: pd.Series, budget: str) -> None:
+    trace = write_trace(tmp_path / "trace.csv", daily_trace.iloc[:120])
+    done = _run("--trace", str(trace), "--shortfall-budget", budget)
+    assert done.exit_code == 2
+    assert f"--shortfall-budget must be in (0, 0.5), got {float(budget)}" in done.stderr

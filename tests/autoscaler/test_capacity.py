@@ -6,15 +6,17 @@ import math
 
 import pytest
 
-from autoscaler.band import PROBS, Band
+from autoscaler.band import Band
+from autoscaler.calibrate import LEVELS
 from autoscaler.capacity import CapacitySettings, Reason, ScaleDownWindow, decide, pods_for
 from autoscaler.safety import Observation
 
-SETTINGS = CapacitySettings(pod_capacity=10.0, min_replicas=2, max_replicas=50, coverage=0.9)
+SETTINGS = CapacitySettings(pod_capacity=10.0, min_replicas=2, max_replicas=50, hold_limit=10)
+LEVEL = 0.9
 
 
 def _band(peak: float, *, sigma: float = 5.0, failure: str | None = None) -> Band:
-    quantiles = tuple(float(p > 0.5) for p in PROBS)  # 0 at the median, 1 sigma above it
+    quantiles = tuple(float(p > 0.5) for p in LEVELS)  # 0 at the median, 1 sigma above it
     return Band(peak, sigma, peak, "test", quantiles, failure)
 
 
@@ -31,6 +33,7 @@ def _decide(band: Band | None, obs: Observation, current: int, bad: str | None =
         bad_data=bad,
         current=current,
         window=ScaleDownWindow(1),
+        level=LEVEL,
     )
 
 
@@ -62,6 +65,33 @@ def test_bad_data_never_scales_down() -> None:
     assert "missing" in decision.detail
 
 
+def test_a_hold_lasts_at_most_the_limit_then_the_last_good_value_decides() -> None:
+    held = _decide(_band(10.0), _obs(math.nan, last_good=30.0, age=10), 40, bad="stale")
+    assert held.reason is Reason.BAD_DATA_HOLD
+    assert held.replicas == 40
+    floor = _decide(_band(10.0), _obs(math.nan, last_good=30.0, age=11), 40, bad="stale")
+    assert floor.reason is Reason.BAD_DATA_FLOOR
+    assert floor.replicas == 3  # 30 requests at 10 per pod, no longer the 40 held
+    assert "no good data for 11 intervals (stale)" in floor.detail
+    never = _decide(None, _obs(math.nan, last_good=math.nan, age=50), 40, bad="none yet")
+    assert never.reason is Reason.BAD_DATA_HOLD  # nothing good to size from: keep holding
+
+
+def test_the_level_moves_the_upper_bound() -> None:
+    low = decide(
+        SETTINGS,
+        band=_band(188.0),
+        observation=_obs(100.0),
+        bad_data=None,
+        current=10,
+        window=ScaleDownWindow(1),
+        level=0.5,
+    )
+    assert low.replicas == 19  # 188 + 0 * 5: the median
+    assert _decide(_band(188.0), _obs(100.0), current=10).replicas == 20  # 193 at 0.9
+    assert "at level 0.9" in _decide(_band(196.0), _obs(100.0), current=10).detail
+
+
 def test_bad_data_still_scales_up_to_what_the_last_good_value_needs() -> None:
     decision = _decide(None, _obs(math.nan, last_good=300.0, age=1), 10, bad="missing")
     assert decision.replicas == 30
@@ -77,6 +107,7 @@ def test_scale_down_waits_for_the_stabilisation_window() -> None:
             bad_data=None,
             current=30,
             window=window,
+            level=LEVEL,
         ).replicas
         for peak in (295.0, 95.0, 95.0, 95.0)
     ]
@@ -101,7 +132,8 @@ def test_pods_for_saturates_and_rounds_up() -> None:
     [
         ({"pod_capacity": 0.0}, "pod_capacity must be a positive number"),
         ({"pod_capacity": 1.0, "min_replicas": 5, "max_replicas": 4}, "min_replicas <= max"),
-        ({"pod_capacity": 1.0, "coverage": 1.0}, r"coverage must be in \[0.5, 1\)"),
+        ({"pod_capacity": 1.0, "shortfall_budget": 0.5}, r"budget must be in \(0, 0.5\)"),
+        ({"pod_capacity": 1.0, "hold_limit": 0}, "hold_limit must be >= 1"),
         ({"pod_capacity": 1.0, "reactive_target": 0.0}, r"reactive_target must be in \(0, 1\]"),
     ],
 )

@@ -33,7 +33,7 @@ def test_short_history_uses_the_level_alone_and_needs_errors_before_it_is_truste
     index = pd.date_range("2024-01-01", periods=5, freq=MINUTE)
     _feed(forecaster, pd.Series(100.0, index=index))
     band = forecaster.band()
-    assert band.model == "level-only"
+    assert band.model == "level-only+anchored"
     assert band.failure is not None
     assert "forecast errors observed" in band.failure
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -34,7 +35,8 @@ class Gauge:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                body = f'librechat_test_rps{{service="gw"}} {gauge.value}\n'.encode()
+                value = "NaN" if math.isnan(gauge.value) else str(gauge.value)
+                body = f'librechat_test_rps{{service="gw"}} {value}\n'.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
                 self.send_header("Content-Length", str(len(body)))
@@ -124,6 +126,11 @@ def test_autoscaler_scales_a_service_from_prometheus(
     # A minute of history is too little to trust a forecast: the reactive rule decides, and says so.
     assert status["reason"] in {"model-fallback", "reactive-floor", "predictive"}
     assert status["detail"]
+    shortfall = status["shortfall"]  # the budget, and how the decisions so far have kept it
+    assert shortfall["budget"] == 0.01
+    assert shortfall["intervals"] >= 1
+    assert 0 <= shortfall["realised"] <= 1
+    assert 0.5 <= shortfall["level"] < 1
 
     # The replicas go through the scale subresource. A timer tick between the two reads may have
     # moved the recommendation on, so wait for the service to match the latest one.
@@ -210,3 +217,45 @@ def test_a_prometheus_outage_holds_the_replicas_and_says_so(
         return status.get("reason") != "bad-data-hold" and "metrics:" not in status["detail"]
 
     wait_until(resumed, 120, "decisions from the metric again")
+
+
+def test_a_long_gap_in_the_metric_ends_the_hold_at_the_reactive_floor(
+    kube: Kube, operator: OperatorProcess, namespace: str, gauge: Gauge
+) -> None:
+    """The hold lasts ``badDataHoldSeconds``; then the last good value sizes the service."""
+    gauge.value = 250.0  # the reactive floor of this last good value: 25 pods
+    objs = _resources(namespace, "auto")
+    objs[1]["spec"]["behavior"]["badDataHoldSeconds"] = 40  # eight control intervals
+    for obj in objs:
+        kube.apply(obj)
+    wait_until(lambda: _deployment_replicas(kube, namespace) >= 25, 90, "scale-up to >= 25 pods")
+    gauge.value = math.nan  # an exporter that has lost its source: unusable from now on
+    seen: list[tuple[str, int]] = []
+
+    def reason(wanted: str) -> dict[str, Any] | None:
+        status = _status(kube, namespace)
+        now = (str(status.get("reason")), int(status.get("recommendedReplicas", 0)))
+        if not seen or seen[-1] != now:
+            seen.append(now)
+
+        return status if now[0] == wanted else None
+
+    wait_until(lambda: reason("bad-data-hold"), 30, "the hold")
+    kube.scale("LibreChatService", namespace, "gw", 35)  # more than the last good value needs
+    held = wait_until(
+        lambda: (s := reason("bad-data-hold")) and s.get("recommendedReplicas") == 35 and s,
+        30,
+        "the hold to keep the 35 replicas",
+    )
+    assert _deployment_replicas(kube, namespace) in {25, 35}, held  # rolling to 35, never down
+    # the floor goes through the scale-down stabilisation (10 s) like any other decision
+    status = wait_until(
+        lambda: (s := reason("bad-data-floor")) and s.get("recommendedReplicas") == 25 and s,
+        90,
+        "the reactive floor of the last good value",
+    )
+    print(f"\nreasons and recommendations, in order: {seen}\n{status['detail']}")
+    assert "no good data for" in status["detail"], status
+    assert "last good value 250" in status["detail"], status
+    assert ("bad-data-hold", 35) in seen  # it held the 35 replicas first
+    wait_until(lambda: _deployment_replicas(kube, namespace) == 25, 60, "the floor rolled out")

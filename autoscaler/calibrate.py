@@ -1,0 +1,238 @@
+"""Conformal calibration of a peak forecast, and the shortfall budget the policy is held to.
+
+What belongs here: :class:`PeakCalibrator`, which scores a point forecast of the peak demand over
+the next ``window`` intervals once those intervals are known, standardised by a running error
+scale, and keeps the scores per time-of-day bucket over a sliding number of days; its empirical
+quantiles (split conformal prediction) give the upper bound at any level, conditional on the time
+of day. And :class:`BudgetKeeper`: adaptive conformal inference (Gibbs and Candès, "Adaptive
+conformal inference under distribution shift", NeurIPS 2021) driven by the realised shortfall of
+the whole policy, in log space so that small budgets adapt as fast as large ones. No decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+LEVELS = (
+    0.5,
+    0.6,
+    0.7,
+    0.8,
+    0.85,
+    0.9,
+    0.95,
+    0.97,
+    0.98,
+    0.99,
+    0.995,
+    0.998,
+    0.999,
+    0.9995,
+    0.9998,
+    1.0,
+)
+"""Levels at which calibrated quantiles are handed to the policy (1.0: the largest score)."""
+
+_DAY = pd.Timedelta("1D")
+_15_MIN = pd.Timedelta("15min")
+_1_HOUR = pd.Timedelta("1h")
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How the scores of one forecast are kept."""
+
+    buckets_per_day: int = 24
+    """Time-of-day buckets (24: hourly)."""
+    neighbours: int = 1
+    """Buckets on each side pooled with the target's own (1: a three-hour window)."""
+    days: int = 7
+    """Days of scores kept per bucket."""
+    min_scores: int = 50
+    """Below this many scores in the pooled buckets, every bucket is pooled."""
+    scale_halflife: pd.Timedelta = _15_MIN
+    """Half-life of the running mean square error that standardises the scores (at least eight
+    intervals)."""
+    bias_halflife: pd.Timedelta = _1_HOUR
+    """Half-life of the running mean error added back to the raw forecast (at least eight
+    intervals)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.buckets_per_day <= 1440:
+            raise ValueError(f"buckets_per_day must be in [1, 1440], got {self.buckets_per_day}")
+        if self.neighbours < 0 or self.days < 1 or self.min_scores < 1:
+            raise ValueError("neighbours must be >= 0, days and min_scores >= 1")
+
+
+_MIN_HALFLIFE_STEPS = 8
+"""Running means average over at least this many intervals (coarse steps stay smooth)."""
+
+
+def _weight(step: pd.Timedelta, halflife: pd.Timedelta) -> float:
+    return float(1 - 0.5 ** (1 / max(halflife / step, _MIN_HALFLIFE_STEPS)))
+
+
+class _Bucket:
+    """Scores in arrival order (for expiry) and sorted (for quantiles)."""
+
+    def __init__(self, size: int) -> None:
+        self.recent: deque[float] = deque(maxlen=max(1, size))
+        self.ordered: list[float] = []
+
+    def add(self, score: float) -> None:
+        if len(self.recent) == self.recent.maxlen:
+            del self.ordered[bisect_left(self.ordered, self.recent[0])]
+        self.recent.append(score)
+        insort(self.ordered, score)
+
+
+class PeakCalibrator:
+    """Scores of forecasts of ``max(demand[t .. t + window - 1])`` made before interval ``t``.
+
+    Call :meth:`forecast` once per interval, after the demand of the previous one, with the raw
+    point forecast and the time ``t`` of the first interval it covers; it returns the forecast
+    with the running bias added. :meth:`observe` records each interval's demand as it arrives.
+    """
+
+    def __init__(self, settings: CalibrationSettings, *, step: pd.Timedelta, window: int) -> None:
+        self.settings, self.step, self.window = settings, step, max(1, window)
+        self.per_bucket = _DAY / settings.buckets_per_day
+        per_day = max(1, int(self.per_bucket / step))
+        self.buckets = [_Bucket(per_day * settings.days) for _ in range(settings.buckets_per_day)]
+        self.scale_weight = _weight(step, settings.scale_halflife)
+        self.bias_weight = _weight(step, settings.bias_halflife)
+        self.mean_square = math.nan
+        self.bias = 0.0
+        self.count = 0
+        self.pending: deque[tuple[pd.Timestamp, float, float]] = deque()
+        self.values: deque[tuple[pd.Timestamp, float]] = deque(maxlen=self.window)
+
+    def forecast(self, time: pd.Timestamp, raw: float) -> tuple[float, float]:
+        """The bias-corrected point forecast for the window starting at ``time``, and its scale."""
+        point = raw + self.bias if math.isfinite(raw) else math.nan
+        scale = self.scale(point)
+        self.pending.append((time, point, scale))
+        return point, scale
+
+    def scale(self, point: float) -> float:
+        """Running RMS error of the peak forecasts, at least Poisson noise sqrt(max(point, 1))."""
+        floor = math.sqrt(max(point, 1.0)) if math.isfinite(point) else math.nan
+        if math.isfinite(self.mean_square):
+            return max(math.sqrt(self.mean_square), floor)
+        return floor
+
+    def observe(self, time: pd.Timestamp, value: float) -> tuple[float, float] | None:
+        """Record the demand of the interval starting at ``time`` (NaN when unknown).
+
+        Returns the (point, actual peak) of the forecast this completes, if one was scored.
+        """
+        self.values.append((time, value))
+        first = time - (self.window - 1) * self.step
+        while self.pending and self.pending[0][0] < first:
+            self.pending.popleft()
+        if not (self.pending and self.pending[0][0] == first):
+            return None
+        _, point, scale = self.pending.popleft()
+        known = [v for t, v in self.values if t >= first]
+        if len(known) < self.window or not all(math.isfinite(v) for v in known):
+            return None
+        peak = max(known)
+        if not (math.isfinite(point) and math.isfinite(scale) and scale > 0):
+            return None
+        error = peak - point
+        self._bucket(first).add(error / scale)
+        self.count += 1
+        square = error * error
+        if math.isnan(self.mean_square):
+            self.mean_square = square
+        else:
+            self.mean_square += self.scale_weight * (square - self.mean_square)
+        self.bias += self.bias_weight * error
+        return point, peak
+
+    def quantiles(self, time: pd.Timestamp) -> tuple[float, ...]:
+        """Conformal quantiles at :data:`LEVELS` of the scores near ``time``'s time of day."""
+        settings = self.settings
+        index = self._index(time)
+        n = settings.buckets_per_day
+        near = {(index + k) % n for k in range(-settings.neighbours, settings.neighbours + 1)}
+        pooled = [self.buckets[i].ordered for i in sorted(near)]
+        if sum(len(p) for p in pooled) < settings.min_scores:
+            pooled = [b.ordered for b in self.buckets]
+        size = sum(len(p) for p in pooled)
+        if size == 0:
+            return ()
+        scores = np.sort(np.concatenate(pooled)) if len(pooled) > 1 else np.asarray(pooled[0])
+        # split conformal: the ceil((n + 1) q)-th smallest score (the largest when that exceeds n)
+        ranks = np.minimum(np.ceil((size + 1) * np.asarray(LEVELS)).astype(int), size) - 1
+        return tuple(float(scores[r]) for r in ranks)
+
+    def _index(self, time: pd.Timestamp) -> int:
+        offset = time - time.normalize()
+        return min(int(offset / self.per_bucket), self.settings.buckets_per_day - 1)
+
+    def _bucket(self, time: pd.Timestamp) -> _Bucket:
+        return self.buckets[self._index(time)]
+
+
+def upper_score(quantiles: tuple[float, ...], level: float) -> float:
+    """The standardised score at ``level`` (interpolated between :data:`LEVELS`), NaN if none."""
+    if not quantiles:
+        return math.nan
+    return float(np.interp(min(max(level, LEVELS[0]), 1.0), LEVELS, quantiles))
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """How fast the level follows the realised shortfall."""
+
+    gain: float = 0.002
+    """Change of log(alpha) per interval (alpha grows e-fold after 1/gain intervals without a
+    shortfall, and shrinks e-fold with each shortfall when the budget is small)."""
+    lowest: float = 1e-5
+    """Smallest alpha (level 1 - alpha: near the largest score)."""
+    highest: float = 0.5
+    """Largest alpha (the median: never less)."""
+
+
+class BudgetKeeper:
+    """Adaptive conformal inference on realised shortfall: ``alpha`` moves so that the share of
+    under-provisioned intervals tracks ``budget``.
+
+    log(alpha) += gain * (budget - short) / budget after each interval with known demand: without
+    a shortfall alpha grows (a cheaper level), with one it falls by about e^(gain / budget). The
+    long-run shortfall rate equals the budget to within budget * log(highest / lowest) / (gain * T)
+    over T intervals, whatever the forecast (the ACI argument, with the update in log space).
+    """
+
+    def __init__(self, budget: float, settings: BudgetSettings | None = None) -> None:
+        if not 0 < budget < 0.5:
+            raise ValueError(f"shortfall budget must be in (0, 0.5), got {budget}")
+        self.budget, self.settings = budget, settings or BudgetSettings()
+        self.alpha = budget
+        self.known = 0
+        self.short = 0
+
+    @property
+    def level(self) -> float:
+        """The quantile level the policy uses now (1 - alpha)."""
+        return 1.0 - self.alpha
+
+    @property
+    def realised(self) -> float:
+        """Share of intervals with known demand that were under-provisioned (NaN before any)."""
+        return self.short / self.known if self.known else math.nan
+
+    def record(self, short: bool) -> None:
+        """One interval with known demand: was it under-provisioned?"""
+        self.known += 1
+        self.short += short
+        step = self.settings.gain * (self.budget - float(short)) / self.budget
+        s = self.settings
+        self.alpha = min(max(self.alpha * math.exp(step), s.lowest), s.highest)

@@ -1,0 +1,179 @@
+"""The nowcast: the peak demand over the start-up window, from the last interval and the season.
+
+What belongs here: :class:`Nowcaster` and :class:`NowcastSettings`. Each candidate forecasts the
+residual (demand minus the seasonal base) over the next ``lead + 1`` intervals and adds the base's
+peak over them: ``anchored`` keeps the last residual (persistence, moved along the season),
+``recent-max`` the largest residual of the last ``lead + 1`` intervals, ``smoothed-*`` an
+exponentially weighted level, and ``burst`` extrapolates the last rise. Each candidate has its own
+conformal calibration (:mod:`calibrate`); the one with the lowest running pinball loss of its upper
+bound at the selection level is used. When demand lands above the chosen candidate's bound at the
+largest score it has seen (a surge the model did not expect), the ``burst`` candidate takes over
+for the next window: the faster reactive mode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from .calibrate import CalibrationSettings, PeakCalibrator, upper_score
+
+_2_MIN = pd.Timedelta("2min")
+_5_MIN = pd.Timedelta("5min")
+_3_DAYS = pd.Timedelta("3D")
+
+
+@dataclass(frozen=True)
+class NowcastSettings:
+    """The candidates and how one is chosen."""
+
+    smoothing: tuple[pd.Timedelta, ...] = (_2_MIN, _5_MIN)
+    """Half-lives of the ``smoothed-*`` candidates' residual level."""
+    selection_halflife: pd.Timedelta = _3_DAYS
+    """Half-life of the running pinball loss that ranks the candidates."""
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
+    """How every candidate's scores are kept."""
+
+
+@dataclass(frozen=True)
+class Nowcast:
+    """The chosen candidate's forecast of the peak over the next window."""
+
+    candidate: str
+    """Which candidate (``burst`` while a surge is being followed)."""
+    point: float
+    """Point forecast of the peak (requests per interval), bias-corrected."""
+    scale: float
+    """Its error scale."""
+    quantiles: tuple[float, ...]
+    """Calibrated standardised scores at :data:`~autoscaler.calibrate.LEVELS`."""
+    scored: int
+    """Forecasts this candidate has been scored on."""
+    burst: bool
+    """A surge above the calibrated bound is being followed."""
+
+    def upper(self, level: float) -> float:
+        """Upper bound on the peak at ``level``."""
+        return self.point + upper_score(self.quantiles, level) * self.scale
+
+
+class _Candidate:
+    """One way of forecasting the residual, with its calibration and running loss."""
+
+    def __init__(self, name: str, calibrator: PeakCalibrator) -> None:
+        self.name, self.calibrator = name, calibrator
+        self.loss = math.nan
+        self.pending: deque[tuple[pd.Timestamp, float]] = deque()
+        self.last: Nowcast | None = None
+
+
+class Nowcaster:
+    """Feed :meth:`observe` one interval at a time with the seasonal base around it."""
+
+    def __init__(
+        self, settings: NowcastSettings, *, step: pd.Timedelta, lead: int, level: float
+    ) -> None:
+        self.settings, self.step, self.window, self.level = settings, step, lead + 1, level
+        names = ["anchored", "recent-max"]
+        names += [f"smoothed-{int(h / pd.Timedelta('1min'))}m" for h in settings.smoothing]
+        names.append("burst")
+        self.candidates = {
+            name: _Candidate(
+                name, PeakCalibrator(settings.calibration, step=step, window=self.window)
+            )
+            for name in names
+        }
+        self.alphas = [1 - 0.5 ** (step / h) for h in settings.smoothing]
+        self.levels = [math.nan] * len(settings.smoothing)
+        self.loss_weight = 1 - 0.5 ** (step / settings.selection_halflife)
+        self.residuals: deque[float] = deque(maxlen=self.window)
+        self.burst_left = 0
+        self.chosen = "anchored"
+
+    def observe(self, time: pd.Timestamp, value: float, base: float) -> None:
+        """The demand of the interval starting at ``time`` and the seasonal base for it."""
+        for candidate in self.candidates.values():
+            done = candidate.calibrator.observe(time, value)
+            upper = self._settle(candidate, time)
+            if done is not None and math.isfinite(upper):
+                self._score(candidate, upper, done[1])
+        chosen = self.candidates[self.chosen].last
+        if chosen is not None and math.isfinite(value) and value > chosen.upper(1.0):
+            self.burst_left = self.window
+        elif self.burst_left:
+            self.burst_left -= 1
+        residual = value - base if math.isfinite(value) and math.isfinite(base) else math.nan
+        self.residuals.append(residual)
+        if math.isfinite(residual):
+            for i, alpha in enumerate(self.alphas):
+                level = self.levels[i]
+                self.levels[i] = (
+                    residual if math.isnan(level) else level + alpha * (residual - level)
+                )
+
+    def shift(self, delta: float) -> None:
+        """The seasonal base moved down by ``delta`` (a refit): residuals move up by as much."""
+        self.residuals = deque((r + delta for r in self.residuals), maxlen=self.window)
+        self.levels = [level + delta for level in self.levels]
+
+    def forecast(self, time: pd.Timestamp, base_peak: float) -> Nowcast:
+        """Forecast the peak over the window starting at ``time`` (``base_peak``: the base's)."""
+        raws = self._raw(base_peak)
+        for name, candidate in self.candidates.items():
+            point, scale = candidate.calibrator.forecast(time, raws[name])
+            cast = Nowcast(
+                name,
+                point,
+                scale,
+                candidate.calibrator.quantiles(time),
+                candidate.calibrator.count,
+                False,
+            )
+            candidate.last = cast
+            candidate.pending.append((time, cast.upper(self.level)))
+        self.chosen = self._best()
+        used = self.candidates["burst" if self.burst_left else self.chosen].last
+        assert used is not None
+        return replace(used, burst=True) if self.burst_left else used
+
+    def _raw(self, base_peak: float) -> dict[str, float]:
+        known = [r for r in self.residuals if math.isfinite(r)]
+        last = known[-1] if known else math.nan
+        rise = known[-1] - known[-2] if len(known) >= 2 else 0.0
+        raws = {
+            "anchored": base_peak + last,
+            "recent-max": base_peak + (max(known) if known else math.nan),
+            "burst": base_peak + last + max(rise, 0.0) * self.window,
+        }
+        for i, h in enumerate(self.settings.smoothing):
+            raws[f"smoothed-{int(h / pd.Timedelta('1min'))}m"] = base_peak + self.levels[i]
+        return raws
+
+    def _settle(self, candidate: _Candidate, time: pd.Timestamp) -> float:
+        """The upper bound made for the window that ends with ``time`` (NaN if none)."""
+        first = time - (self.window - 1) * self.step
+        while candidate.pending and candidate.pending[0][0] < first:
+            candidate.pending.popleft()
+        if candidate.pending and candidate.pending[0][0] == first:
+            return candidate.pending.popleft()[1]
+        return math.nan
+
+    def _score(self, candidate: _Candidate, upper: float, peak: float) -> None:
+        q = self.level
+        loss = q * (peak - upper) if peak >= upper else (1 - q) * (upper - peak)
+        if math.isnan(candidate.loss):
+            candidate.loss = loss
+        else:
+            candidate.loss += self.loss_weight * (loss - candidate.loss)
+
+    def _best(self) -> str:
+        need = self.settings.calibration.min_scores
+        ranked = [
+            (c.loss, name)
+            for name, c in self.candidates.items()
+            if name != "burst" and c.calibrator.count >= need and math.isfinite(c.loss)
+        ]
+        return min(ranked)[1] if ranked else "anchored"
