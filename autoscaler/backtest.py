@@ -24,6 +24,9 @@ from .scoring import ForecastScore, score_forecast, seasonal_naive_mae
 
 HPA_BEST_TARGETS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 """HPA targets searched for ``hpa_best``: 0.30, 0.35, ..., 0.95."""
+HPA_LOW_TARGETS = (0.25, 0.2, 0.15, 0.1, 0.05)
+"""Searched, in this order, only when no target of :data:`HPA_BEST_TARGETS` keeps the budget: the
+first that does is reported as ``hpa_within_budget`` (what keeping it costs an HPA)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class BacktestResult:
     hpa_best_within: bool
     """``hpa_best`` keeps the budget (False: no target in the range does; the lowest is used)."""
     hpa_sweep: dict[float, PolicyRun]
-    """Every HPA target searched, by target."""
+    """Every HPA target of :data:`HPA_BEST_TARGETS`, by target."""
     forecast: ForecastScore
     """Forecast accuracy at the horizon."""
     reasons: Counter[str]
@@ -58,6 +61,9 @@ class BacktestResult:
     """Horizon at which the forecast was scored."""
     fits: Sequence[FitRecord] = field(default_factory=list)
     """Every refit of the seasonal model during the run."""
+    hpa_low: tuple[float, PolicyRun] | None = None
+    """When ``hpa_best`` misses the budget: the highest target below 0.30 that keeps it (from
+    :data:`HPA_LOW_TARGETS`), or ``None`` when none does (or when ``hpa_best`` keeps it)."""
 
 
 def run_backtest(
@@ -70,6 +76,7 @@ def run_backtest(
     predictive, reasons = replay_predictive(prepared, budget)
     sweep = {t: replay_hpa(prepared, replace(settings.hpa, target=t)) for t in HPA_BEST_TARGETS}
     best_target, within = best_hpa(sweep, budget)
+    low = None if within else _lower_hpa(prepared, budget)
     runs = {
         "hpa": sweep.get(hpa.target) or replay_hpa(prepared, hpa),
         "hpa_best": sweep[best_target],
@@ -87,6 +94,7 @@ def run_backtest(
         hpa_best_target=best_target,
         hpa_best_within=within,
         hpa_sweep=sweep,
+        hpa_low=low,
         forecast=_forecast_score(prepared),
         reasons=reasons,
         horizon=settings.horizon,
@@ -101,6 +109,14 @@ def best_hpa(sweep: dict[float, PolicyRun], budget: float) -> tuple[float, bool]
     if not within:
         return min(sweep), False
     return min(within, key=lambda t: sweep[t].score.pod_hours), True
+
+
+def _lower_hpa(prepared: Prepared, budget: float) -> tuple[float, PolicyRun] | None:
+    for target in HPA_LOW_TARGETS:
+        run = replay_hpa(prepared, replace(prepared.settings.hpa, target=target))
+        if run.score.under_provisioned_pct <= 100 * budget:
+            return target, run
+    return None
 
 
 def _forecast_score(prepared: Prepared) -> ForecastScore:
@@ -119,7 +135,7 @@ def _forecast_score(prepared: Prepared) -> ForecastScore:
             actual[i] = values[target]
         if t + window <= prepared.last:
             peak[i] = np.max(values[t : t + window])  # NaN when any interval is unknown
-            nowcast[i] = seen.band.peak
+            nowcast[i] = seen.band.nowcast
     history = int(prepared.settings.forecast.history / prepared.step)
     season = int(pd.Timedelta("1D") / prepared.step)
     training = values[max(0, prepared.first - history) : prepared.first]
@@ -132,6 +148,7 @@ def _forecast_score(prepared: Prepared) -> ForecastScore:
 
 __all__ = [
     "HPA_BEST_TARGETS",
+    "HPA_LOW_TARGETS",
     "BacktestResult",
     "BacktestSettings",
     "PolicyRun",

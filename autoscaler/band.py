@@ -38,6 +38,9 @@ class Band:
     """Quantiles of the horizon forecast's standardised errors at the same levels."""
     burst: bool = False
     """Demand rose above the calibrated bound: the nowcast follows the surge."""
+    nowcast: float = math.nan
+    """Point nowcast of the peak (the calibrated median of the candidate with the lowest
+    absolute error): what the backtest compares with persistence."""
 
     def upper(self, level: float) -> float:
         """Upper bound on the peak over the lead time at quantile ``level``."""

@@ -1,20 +1,23 @@
 """The nowcast: the peak demand over the start-up window, from the last interval and the season.
 
 What belongs here: :class:`Nowcaster` and :class:`NowcastSettings`. Each candidate forecasts the
-residual (demand minus the seasonal base) over the next ``lead + 1`` intervals and adds the base's
-peak over them: ``anchored`` keeps the last residual (persistence, moved along the season),
-``recent-max`` the largest residual of the last ``lead + 1`` intervals, ``smoothed-*`` an
-exponentially weighted level, and ``burst`` extrapolates the last rise. Each candidate has its own
-conformal calibration (:mod:`calibrate`); the one with the lowest running pinball loss of its upper
-bound at the selection level is used. When demand lands above the chosen candidate's bound at the
-largest score it has seen (a surge the model did not expect), the ``burst`` candidate takes over
-for the next window: the faster reactive mode.
+peak over the next ``lead + 1`` intervals: ``last-value`` is plain persistence; the others forecast
+the residual (demand minus the seasonal base) and add the base's peak: ``anchored`` keeps the last
+residual (persistence, moved along the season), ``recent-max`` the largest residual of the last
+``lead + 1`` intervals, ``smoothed-*`` an exponentially weighted level, and ``burst`` extrapolates
+the last rise. Each candidate has its own conformal calibration (:mod:`calibrate`). Two are chosen
+by running pinball loss (Koenker's quantile loss): the one whose upper bound scores best at the
+selection level sizes the pods; the one whose calibrated median scores best (pinball at 0.5, i.e.
+half the absolute error) is the reported point nowcast. When demand lands above the chosen
+candidate's bound at the largest score it has seen (a surge the model did not expect), the
+``burst`` candidate takes over for the next window: the faster reactive mode.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -45,7 +48,7 @@ class Nowcast:
     candidate: str
     """Which candidate (``burst`` while a surge is being followed)."""
     point: float
-    """Point forecast of the peak (requests per interval), bias-corrected."""
+    """The candidate's forecast of the peak (requests per interval), bias-corrected."""
     scale: float
     """Its error scale."""
     quantiles: tuple[float, ...]
@@ -54,6 +57,9 @@ class Nowcast:
     """Forecasts this candidate has been scored on."""
     burst: bool
     """A surge above the calibrated bound is being followed."""
+    median: float = math.nan
+    """The point nowcast: the calibrated median of the candidate with the lowest absolute error
+    (which may be another candidate)."""
 
     def upper(self, level: float) -> float:
         """Upper bound on the peak at ``level``."""
@@ -66,7 +72,8 @@ class _Candidate:
     def __init__(self, name: str, calibrator: PeakCalibrator) -> None:
         self.name, self.calibrator = name, calibrator
         self.loss = math.nan
-        self.pending: deque[tuple[pd.Timestamp, float]] = deque()
+        self.median_loss = math.nan
+        self.pending: deque[tuple[pd.Timestamp, float, float]] = deque()
         self.last: Nowcast | None = None
 
 
@@ -77,7 +84,7 @@ class Nowcaster:
         self, settings: NowcastSettings, *, step: pd.Timedelta, lead: int, level: float
     ) -> None:
         self.settings, self.step, self.window, self.level = settings, step, lead + 1, level
-        names = ["anchored", "recent-max"]
+        names = ["last-value", "anchored", "recent-max"]
         names += [f"smoothed-{int(h / pd.Timedelta('1min'))}m" for h in settings.smoothing]
         names.append("burst")
         self.candidates = {
@@ -91,20 +98,22 @@ class Nowcaster:
         self.loss_weight = 1 - 0.5 ** (step / settings.selection_halflife)
         self.residuals: deque[float] = deque(maxlen=self.window)
         self.burst_left = 0
-        self.chosen = "anchored"
+        self.last_value = math.nan
+        self.chosen = self.central = "anchored"
 
     def observe(self, time: pd.Timestamp, value: float, base: float) -> None:
         """The demand of the interval starting at ``time`` and the seasonal base for it."""
         for candidate in self.candidates.values():
             done = candidate.calibrator.observe(time, value)
-            upper = self._settle(candidate, time)
-            if done is not None and math.isfinite(upper):
-                self._score(candidate, upper, done[1])
+            upper, median = self._settle(candidate, time)
+            if done is not None and math.isfinite(upper) and math.isfinite(median):
+                self._score(candidate, upper, median, done[1])
         chosen = self.candidates[self.chosen].last
         if chosen is not None and math.isfinite(value) and value > chosen.upper(1.0):
             self.burst_left = self.window
         elif self.burst_left:
             self.burst_left -= 1
+        self.last_value = value
         residual = value - base if math.isfinite(value) and math.isfinite(base) else math.nan
         self.residuals.append(residual)
         if math.isfinite(residual):
@@ -133,17 +142,21 @@ class Nowcaster:
                 False,
             )
             candidate.last = cast
-            candidate.pending.append((time, cast.upper(self.level)))
-        self.chosen = self._best()
+            candidate.pending.append((time, cast.upper(self.level), cast.upper(0.5)))
+        self.chosen = self._best(lambda c: c.loss)
+        self.central = self._best(lambda c: c.median_loss)
         used = self.candidates["burst" if self.burst_left else self.chosen].last
+        central = self.candidates[self.central].last
         assert used is not None
-        return replace(used, burst=True) if self.burst_left else used
+        assert central is not None
+        return replace(used, burst=bool(self.burst_left), median=central.upper(0.5))
 
     def _raw(self, base_peak: float) -> dict[str, float]:
         known = [r for r in self.residuals if math.isfinite(r)]
         last = known[-1] if known else math.nan
         rise = known[-1] - known[-2] if len(known) >= 2 else 0.0
         raws = {
+            "last-value": self.last_value,
             "anchored": base_peak + last,
             "recent-max": base_peak + (max(known) if known else math.nan),
             "burst": base_peak + last + max(rise, 0.0) * self.window,
@@ -152,28 +165,33 @@ class Nowcaster:
             raws[f"smoothed-{int(h / pd.Timedelta('1min'))}m"] = base_peak + self.levels[i]
         return raws
 
-    def _settle(self, candidate: _Candidate, time: pd.Timestamp) -> float:
-        """The upper bound made for the window that ends with ``time`` (NaN if none)."""
+    def _settle(self, candidate: _Candidate, time: pd.Timestamp) -> tuple[float, float]:
+        """The upper bound and median made for the window that ends with ``time`` (NaN if none)."""
         first = time - (self.window - 1) * self.step
         while candidate.pending and candidate.pending[0][0] < first:
             candidate.pending.popleft()
         if candidate.pending and candidate.pending[0][0] == first:
-            return candidate.pending.popleft()[1]
-        return math.nan
+            _, upper, median = candidate.pending.popleft()
+            return upper, median
+        return math.nan, math.nan
 
-    def _score(self, candidate: _Candidate, upper: float, peak: float) -> None:
-        q = self.level
-        loss = q * (peak - upper) if peak >= upper else (1 - q) * (upper - peak)
-        if math.isnan(candidate.loss):
-            candidate.loss = loss
-        else:
-            candidate.loss += self.loss_weight * (loss - candidate.loss)
+    def _score(self, candidate: _Candidate, upper: float, median: float, peak: float) -> None:
+        candidate.loss = self._running(candidate.loss, _pinball(peak, upper, self.level))
+        candidate.median_loss = self._running(candidate.median_loss, _pinball(peak, median, 0.5))
 
-    def _best(self) -> str:
+    def _running(self, mean: float, loss: float) -> float:
+        return loss if math.isnan(mean) else mean + self.loss_weight * (loss - mean)
+
+    def _best(self, loss: Callable[[_Candidate], float]) -> str:
         need = self.settings.calibration.min_scores
         ranked = [
-            (c.loss, name)
+            (loss(c), name)
             for name, c in self.candidates.items()
-            if name != "burst" and c.calibrator.count >= need and math.isfinite(c.loss)
+            if name != "burst" and c.calibrator.count >= need and math.isfinite(loss(c))
         ]
         return min(ranked)[1] if ranked else "anchored"
+
+
+def _pinball(actual: float, forecast: float, q: float) -> float:
+    """Koenker's quantile loss of ``forecast`` as the ``q`` quantile of ``actual``."""
+    return q * (actual - forecast) if actual >= forecast else (1 - q) * (forecast - actual)

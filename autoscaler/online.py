@@ -169,6 +169,7 @@ class OnlineForecaster:
             horizon_sigma=self.errors.scale(horizon),
             horizon_quantiles=self.errors.quantiles(),
             burst=cast.burst,
+            nowcast=cast.median,
         )
 
     def _mean(self, steps: int) -> np.ndarray:

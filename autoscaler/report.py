@@ -103,6 +103,9 @@ def to_json(
     policies["hpa"]["target"] = result.hpa_target
     policies["hpa_best"]["target"] = result.hpa_best_target
     policies["hpa_best"]["within_budget"] = result.hpa_best_within
+    if result.hpa_low is not None:
+        target, run = result.hpa_low
+        policies["hpa_within_budget"] = {**asdict(run.score), "target": target}
     warnings: dict[str, int] = {}
     for fit in result.fits:
         for message in fit.warnings:

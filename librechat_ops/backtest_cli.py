@@ -249,9 +249,18 @@ def _render(result: BacktestResult) -> None:
         highlight=False,
     )
     if not result.hpa_best_within:
+        if result.hpa_low is None:
+            keeps = "nor does any down to 0.05"
+        else:
+            target, run = result.hpa_low
+            keeps = (
+                f"target {target:g} does, at {run.score.pod_hours:,.1f} pod-hours "
+                f"({run.score.under_provisioned_pct:.3f} % under-provisioned)"
+            )
         console.print(
             f"[yellow]no HPA target in 0.30-0.95 keeps the budget {result.budget:g} on this "
-            f"window; hpa_best is the lowest target[/]"
+            f"window (hpa_best is the lowest); {keeps}[/]",
+            highlight=False,
         )
     if sum(result.reasons.values()):
         parts = ", ".join(f"{k} {v}" for k, v in result.reasons.most_common())

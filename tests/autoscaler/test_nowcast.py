@@ -1,6 +1,8 @@
-"""The peak nowcast: which candidate wins where, the surge mode, and persistence as the yardstick."""
+"""The peak nowcast: which candidate wins where, the surge mode, persistence as the yardstick."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,7 @@ def test_a_surge_above_the_bound_switches_to_the_burst_mode_for_one_window() -> 
     calm = 100 + rng.normal(0, 3, 600)
     surge = np.linspace(150, 600, 10)
     nowcaster, chosen, bursts = _feed(np.r_[calm, surge], lead=2)
-    starts = sum(1 for a, b in zip(bursts, bursts[1:600], strict=False) if b and not a)
+    starts = sum(1 for a, b in itertools.pairwise(bursts[:600]) if b and not a)
     assert starts <= 3  # above the largest score seen so far: rare when calm
     assert bursts[600]  # the first interval of the surge is above the calibrated bound
     assert chosen[600] == "burst"

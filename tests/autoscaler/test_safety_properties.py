@@ -60,6 +60,11 @@ def test_decisions_stay_in_bounds_and_never_drop_on_bad_data(
         if decision.reason is Reason.BAD_DATA_HOLD:
             assert decision.replicas >= min(before, HIGH)
             assert decision.detail.startswith("holding: ")
+        elif decision.reason is Reason.BAD_DATA_FLOOR:  # a hold ends after hold_limit intervals
+            last_good = autoscaler.tracker.last_good
+            assert autoscaler.tracker.age > CAPACITY.hold_limit
+            assert decision.replicas >= min(reactive(last_good, CAPACITY), HIGH)
+            assert decision.detail.startswith("no good data for ")
         else:
             assert math.isfinite(value)
             assert value >= 0
