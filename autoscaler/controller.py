@@ -11,6 +11,7 @@ kept in step with the replicas the caller reports), as the backtest judges it.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +77,16 @@ class StepInput:
 class PredictiveAutoscaler:
     """Call :meth:`step` once per interval with the interval's requests."""
 
-    def __init__(self, settings: AutoscalerSettings, *, replicas: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: AutoscalerSettings,
+        *,
+        replicas: int | None = None,
+        executor: Executor | None = None,
+        phase: float = 0.0,
+    ) -> None:
+        """``executor`` runs the seasonal refits (inline without one); ``phase`` in [0, 1)
+        staggers the refit schedule (see :class:`~autoscaler.online.OnlineForecaster`)."""
         self.settings = settings
         self.tracker = MetricTracker(
             settings.safety,
@@ -90,6 +100,8 @@ class PredictiveAutoscaler:
             lead_steps=settings.lead_steps,
             horizon_steps=settings.horizon_steps,
             level=1 - settings.capacity.shortfall_budget,
+            executor=executor,
+            phase=phase,
         )
         self.window = ScaleDownWindow(settings.capacity.scale_down_window)
         self.replicas = replicas if replicas is not None else settings.capacity.min_replicas

@@ -42,7 +42,10 @@ class HoltWinters:
             damped_trend=self.damped,
             seasonal="add" if self.seasonal_period else None,
             seasonal_periods=self.seasonal_period,
-            initialization_method="estimated",
+            # With a season, "estimated" optimises every initial seasonal state too (96 of them
+            # for a day of 15-minute bins): three times slower, and no more accurate on the
+            # traces (NASA, 15 days: next-day MAE 124 heuristic vs 130 estimated).
+            initialization_method="heuristic" if self.seasonal_period else "estimated",
         )
         with captured_warnings() as found:
             fitted = model.fit()

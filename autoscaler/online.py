@@ -6,6 +6,10 @@ default), re-selected weekly and refitted daily; between refits each control ste
 damped-Holt correction of the residual (demand minus the seasonal forecast) and the spread of the
 recent forecast errors. A step therefore costs microseconds, and refits are amortised over the
 steps they serve. With too little history for a seasonal cycle, the correction alone is the model.
+Refits run inline (the backtest) or on an executor the caller owns (the operator: one fit thread
+for every autoscaler, so a control step never waits for another service's fit); a finished fit is
+taken up at the next observation. ``phase`` (0..1) staggers each autoscaler's refit schedule over
+one refit period, so that autoscalers started together do not refit together every day.
 The peak over the start-up window, which sizes the pods, comes from the nowcast (:mod:`nowcast`)
 anchored on the last interval and moved along the seasonal base; the horizon forecast (reported,
 and for node headroom) from the base and the damped level, with its own error quantiles.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +75,39 @@ def _weight(step: pd.Timedelta, halflife: pd.Timedelta) -> float:
     return float(1.0 - 0.5 ** (step / halflife))
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What a fit job produced: the results (and the model selected, if it selected), or why
+    it failed."""
+
+    results: ForecastResults | None
+    selected: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _FitJob:
+    """One refit or selection on a copy of the history: touches no forecaster state, so it may
+    run on another thread."""
+
+    coarse: pd.Series
+    options: Mapping[str, Candidate]
+    chosen: str | None
+    """Refit this model; ``None``: select among ``options`` first."""
+    holdout: int
+
+    def run(self) -> _Outcome:
+        try:
+            if self.chosen is None:
+                selection = Selector(
+                    self.coarse, candidates=self.options, horizon=self.holdout, origins=4
+                ).fit()
+                return _Outcome(selection.results, selection.best)
+            return _Outcome(self.options[self.chosen](self.coarse).fit(), None)
+        except Exception as exc:  # a failing model must not stop the autoscaler
+            return _Outcome(None, None, str(exc))
+
+
 class OnlineForecaster:
     """Feed it one observation per interval with :meth:`observe`; :meth:`band` forecasts."""
 
@@ -81,6 +119,8 @@ class OnlineForecaster:
         lead_steps: int,
         horizon_steps: int,
         level: float = 0.99,
+        executor: Executor | None = None,
+        phase: float = 0.0,
     ) -> None:
         model_step = max(settings.model_step, step)
         if model_step % step != pd.Timedelta(0):
@@ -110,6 +150,10 @@ class OnlineForecaster:
         self.fits: list[FitRecord] = []
         self.nowcaster = Nowcaster(settings.nowcast, step=step, lead=lead_steps, level=level)
         self.nowcast: Nowcast | None = None
+        if not 0 <= phase < 1:
+            raise SeriesError(f"phase must be in [0, 1), got {phase}")
+        self.executor, self.phase = executor, phase
+        self.pending: tuple[Future[_Outcome], pd.Timestamp, pd.Timestamp] | None = None
 
     def preload(self, start: pd.Timestamp, values: np.ndarray) -> None:
         """Load history (intervals from ``start``) without running the per-step correction."""
@@ -138,7 +182,12 @@ class OnlineForecaster:
             self.trend = self.phi * self.trend + self.alpha * self.beta * error
         self.values.append(value if finite else math.nan)
         self.last = time
-        if self.next_refit is None or time + self.step >= self.next_refit:
+        if self.pending is not None and self.pending[0].done():
+            future, coarse_end, seen = self.pending
+            self.pending = None
+            self._apply(future.result(), coarse_end, seen)
+        due = self.next_refit is None or time + self.step >= self.next_refit
+        if due and self.pending is None:
             self._refit()
         mean = self._mean(self.horizon)
         self.errors.expect(time + self.horizon * self.step, float(mean[-1]))
@@ -199,35 +248,40 @@ class OnlineForecaster:
 
     def _refit(self) -> None:
         assert self.last is not None
-        self.next_refit = self.last + self.step + self.settings.refit_every
+        first = self.next_refit is None
+        delay = self.settings.refit_every * ((1 + self.phase) if first else 1)
+        self.next_refit = self.last + self.step + delay
         coarse = self._coarse()
         options = candidates(len(coarse), self.day_bins, holdout=self._holdout * 4)
         if not options:
             self._switch_base(None, np.zeros(0))
             self.model = "level-only"
             return
-        try:
-            results = self._fit(coarse, options)
-        except Exception as exc:  # a failing model must not stop the autoscaler
-            self.failure = f"refit of {self.chosen or 'the selector'} failed: {exc}"
-            self.fits.append(FitRecord(self.last, "failed", (str(exc),)))
+        select = self.next_select is None or self.last >= self.next_select
+        select = select or self.chosen not in options
+        job = _FitJob(coarse, options, self.chosen if not select else None, self._holdout)
+        coarse_end = pd.Timestamp(coarse.index[-1])
+        if self.executor is None:
+            self._apply(job.run(), coarse_end, self.last)
+        else:
+            self.pending = (self.executor.submit(job.run), coarse_end, self.last)
+
+    def _apply(self, outcome: _Outcome, coarse_end: pd.Timestamp, seen: pd.Timestamp) -> None:
+        """Take up a finished fit made on the history up to ``seen``."""
+        assert self.last is not None
+        if outcome.error is not None:
+            self.failure = f"refit of {self.chosen or 'the selector'} failed: {outcome.error}"
+            self.fits.append(FitRecord(seen, "failed", (outcome.error,)))
             self.next_select = None
             self.next_refit = self.last + self.step + self.model_step
             return
-        self.failure, self.model = None, results.model
-        self.fits.append(FitRecord(self.last, results.model, results.fit_warnings))
-        start = coarse.index[-1] + self.model_step
-        self._switch_base(start, self._base_from(results))
-
-    def _fit(self, coarse: pd.Series, options: Mapping[str, Candidate]) -> ForecastResults:
-        assert self.last is not None
-        due = self.next_select is None or self.last >= self.next_select
-        if due or self.chosen not in options:
-            selection = Selector(coarse, candidates=options, horizon=self._holdout, origins=4).fit()
-            self.chosen = selection.best
-            self.next_select = self.last + self.settings.reselect_every
-            return selection.results
-        return options[self.chosen](coarse).fit()
+        assert outcome.results is not None
+        if outcome.selected is not None:
+            self.chosen = outcome.selected
+            self.next_select = seen + self.settings.reselect_every
+        self.failure, self.model = None, outcome.results.model
+        self.fits.append(FitRecord(seen, outcome.results.model, outcome.results.fit_warnings))
+        self._switch_base(coarse_end + self.model_step, self._base_from(outcome.results))
 
     @property
     def _holdout(self) -> int:

@@ -6,13 +6,21 @@ from Prometheus (gaps and an unreachable Prometheus become NaN, which the librar
 reactive floor or a hold, never a scale-down), decides, writes replicas through the target's scale
 subresource (``mode: auto``; ``observe`` only records), and reports forecast, recommendation and
 reason in status when they change.
+
+Threads: the ticks of every resource share :data:`STEPS` (a few threads: a tick is a Prometheus
+query and microseconds of arithmetic), and every seasonal refit or model selection runs on the one
+thread of :data:`FITS`, so a control step never waits for another service's fit (a minute-long
+selection queue at start-up delays models, not decisions: until its model arrives a service runs on
+the level-only nowcast). Each resource's refits are staggered over the day by a phase taken from
+its name.
 """
 
 from __future__ import annotations
 
 import math
-import threading
+import zlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +42,16 @@ PRELOAD_STEPS = 24_000
 REPLAY = pd.Timedelta("1D")
 """Of that history, the last day is replayed step by step so that the calibration has scores."""
 
-_STEP_LOCK = threading.Lock()
-"""The library captures fit warnings per fit, which is not thread-safe: one step at a time."""
+STEPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autoscaler-step")
+"""Where the ticks of every PredictiveAutoscaler run (not kopf's pool of synchronous handlers)."""
+FITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autoscaler-fit")
+"""The one thread for refits and selections: CPU-bound, and the per-fit warning capture of the
+library changes process-wide warning filters, which only one thread may do at a time."""
+
+
+def phase_of(namespace: str, name: str) -> float:
+    """A stable phase in [0, 1) per resource, spreading refits over the refit period."""
+    return zlib.crc32(f"{namespace}/{name}".encode()) / 2**32
 
 
 @dataclass
@@ -106,7 +122,9 @@ def tick(
     grid_now = now.floor(step) - step  # the last interval that is complete
     problem = None
     if state.controller is None or state.key != key:
-        state.controller = PredictiveAutoscaler(settings, replicas=current)
+        state.controller = PredictiveAutoscaler(
+            settings, replicas=current, executor=FITS, phase=phase_of(namespace, meta["name"])
+        )
         state.key = key
         span = min(PRELOAD, PRELOAD_STEPS * step)
         history, problem = _read(source, spec["query"], grid_now - span, grid_now, step)
@@ -114,10 +132,7 @@ def tick(
         if finite.size:
             first = int(finite[0])
             replay = int(REPLAY / step)
-            with _STEP_LOCK:
-                state.controller.preload(
-                    grid_now - span + first * step, history[first:], replay=replay
-                )
+            state.controller.preload(grid_now - span + first * step, history[first:], replay=replay)
         state.last = grid_now - step
     assert state.last is not None
     start = state.last + step
@@ -126,11 +141,10 @@ def tick(
     values, read_problem = _read(source, spec["query"], start, grid_now + step, step)
     problem = read_problem or problem
     decision: Decision | None = None
-    with _STEP_LOCK:
-        for i, value in enumerate(values):
-            when = start + i * step
-            decision = state.controller.step(when, float(value), current=current)
-            state.last = when
+    for i, value in enumerate(values):
+        when = start + i * step
+        decision = state.controller.step(when, float(value), current=current)
+        state.last = when
     assert decision is not None
     band = state.controller.forecaster.band()
     keeper = state.controller.keeper

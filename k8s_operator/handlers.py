@@ -7,6 +7,7 @@ Handlers are thin: they call the converging functions and translate errors into 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 import logging
@@ -461,10 +462,13 @@ def chaos_guard(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.daemon(GROUP, VERSION, "predictiveautoscalers", cancellation_timeout=5.0)
-def predictive_autoscaler(
+async def predictive_autoscaler(
     body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, logger: Any, **_: Any
 ) -> None:
-    """One control loop per resource, every ``intervalSeconds``, until the resource goes."""
+    """One control loop per resource, every ``intervalSeconds``, until the resource goes.
+
+    The loop itself waits on the event loop; its ticks run on the autoscaler's own step threads
+    (``autoscaling.STEPS``), so a thousand autoscalers hold no thread of kopf's handler pool."""
     # Only an operator with autoscalers pays for pandas and statsmodels (about 120 MiB).
     import pandas as pd  # noqa: PLC0415
 
@@ -477,12 +481,17 @@ def predictive_autoscaler(
     source = PrometheusSource(memo.settings.prometheus_url, timeout=10, retries=0)
     state = autoscaling.LoopState()
     meta = body["metadata"]
+    loop = asyncio.get_running_loop()
+
+    def step() -> None:
+        status = autoscaling.tick(kube, source, body, state, pd.Timestamp.now(tz="UTC"))
+        if status and autoscaling.changed(body.get("status"), status):
+            kube.patch_status("PredictiveAutoscaler", meta["namespace"], meta["name"], status)
+
     while not stopped:
         try:
-            status = autoscaling.tick(kube, source, body, state, pd.Timestamp.now(tz="UTC"))
-            if status and autoscaling.changed(body.get("status"), status):
-                kube.patch_status("PredictiveAutoscaler", meta["namespace"], meta["name"], status)
+            await loop.run_in_executor(autoscaling.STEPS, step)
         except (OperatorError, AutoscalerError) as exc:
             logger.warning(f"autoscaler step failed, retrying next interval: {exc}")
-        stopped.wait(float(body["spec"].get("intervalSeconds", 60)))
+        await stopped.wait(float(body["spec"].get("intervalSeconds", 60)))
     autoscaler_metrics.forget(meta["namespace"], meta["name"])

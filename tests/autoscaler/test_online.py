@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,3 +120,63 @@ def test_a_trend_term_follows_a_ramp_better_than_the_level_alone() -> None:
     _feed(trended, ramp)
     following = 100.0 + 5.0 * (120 + 29)  # the interval 30 steps after the last
     assert abs(trended.band().horizon - following) < abs(plain.band().horizon - following)
+
+
+class _Deferred(Executor):
+    """Runs submitted jobs only when told to: a fit that is still running elsewhere."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Future[Any], Callable[[], Any]]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self.jobs.append((future, lambda: fn(*args, **kwargs)))
+        return future
+
+    def run_all(self) -> None:
+        for future, job in self.jobs:
+            future.set_result(job())
+        self.jobs.clear()
+
+
+def test_a_fit_on_an_executor_never_blocks_the_steps_and_is_taken_up_when_done() -> None:
+    series = seasonal_series(4, step="1min", level=300.0, noise=5.0, seed=5)
+    executor = _Deferred()
+    forecaster = OnlineForecaster(
+        ForecastSettings(history=pd.Timedelta("4D")),
+        step=MINUTE,
+        lead_steps=2,
+        horizon_steps=30,
+        executor=executor,
+    )
+    split = int(3.5 * 1440)
+    forecaster.preload(series.index[0], series.to_numpy()[:split])
+    _feed(forecaster, series.iloc[split : split + 30])
+    assert len(executor.jobs) == 1  # one selection submitted, none queued behind it
+    assert forecaster.model == "level-only"  # steps go on with the level alone meanwhile
+    assert forecaster.fits == []
+    executor.run_all()
+    _feed(forecaster, series.iloc[split + 30 : split + 31])
+    assert forecaster.model != "level-only"
+    assert [fit.time for fit in forecaster.fits] == [series.index[split]]  # the history it saw
+    assert math.isfinite(forecaster.band().peak)
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.25, 0.5])
+def test_the_phase_staggers_the_refits_over_a_day(phase: float) -> None:
+    step = pd.Timedelta("15min")
+    series = seasonal_series(6, step="15min", level=300.0, noise=5.0, seed=6)
+    forecaster = OnlineForecaster(
+        ForecastSettings(history=pd.Timedelta("4D")),
+        step=step,
+        lead_steps=1,
+        horizon_steps=2,
+        phase=phase,
+    )
+    split = 3 * 96
+    forecaster.preload(series.index[0], series.to_numpy()[:split])
+    _feed(forecaster, series.iloc[split:])
+    first, second = (fit.time for fit in forecaster.fits[:2])
+    assert second - first == pd.Timedelta("1D") * (1 + phase)
+    third = forecaster.fits[2].time if len(forecaster.fits) > 2 else None
+    assert third is None or third - second == pd.Timedelta("1D")
