@@ -61,6 +61,8 @@ class BacktestResult:
     """Horizon at which the forecast was scored."""
     fits: Sequence[FitRecord] = field(default_factory=list)
     """Every refit of the seasonal model during the run."""
+    anomalies: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per kind (``surge``, ``drop``): ``episodes`` flagged and ``intervals`` flagged."""
     hpa_low: tuple[float, PolicyRun] | None = None
     """When ``hpa_best`` misses the budget: the highest target below 0.30 that keeps it (from
     :data:`HPA_LOW_TARGETS`), or ``None`` when none does (or when ``hpa_best`` keeps it)."""
@@ -95,11 +97,24 @@ def run_backtest(
         hpa_best_within=within,
         hpa_sweep=sweep,
         hpa_low=low,
+        anomalies=count_anomalies([seen.band.anomaly for seen in prepared.inputs]),
         forecast=_forecast_score(prepared),
         reasons=reasons,
         horizon=settings.horizon,
         fits=prepared.fits,
     )
+
+
+def count_anomalies(flags: Sequence[str | None]) -> dict[str, dict[str, int]]:
+    """Episodes (runs of the same kind) and intervals flagged, per kind."""
+    counts = {kind: {"episodes": 0, "intervals": 0} for kind in ("surge", "drop")}
+    previous = None
+    for flag in flags:
+        if flag is not None:
+            counts[flag]["intervals"] += 1
+            counts[flag]["episodes"] += flag != previous
+        previous = flag
+    return counts
 
 
 def best_hpa(sweep: dict[float, PolicyRun], budget: float) -> tuple[float, bool]:
@@ -155,6 +170,7 @@ __all__ = [
     "Prepared",
     "autoscaler_settings",
     "best_hpa",
+    "count_anomalies",
     "prepare",
     "replay_hpa",
     "replay_oracle",

@@ -38,6 +38,9 @@ class Band:
     """Quantiles of the horizon forecast's standardised errors at the same levels."""
     burst: bool = False
     """Demand rose above the calibrated bound: the nowcast follows the surge."""
+    anomaly: str | None = None
+    """``surge`` or ``drop`` while demand stays outside the calibrated band (see
+    :mod:`~autoscaler.nowcast`), else ``None``."""
     nowcast: float = math.nan
     """Point nowcast of the peak (the calibrated median of the candidate with the lowest
     absolute error): what the backtest compares with persistence."""

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 LEVELS = (
+    0.0,
+    0.005,
     0.5,
     0.6,
     0.7,
@@ -37,7 +39,8 @@ LEVELS = (
     0.9998,
     1.0,
 )
-"""Levels at which calibrated quantiles are handed to the policy (1.0: the largest score)."""
+"""Levels at which calibrated quantiles are handed on (0.0: the smallest score, 1.0: the largest;
+the policy uses 0.5 and above, the anomaly check 0.005 and 0.995)."""
 
 _DAY = pd.Timedelta("1D")
 _15_MIN = pd.Timedelta("15min")
@@ -127,10 +130,14 @@ class PeakCalibrator:
             return max(math.sqrt(self.mean_square), floor)
         return floor
 
-    def observe(self, time: pd.Timestamp, value: float) -> tuple[float, float] | None:
+    def observe(
+        self, time: pd.Timestamp, value: float, *, learn: bool = True
+    ) -> tuple[float, float] | None:
         """Record the demand of the interval starting at ``time`` (NaN when unknown).
 
-        Returns the (point, actual peak) of the forecast this completes, if one was scored.
+        Returns the (point, actual peak) of the forecast this completes, if one was scored;
+        ``learn=False`` returns it without keeping its score (an anomaly in progress must not
+        widen the band it is judged by).
         """
         self.values.append((time, value))
         first = time - (self.window - 1) * self.step
@@ -145,6 +152,8 @@ class PeakCalibrator:
         peak = max(known)
         if not (math.isfinite(point) and math.isfinite(scale) and scale > 0):
             return None
+        if not learn:
+            return point, peak
         error = peak - point
         self._bucket(first).add(error / scale)
         self.count += 1
@@ -170,7 +179,7 @@ class PeakCalibrator:
             return ()
         scores = np.sort(np.concatenate(pooled)) if len(pooled) > 1 else np.asarray(pooled[0])
         # split conformal: the ceil((n + 1) q)-th smallest score (the largest when that exceeds n)
-        ranks = np.minimum(np.ceil((size + 1) * np.asarray(LEVELS)).astype(int), size) - 1
+        ranks = np.clip(np.ceil((size + 1) * np.asarray(LEVELS)).astype(int), 1, size) - 1
         return tuple(float(scores[r]) for r in ranks)
 
     def _index(self, time: pd.Timestamp) -> int:
@@ -185,7 +194,7 @@ def upper_score(quantiles: tuple[float, ...], level: float) -> float:
     """The standardised score at ``level`` (interpolated between :data:`LEVELS`), NaN if none."""
     if not quantiles:
         return math.nan
-    return float(np.interp(min(max(level, LEVELS[0]), 1.0), LEVELS, quantiles))
+    return float(np.interp(min(max(level, 0.0), 1.0), LEVELS, quantiles))
 
 
 @dataclass(frozen=True)

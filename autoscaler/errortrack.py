@@ -69,7 +69,7 @@ class ErrorTracker:
         if not ordered:
             return ()
         n = len(ordered)
-        return tuple(ordered[min(math.ceil((n + 1) * q), n) - 1] for q in LEVELS)
+        return tuple(ordered[min(max(math.ceil((n + 1) * q), 1), n) - 1] for q in LEVELS)
 
     def _add(self, standardised: float) -> None:
         if len(self.window) == self.window.maxlen:

@@ -11,6 +11,14 @@ selection level sizes the pods; the one whose calibrated median scores best (pin
 half the absolute error) is the reported point nowcast. When demand lands above the chosen
 candidate's bound at the largest score it has seen (a surge the model did not expect), the
 ``burst`` candidate takes over for the next window: the faster reactive mode.
+
+Anomalies come from the same kind of calibration, around a slow reference (the base plus a level
+with a one-day half-life, its errors standardised by a one-day scale, so that a surge does not
+move its own yardstick): when the peak of the window keeps landing, for
+``anomaly_intervals`` intervals in a row, above the 99.5 % quantile of the reference's scores (a
+surge the model did not expect) or below the 0.5 % one (a drop, often an outage upstream),
+:attr:`Nowcast.anomaly` says which until demand is back inside the band. While it lasts, the
+reference does not learn its errors (a lasting shift ends when the slow level has followed it).
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ from .calibrate import CalibrationSettings, PeakCalibrator, upper_score
 _2_MIN = pd.Timedelta("2min")
 _5_MIN = pd.Timedelta("5min")
 _3_DAYS = pd.Timedelta("3D")
+_1_DAY = pd.Timedelta("1D")
+ANOMALY_LEVELS = (0.005, 0.995)
+"""The band demand must leave to be anomalous: quantiles of the reference's scores (not the
+extremes, which the first intervals of a surge would move at once)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,13 @@ class NowcastSettings:
     """Half-life of the running pinball loss that ranks the candidates."""
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     """How every candidate's scores are kept."""
+    anomaly_halflife: pd.Timedelta = _1_DAY
+    """Half-life of the slow reference level the anomaly band is drawn around."""
+    anomaly_scale_halflife: pd.Timedelta = _1_DAY
+    """Half-life of the reference's error scale."""
+    anomaly_intervals: int = 3
+    """Intervals in a row that keep the peak outside the calibrated band before demand is called
+    anomalous (``window - 1 + anomaly_intervals`` windows in a row)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,8 @@ class Nowcast:
     median: float = math.nan
     """The point nowcast: the calibrated median of the candidate with the lowest absolute error
     (which may be another candidate)."""
+    anomaly: str | None = None
+    """``surge`` or ``drop`` while demand stays outside the calibrated band, else ``None``."""
 
     def upper(self, level: float) -> float:
         """Upper bound on the peak at ``level``."""
@@ -100,6 +121,14 @@ class Nowcaster:
         self.burst_left = 0
         self.last_value = math.nan
         self.chosen = self.central = "anchored"
+        self.bands: deque[tuple[pd.Timestamp, float, float]] = deque()
+        slow = replace(settings.calibration, scale_halflife=settings.anomaly_scale_halflife)
+        self.reference = PeakCalibrator(slow, step=step, window=self.window)
+        self.reference_weight = 1 - 0.5 ** (step / settings.anomaly_halflife)
+        self.reference_level = math.nan
+        self.direction: str | None = None
+        self.outside = 0
+        self.anomaly: str | None = None
 
     def observe(self, time: pd.Timestamp, value: float, base: float) -> None:
         """The demand of the interval starting at ``time`` and the seasonal base for it."""
@@ -108,6 +137,10 @@ class Nowcaster:
             upper, median = self._settle(candidate, time)
             if done is not None and math.isfinite(upper) and math.isfinite(median):
                 self._score(candidate, upper, median, done[1])
+        band = self._band_for(time)
+        done = self.reference.observe(time, value, learn=self.anomaly is None)
+        if band is not None and done is not None:
+            self._judge(done[1], *band)
         chosen = self.candidates[self.chosen].last
         if chosen is not None and math.isfinite(value) and value > chosen.upper(1.0):
             self.burst_left = self.window
@@ -116,17 +149,21 @@ class Nowcaster:
         self.last_value = value
         residual = value - base if math.isfinite(value) and math.isfinite(base) else math.nan
         self.residuals.append(residual)
-        if math.isfinite(residual):
-            for i, alpha in enumerate(self.alphas):
-                level = self.levels[i]
-                self.levels[i] = (
-                    residual if math.isnan(level) else level + alpha * (residual - level)
-                )
+        if not math.isfinite(residual):
+            return
+        level = self.reference_level
+        self.reference_level = (
+            residual if math.isnan(level) else level + self.reference_weight * (residual - level)
+        )
+        for i, alpha in enumerate(self.alphas):
+            level = self.levels[i]
+            self.levels[i] = residual if math.isnan(level) else level + alpha * (residual - level)
 
     def shift(self, delta: float) -> None:
         """The seasonal base moved down by ``delta`` (a refit): residuals move up by as much."""
         self.residuals = deque((r + delta for r in self.residuals), maxlen=self.window)
         self.levels = [level + delta for level in self.levels]
+        self.reference_level += delta
 
     def forecast(self, time: pd.Timestamp, base_peak: float) -> Nowcast:
         """Forecast the peak over the window starting at ``time`` (``base_peak``: the base's)."""
@@ -149,7 +186,39 @@ class Nowcaster:
         central = self.candidates[self.central].last
         assert used is not None
         assert central is not None
-        return replace(used, burst=bool(self.burst_left), median=central.upper(0.5))
+        point, scale = self.reference.forecast(time, base_peak + self.reference_level)
+        if self.reference.count >= self.settings.calibration.min_scores:
+            scores = self.reference.quantiles(time)
+            low, high = (upper_score(scores, q) for q in ANOMALY_LEVELS)
+            self.bands.append((time, point + low * scale, point + high * scale))
+        return replace(
+            used, burst=bool(self.burst_left), median=central.upper(0.5), anomaly=self.anomaly
+        )
+
+    def _band_for(self, time: pd.Timestamp) -> tuple[float, float] | None:
+        """The anomaly band made for the window that ends with ``time``, if there is one."""
+        first = time - (self.window - 1) * self.step
+        while self.bands and self.bands[0][0] < first:
+            self.bands.popleft()
+        if not (self.bands and self.bands[0][0] == first):
+            return None
+        _, low, high = self.bands.popleft()
+        return (low, high) if math.isfinite(low) and math.isfinite(high) else None
+
+    def _judge(self, peak: float, low: float, high: float) -> None:
+        """Update the anomaly state with the peak of one completed window."""
+        if not math.isfinite(peak):
+            return  # unknown demand: the state stands
+        direction = "surge" if peak > high else "drop" if peak < low else None
+        if direction is None:
+            self.direction, self.outside = None, 0
+        elif direction == self.direction:
+            self.outside += 1
+        else:
+            self.direction, self.outside = direction, 1
+        # windows overlap: one odd interval puts ``window`` of them out in a row
+        enough = self.outside >= self.window - 1 + self.settings.anomaly_intervals
+        self.anomaly = self.direction if enough else None
 
     def _raw(self, base_peak: float) -> dict[str, float]:
         known = [r for r in self.residuals if math.isfinite(r)]

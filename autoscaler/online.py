@@ -219,6 +219,7 @@ class OnlineForecaster:
             horizon_quantiles=self.errors.quantiles(),
             burst=cast.burst,
             nowcast=cast.median,
+            anomaly=cast.anomaly,
         )
 
     def _mean(self, steps: int) -> np.ndarray:

@@ -131,6 +131,7 @@ def to_json(
             "peak_points": result.forecast.peak_points,
         },
         "predictive_decisions": dict(result.reasons),
+        "anomalies": result.anomalies,
         "model_fits": {
             "count": len(result.fits),
             "models": sorted({fit.model for fit in result.fits}),

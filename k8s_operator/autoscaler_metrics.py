@@ -51,10 +51,35 @@ REASON = Gauge(
     [*LABELS, "reason"],
 )
 
-VALUES = (FORECAST, FORECAST_UPPER, ACTUAL, RECOMMENDED, CURRENT)
+SHORTFALL_BUDGET = Gauge(
+    "librechat_autoscaler_shortfall_budget",
+    "Share of intervals the autoscaler may under-provision (spec.shortfallBudget)",
+    LABELS,
+)
+SHORTFALL_REALISED = Gauge(
+    "librechat_autoscaler_shortfall_realised",
+    "Share of intervals so far in which the pods the autoscaler made ready fell short",
+    LABELS,
+)
+ANOMALY = Gauge(
+    "librechat_autoscaler_anomaly",
+    "1 while demand stays outside the forecast's calibrated band: kind surge or drop",
+    [*LABELS, "kind"],
+)
+ANOMALY_KINDS = ("surge", "drop")
+"""The ``kind`` label values of :data:`ANOMALY`; both are exported for every resource."""
+VALUES = (
+    FORECAST,
+    FORECAST_UPPER,
+    ACTUAL,
+    RECOMMENDED,
+    CURRENT,
+    SHORTFALL_BUDGET,
+    SHORTFALL_REALISED,
+)
 """The per-resource value gauges (the reason gauge has one more label)."""
 
-ALL = (*VALUES, REASON)
+ALL = (*VALUES, REASON, ANOMALY)
 """Every metric this module defines."""
 
 _reasons: dict[tuple[str, str], str] = {}
@@ -80,6 +105,9 @@ def report(
     forecast: float | None = None,
     forecast_upper: float | None = None,
     actual: float | None = None,
+    budget: float | None = None,
+    realised: float | None = None,
+    anomaly: str | None = None,
 ) -> None:
     """Record one decision; a value that is None is exported as NaN (no data)."""
     for gauge, value in (
@@ -88,8 +116,12 @@ def report(
         (ACTUAL, actual),
         (RECOMMENDED, recommended),
         (CURRENT, current),
+        (SHORTFALL_BUDGET, budget),
+        (SHORTFALL_REALISED, realised),
     ):
         gauge.labels(namespace, name).set(math.nan if value is None else value)
+    for kind in ANOMALY_KINDS:
+        ANOMALY.labels(namespace, name, kind).set(1 if anomaly == kind else 0)
     _set_reason(namespace, name, reason)
 
 
@@ -102,3 +134,6 @@ def forget(namespace: str, name: str) -> None:
     for gauge in VALUES:
         with contextlib.suppress(KeyError):
             gauge.remove(namespace, name)
+    for kind in ANOMALY_KINDS:
+        with contextlib.suppress(KeyError):
+            ANOMALY.remove(namespace, name, kind)

@@ -164,6 +164,7 @@ def tick(
             "upper": _finite(band.horizon_upper(keeper.level)),
             "model": band.model,
         },
+        "anomaly": band.anomaly or "none",
         "shortfall": {
             "budget": keeper.budget,
             "realised": _finite(keeper.realised),
@@ -181,6 +182,9 @@ def tick(
         forecast=status["forecast"]["expected"],
         forecast_upper=status["forecast"]["upper"],
         actual=float(finite[-1]) if finite.size else None,
+        budget=keeper.budget,
+        realised=status["shortfall"]["realised"],
+        anomaly=band.anomaly,
     )
     return status
 
@@ -190,8 +194,8 @@ def _finite(value: float) -> float | None:
 
 
 def changed(previous: Mapping[str, Any] | None, status: Obj) -> bool:
-    """Write only when the decision or its rule changed: the forecast and the detail line carry
-    numbers that move every step, and are refreshed with the next decision."""
+    """Write only when the decision, its rule or the anomaly changed: the forecast and the detail
+    line carry numbers that move every step, and are refreshed with the next decision."""
     previous = previous or {}
-    keys = ("recommendedReplicas", "currentReplicas", "reason", "mode")
+    keys = ("recommendedReplicas", "currentReplicas", "reason", "mode", "anomaly")
     return any(previous.get(k) != status.get(k) for k in keys)

@@ -262,6 +262,11 @@ def _render(result: BacktestResult) -> None:
             f"window (hpa_best is the lowest); {keeps}[/]",
             highlight=False,
         )
+    flagged = ", ".join(
+        f"{kind} {c['episodes']} ({c['intervals']} intervals)"
+        for kind, c in result.anomalies.items()
+    )
+    console.print(f"anomalies flagged: {flagged}", highlight=False)
     if sum(result.reasons.values()):
         parts = ", ".join(f"{k} {v}" for k, v in result.reasons.most_common())
         console.print(f"predictive decisions: {parts}", highlight=False)

@@ -85,6 +85,7 @@ def test_json_has_exactly_the_documented_keys(daily_trace: pd.Series) -> None:
     assert forecast["peak_points"] > 0
     assert {p["policy"] for p in document["frontier"]} == {"hpa", "predictive"}
     assert document["goal"]["budget"] == 0.001
+    assert set(document["anomalies"]) == {"surge", "drop"}
 
 
 def test_hpa_best_is_the_cheapest_target_within_the_budget(daily_trace: pd.Series) -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autoscaler.backtest import BacktestSettings, prepare, run_backtest
+from autoscaler.backtest import BacktestSettings, count_anomalies, prepare, run_backtest
+from autoscaler.calibrate import CalibrationSettings
 from autoscaler.nowcast import Nowcaster, NowcastSettings
 
 MINUTE = pd.Timedelta("1min")
@@ -72,3 +73,43 @@ def test_the_peak_nowcast_beats_persistence_on_seasonal_poisson_demand(
     assert forecast.peak_vs_persistence < 0.9
     assert forecast.mase is not None
     assert forecast.mase > 0
+
+
+def _anomalies(values: np.ndarray) -> list[str | None]:
+    # one pool of scores (not per hour of day): a day of calm gives the band 1,500 scores, as a
+    # week does per three hours
+    pooled = NowcastSettings(calibration=CalibrationSettings(buckets_per_day=1, neighbours=0))
+    nowcaster = Nowcaster(pooled, step=MINUTE, lead=2, level=0.99)
+    flags = []
+    for i, value in enumerate(values):
+        time = START + i * MINUTE
+        nowcaster.observe(time, float(value), 0.0)
+        flags.append(nowcaster.forecast(time + MINUTE, 0.0).anomaly)
+    return flags
+
+
+def test_demand_outside_the_band_for_several_intervals_is_an_anomaly() -> None:
+    rng = np.random.default_rng(13)
+    calm = 1000 + rng.normal(0, 20, 1500)
+    flags = _anomalies(np.r_[calm, np.full(20, 4000.0), calm[:200], np.zeros(20), calm[:200]])
+    assert flags[:1500].count("surge") + flags[:1500].count("drop") <= 5  # calm: next to none
+    surge = flags.index("surge", 1490)
+    assert 1502 <= surge <= 1506  # a few intervals out are not an anomaly yet, more are ...
+    assert flags[surge:1520] == ["surge"] * (1520 - surge)  # ... for as long as they last
+    drop = flags.index("drop", 1700)
+    assert 1722 <= drop <= 1728
+    assert flags[drop:1740] == ["drop"] * (1740 - drop)
+    assert all(f is None for f in flags[-50:])  # back inside the band: over
+    assert count_anomalies(flags[1490:1700]) == {
+        "surge": {"episodes": 1, "intervals": 1522 - surge},  # the windows that hold the surge
+        "drop": {"episodes": 0, "intervals": 0},
+    }
+    assert count_anomalies(flags[1700:1745])["drop"] == {"episodes": 1, "intervals": 1740 - drop}
+
+
+def test_anomaly_episodes_and_intervals_are_counted_per_kind() -> None:
+    flags = [None, "surge", "surge", None, "drop", "surge", "surge", None]
+    assert count_anomalies(flags) == {
+        "surge": {"episodes": 2, "intervals": 4},
+        "drop": {"episodes": 1, "intervals": 1},
+    }

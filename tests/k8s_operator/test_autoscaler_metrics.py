@@ -30,12 +30,21 @@ def test_a_decision_is_exported_with_its_reason_and_a_changed_reason_replaces_th
         forecast=240.5,
         forecast_upper=260.0,
         actual=250.0,
+        budget=0.01,
+        realised=0.004,
+        anomaly="surge",
     )
     who = (("name", "gw"), ("namespace", "ns-metrics"))
     assert _samples("librechat_autoscaler_recommended_replicas") == {who: 25.0}
     assert _samples("librechat_autoscaler_forecast") == {who: 240.5}
     assert _samples("librechat_autoscaler_actual") == {who: 250.0}
     assert _samples("librechat_autoscaler_reason") == {(*who, ("reason", "model-fallback")): 1.0}
+    assert _samples("librechat_autoscaler_shortfall_budget") == {who: 0.01}
+    assert _samples("librechat_autoscaler_shortfall_realised") == {who: 0.004}
+    assert _samples("librechat_autoscaler_anomaly") == {
+        (("kind", "surge"), *who): 1.0,
+        (("kind", "drop"), *who): 0.0,
+    }
 
     autoscaler_metrics.report("ns-metrics", "gw", reason="predictive", recommended=30)
     reasons = _samples("librechat_autoscaler_reason")
