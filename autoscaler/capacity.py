@@ -169,6 +169,20 @@ def decide(
     return Decision(replicas, reason, detail)
 
 
+def headroom(
+    settings: CapacitySettings, band: Band | None, *, replicas: int, level: float, minimum: int = 0
+) -> int:
+    """Pods beyond ``replicas`` that the upper forecast at the horizon needs (none past
+    ``max_replicas``), and at least ``minimum``: what keeps nodes warm for the next half hour."""
+    need = 0
+    if band is not None and band.failure is None:
+        upper = band.horizon_upper(level)
+        if math.isfinite(upper):
+            need = pods_for(upper, settings.pod_capacity)
+    room = max(0, settings.max_replicas - replicas)
+    return max(min(need - replicas, room), minimum, 0)
+
+
 def _model_failure(band: Band | None) -> str | None:
     if band is None:
         return "no forecast available"

@@ -27,12 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autoscaler.capacity import CapacitySettings, Decision
+from autoscaler.capacity import CapacitySettings, Decision, headroom
 from autoscaler.controller import AutoscalerSettings, PredictiveAutoscaler
 from autoscaler.errors import AutoscalerError
 from autoscaler.prometheus import PrometheusSource
 
 from . import autoscaler_metrics
+from . import headroom as headroom_pods
 from .kube import Kube, Obj
 
 PRELOAD = pd.Timedelta("16D")
@@ -63,6 +64,8 @@ class LoopState:
     """The settings the controller was built with (rebuilt when they change)."""
     last: pd.Timestamp | None = None
     """Start of the last interval fed to the controller."""
+    headroom: int | None = None
+    """Replicas of the headroom Deployment last applied (None: not applied by this process)."""
 
 
 def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> AutoscalerSettings:
@@ -172,6 +175,23 @@ def tick(
             "level": round(keeper.level, 6),
         },
     }
+    wanted = spec.get("headroom") or {}
+    if wanted.get("enabled"):
+        pods = headroom(
+            settings.capacity,
+            band,
+            replicas=decision.replicas,
+            level=keeper.level,
+            minimum=int(wanted.get("minPods", 0)),
+        )
+        if pods != state.headroom:
+            resources = target["spec"].get("resources") or {}
+            kube.apply(headroom_pods.deployment(body, resources, pods))
+            state.headroom = pods
+        status["headroom"] = {"replicas": pods, "deployment": headroom_pods.name_of(meta["name"])}
+    elif state.headroom:  # switched off: no pause pods left behind
+        kube.apply(headroom_pods.deployment(body, {}, 0))
+        state.headroom = 0
     finite = values[np.isfinite(values)]
     autoscaler_metrics.report(
         namespace,
@@ -197,5 +217,5 @@ def changed(previous: Mapping[str, Any] | None, status: Obj) -> bool:
     """Write only when the decision, its rule or the anomaly changed: the forecast and the detail
     line carry numbers that move every step, and are refreshed with the next decision."""
     previous = previous or {}
-    keys = ("recommendedReplicas", "currentReplicas", "reason", "mode", "anomaly")
+    keys = ("recommendedReplicas", "currentReplicas", "reason", "mode", "anomaly", "headroom")
     return any(previous.get(k) != status.get(k) for k in keys)

@@ -302,6 +302,20 @@ def _autoscaler_spec() -> Schema:
                 "description": "Share of intervals allowed to be under-provisioned (e.g. 0.001); "
                 "the quantile level adapts so that the realised share keeps it.",
             },
+            "headroom": _obj(
+                {
+                    "enabled": {"type": "boolean", "default": False},
+                    "minPods": _int(
+                        0,
+                        10_000,
+                        default=0,
+                        description="Pause pods kept at least, whatever the forecast.",
+                    ),
+                },
+                description="Low-priority pause pods sized by the horizon forecast beyond the "
+                "replicas now: nodes are warm before the service's pods need them, and the "
+                "scheduler preempts the headroom when they arrive.",
+            ),
             "behavior": _obj(
                 {
                     "scaleDownStabilizationSeconds": _int(0, 86_400, default=300),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import chaos_rights
+from . import chaos_rights, headroom
 from .children import RESTRICTED_CONTAINER
 from .crds import GROUP
 from .settings import LIVENESS_PORT, METRICS_PORT
@@ -107,6 +107,7 @@ def rbac() -> list[Obj]:
         *lease_rbac([NAME]),
         *chaos_rights.cluster_roles(),
         *binding_policy(),
+        headroom.priority_class(),
     ]
 
 

@@ -97,6 +97,8 @@ KINDS: dict[str, Kind] = {
     "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies"),
     "CronJob": Kind("/apis/batch/v1", "cronjobs"),
     "StorageClass": Kind("/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+    "PriorityClass": Kind("/apis/scheduling.k8s.io/v1", "priorityclasses", namespaced=False),
+    "Node": Kind("/api/v1", "nodes", namespaced=False),
     "Ingress": Kind("/apis/networking.k8s.io/v1", "ingresses"),
     "CustomResourceDefinition": Kind(
         "/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
@@ -377,7 +379,7 @@ class Kube:
         )
 
     @_retry_conflicts
-    def merge_patch(self, kind: str, namespace: str, name: str, patch: Obj) -> Obj:
+    def merge_patch(self, kind: str, namespace: str | None, name: str, patch: Obj) -> Obj:
         """Merge ``patch`` into the object (a JSON merge patch, for one field set outside the
         applied configuration, such as a rejected schedule's ``suspend``)."""
         self.writes += 1

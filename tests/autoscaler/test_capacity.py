@@ -8,7 +8,14 @@ import pytest
 
 from autoscaler.band import Band
 from autoscaler.calibrate import LEVELS
-from autoscaler.capacity import CapacitySettings, Reason, ScaleDownWindow, decide, pods_for
+from autoscaler.capacity import (
+    CapacitySettings,
+    Reason,
+    ScaleDownWindow,
+    decide,
+    headroom,
+    pods_for,
+)
 from autoscaler.safety import Observation
 
 SETTINGS = CapacitySettings(pod_capacity=10.0, min_replicas=2, max_replicas=50, hold_limit=10)
@@ -140,3 +147,32 @@ def test_pods_for_saturates_and_rounds_up() -> None:
 def test_settings_are_validated(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         CapacitySettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_headroom_covers_the_horizon_forecast_beyond_the_replicas_now() -> None:
+    band = Band(
+        100.0,
+        5.0,
+        300.0,
+        "test",
+        tuple(float(p > 0.5) for p in LEVELS),
+        horizon_sigma=20.0,
+        horizon_quantiles=tuple(float(p > 0.5) for p in LEVELS),
+    )
+    # 300 + 1 * 20 at the level 0.9 = 320 requests: 32 pods at 10 each, 10 running now
+    assert headroom(SETTINGS, band, replicas=10, level=0.9) == 22
+    assert headroom(SETTINGS, band, replicas=10, level=0.5) == 20  # the median: 300
+    assert headroom(SETTINGS, band, replicas=40, level=0.9) == 0  # the forecast is covered
+    assert headroom(SETTINGS, band, replicas=45, level=0.9, minimum=3) == 3  # a floor of warm pods
+    surge = Band(
+        100.0,
+        5.0,
+        1000.0,
+        "test",
+        band.quantiles,
+        horizon_sigma=20.0,
+        horizon_quantiles=band.horizon_quantiles,
+    )
+    assert headroom(SETTINGS, surge, replicas=10, level=0.9) == 40  # never past max_replicas (50)
+    failed = Band(100.0, 5.0, 300.0, "test", (), failure="no model")
+    assert headroom(SETTINGS, failed, replicas=10, level=0.9, minimum=1) == 1

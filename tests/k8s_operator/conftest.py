@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +168,76 @@ def operator(
     proc.start()
     yield proc
     proc.stop()
+
+
+class Gauge:
+    """A requests-per-second gauge served over HTTP for Prometheus to scrape."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        gauge = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                value = "NaN" if math.isnan(gauge.value) else str(gauge.value)
+                body = f'librechat_test_rps{{service="gw"}} {value}\n'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+
+@pytest.fixture
+def gauge(platform_session: PlatformSession) -> Iterator[Gauge]:
+    gauge = Gauge()
+    gauge.thread.start()
+    targets = platform_session.platform.layout.prometheus_targets
+    target = targets / "pytest-autoscaler.json"
+    target.write_text(json.dumps([{"targets": [f"127.0.0.1:{gauge.port}"]}]))
+    yield gauge
+    target.unlink()
+    gauge.server.shutdown()
+    gauge.server.server_close()
+    gauge.thread.join()
+
+
+def autoscaler_resources(namespace: str, mode: str) -> list[dict[str, Any]]:
+    """A LibreChatService ``gw`` and a PredictiveAutoscaler on it reading the :class:`Gauge`."""
+    return [
+        {
+            "apiVersion": crds.API_VERSION,
+            "kind": "LibreChatService",
+            "metadata": {"name": "gw", "namespace": namespace},
+            "spec": {
+                "image": "registry.librechat.ai/platform/ai-gateway:v1",
+                "minReplicas": 2,
+                "maxReplicas": 40,
+            },
+        },
+        {
+            "apiVersion": crds.API_VERSION,
+            "kind": "PredictiveAutoscaler",
+            "metadata": {"name": "gw", "namespace": namespace},
+            "spec": {
+                "targetRef": {"name": "gw"},
+                "query": 'sum(librechat_test_rps{service="gw"})',
+                "podCapacity": 10,
+                "intervalSeconds": 5,
+                "startupDelaySeconds": 10,
+                "horizonMinutes": 5,
+                "mode": mode,
+                "behavior": {"scaleDownStabilizationSeconds": 10},
+            },
+        },
+    ]

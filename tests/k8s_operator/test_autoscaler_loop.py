@@ -7,95 +7,18 @@ service's scale subresource.
 
 from __future__ import annotations
 
-import http.server
-import json
 import math
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from k8s_operator import crds
 from k8s_operator.kube import Kube
 from tests.conftest import PlatformSession
-from tests.k8s_operator.conftest import OperatorProcess, kill_component
+from tests.k8s_operator.conftest import Gauge, OperatorProcess, autoscaler_resources, kill_component
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-class Gauge:
-    """A requests-per-second gauge served over HTTP for Prometheus to scrape."""
-
-    def __init__(self) -> None:
-        self.value = 0.0
-        gauge = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                value = "NaN" if math.isnan(gauge.value) else str(gauge.value)
-                body = f'librechat_test_rps{{service="gw"}} {value}\n'.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-
-@pytest.fixture
-def gauge(platform_session: PlatformSession) -> Iterator[Gauge]:
-    gauge = Gauge()
-    gauge.thread.start()
-    targets = platform_session.platform.layout.prometheus_targets
-    target = targets / "pytest-autoscaler.json"
-    target.write_text(json.dumps([{"targets": [f"127.0.0.1:{gauge.port}"]}]))
-    yield gauge
-    target.unlink()
-    gauge.server.shutdown()
-    gauge.server.server_close()
-    gauge.thread.join()
-
-
-def _resources(namespace: str, mode: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "apiVersion": crds.API_VERSION,
-            "kind": "LibreChatService",
-            "metadata": {"name": "gw", "namespace": namespace},
-            "spec": {
-                "image": "registry.librechat.ai/platform/ai-gateway:v1",
-                "minReplicas": 2,
-                "maxReplicas": 40,
-            },
-        },
-        {
-            "apiVersion": crds.API_VERSION,
-            "kind": "PredictiveAutoscaler",
-            "metadata": {"name": "gw", "namespace": namespace},
-            "spec": {
-                "targetRef": {"name": "gw"},
-                "query": 'sum(librechat_test_rps{service="gw"})',
-                "podCapacity": 10,
-                "intervalSeconds": 5,
-                "startupDelaySeconds": 10,
-                "horizonMinutes": 5,
-                "mode": mode,
-                "behavior": {"scaleDownStabilizationSeconds": 10},
-            },
-        },
-    ]
 
 
 def _status(kube: Kube, namespace: str) -> dict[str, Any]:
@@ -111,7 +34,7 @@ def test_autoscaler_scales_a_service_from_prometheus(
     kube: Kube, operator: OperatorProcess, namespace: str, gauge: Gauge
 ) -> None:
     gauge.value = 250.0  # 25 pods' worth at 10 rps each
-    for obj in _resources(namespace, "auto"):
+    for obj in autoscaler_resources(namespace, "auto"):
         kube.apply(obj)
 
     wait_until(lambda: _deployment_replicas(kube, namespace) >= 25, 90, "scale-up to >= 25 pods")
@@ -149,7 +72,7 @@ def test_observe_mode_records_but_changes_nothing(
     kube: Kube, operator: OperatorProcess, namespace: str, gauge: Gauge
 ) -> None:
     gauge.value = 300.0
-    for obj in _resources(namespace, "observe"):
+    for obj in autoscaler_resources(namespace, "observe"):
         kube.apply(obj)
     wait_until(
         lambda: _status(kube, namespace).get("recommendedReplicas", 0) >= 30,
@@ -165,7 +88,7 @@ def test_observe_mode_records_but_changes_nothing(
 def test_no_metric_never_scales_down_and_says_why(
     kube: Kube, operator: OperatorProcess, namespace: str
 ) -> None:
-    objs = _resources(namespace, "auto")
+    objs = autoscaler_resources(namespace, "auto")
     objs[1]["spec"]["query"] = "sum(librechat_metric_that_does_not_exist)"
     for obj in objs:
         kube.apply(obj)
@@ -188,7 +111,7 @@ def test_a_prometheus_outage_holds_the_replicas_and_says_so(
     platform_session: PlatformSession,
 ) -> None:
     gauge.value = 250.0  # 25 pods' worth: the reactive floor over the last good data
-    for obj in _resources(namespace, "auto"):
+    for obj in autoscaler_resources(namespace, "auto"):
         kube.apply(obj)
     wait_until(lambda: _deployment_replicas(kube, namespace) >= 25, 90, "scale-up to >= 25 pods")
     before = _deployment_replicas(kube, namespace)
@@ -224,7 +147,7 @@ def test_a_long_gap_in_the_metric_ends_the_hold_at_the_reactive_floor(
 ) -> None:
     """The hold lasts ``badDataHoldSeconds``; then the last good value sizes the service."""
     gauge.value = 250.0  # the reactive floor of this last good value: 25 pods
-    objs = _resources(namespace, "auto")
+    objs = autoscaler_resources(namespace, "auto")
     objs[1]["spec"]["behavior"]["badDataHoldSeconds"] = 40  # eight control intervals
     for obj in objs:
         kube.apply(obj)
