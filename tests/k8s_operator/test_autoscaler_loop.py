@@ -163,8 +163,11 @@ def test_a_long_gap_in_the_metric_ends_the_hold_at_the_reactive_floor(
         return status if now[0] == wanted and now[1] == 25 else None
 
     # the floor goes through the scale-down stabilisation (10 s) like any other decision
-    status = wait_until(lambda: reason("bad-data-floor"), 120, "the reactive floor")
-    print(f"\nreasons and recommendations, in order: {seen}\n{status['detail']}")
+    try:
+        status = wait_until(lambda: reason("bad-data-floor"), 120, "the reactive floor")
+    finally:
+        print(f"\nreasons and recommendations, in order: {seen}")
+    print(status["detail"])
     holds = [replicas for why, replicas in seen if why == "bad-data-hold"]
     assert holds, seen  # it held first ...
     first = seen.index(("bad-data-hold", holds[0]))
