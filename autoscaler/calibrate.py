@@ -43,7 +43,6 @@ LEVELS = (
 the policy uses 0.5 and above, the anomaly check 0.005 and 0.995)."""
 
 _DAY = pd.Timedelta("1D")
-_15_MIN = pd.Timedelta("15min")
 _1_HOUR = pd.Timedelta("1h")
 
 
@@ -59,9 +58,11 @@ class CalibrationSettings:
     """Days of scores kept per bucket."""
     min_scores: int = 50
     """Below this many scores in the pooled buckets, every bucket is pooled."""
-    scale_halflife: pd.Timedelta = _15_MIN
+    scale_halflife: pd.Timedelta = _DAY
     """Half-life of the running mean square error that standardises the scores (at least eight
-    intervals)."""
+    intervals). Tuned on the development windows only: one day against 15 minutes lowered the
+    pod-hours at B = 0.001 by 8 % on WorldCup, 3 % on NASA, 11 % on Alibaba; the time-of-day
+    buckets, not the scale, follow the daily swing."""
     bias_halflife: pd.Timedelta = _1_HOUR
     """Half-life of the running mean error added back to the raw forecast (at least eight
     intervals)."""
@@ -79,6 +80,26 @@ _MIN_HALFLIFE_STEPS = 8
 
 def _weight(step: pd.Timedelta, halflife: pd.Timedelta) -> float:
     return float(1 - 0.5 ** (1 / max(halflife / step, _MIN_HALFLIFE_STEPS)))
+
+
+class RunningMean:
+    """An exponentially weighted mean that does not lean on its first sample: the weighted sum
+    over the sum of the weights (NaN before any sample)."""
+
+    def __init__(self, weight: float) -> None:
+        self.keep = 1.0 - weight
+        self.total = 0.0
+        self.weights = 0.0
+
+    def add(self, value: float) -> None:
+        """One more sample (a Python float: an overflow gives inf, never an exception)."""
+        self.total = self.keep * self.total + value
+        self.weights = self.keep * self.weights + 1.0
+
+    @property
+    def value(self) -> float:
+        """The mean, NaN before the first sample."""
+        return self.total / self.weights if self.weights else math.nan
 
 
 class _Bucket:
@@ -108,17 +129,16 @@ class PeakCalibrator:
         self.per_bucket = _DAY / settings.buckets_per_day
         per_day = max(1, int(self.per_bucket / step))
         self.buckets = [_Bucket(per_day * settings.days) for _ in range(settings.buckets_per_day)]
-        self.scale_weight = _weight(step, settings.scale_halflife)
-        self.bias_weight = _weight(step, settings.bias_halflife)
-        self.mean_square = math.nan
-        self.bias = 0.0
+        self.mean_square = RunningMean(_weight(step, settings.scale_halflife))
+        self.bias = RunningMean(_weight(step, settings.bias_halflife))
         self.count = 0
         self.pending: deque[tuple[pd.Timestamp, float, float]] = deque()
         self.values: deque[tuple[pd.Timestamp, float]] = deque(maxlen=self.window)
 
     def forecast(self, time: pd.Timestamp, raw: float) -> tuple[float, float]:
         """The bias-corrected point forecast for the window starting at ``time``, and its scale."""
-        point = raw + self.bias if math.isfinite(raw) else math.nan
+        bias = self.bias.value
+        point = raw + (bias if math.isfinite(bias) else 0.0) if math.isfinite(raw) else math.nan
         scale = self.scale(point)
         self.pending.append((time, point, scale))
         return point, scale
@@ -126,8 +146,9 @@ class PeakCalibrator:
     def scale(self, point: float) -> float:
         """Running RMS error of the peak forecasts, at least Poisson noise sqrt(max(point, 1))."""
         floor = math.sqrt(max(point, 1.0)) if math.isfinite(point) else math.nan
-        if math.isfinite(self.mean_square):
-            return max(math.sqrt(self.mean_square), floor)
+        mean_square = self.mean_square.value
+        if math.isfinite(mean_square):
+            return max(math.sqrt(mean_square), floor)
         return floor
 
     def observe(
@@ -158,11 +179,8 @@ class PeakCalibrator:
         self._bucket(first).add(error / scale)
         self.count += 1
         square = error * error
-        if math.isnan(self.mean_square):
-            self.mean_square = square
-        else:
-            self.mean_square += self.scale_weight * (square - self.mean_square)
-        self.bias += self.bias_weight * error
+        self.mean_square.add(square)
+        self.bias.add(error)
         return point, peak
 
     def quantiles(self, time: pd.Timestamp) -> tuple[float, ...]:

@@ -8,9 +8,9 @@ residual (persistence, moved along the season), ``recent-max`` the largest resid
 the last rise. Each candidate has its own conformal calibration (:mod:`calibrate`). Two are chosen
 by running pinball loss (Koenker's quantile loss): the one whose upper bound scores best at the
 selection level sizes the pods; the one whose calibrated median scores best (pinball at 0.5, i.e.
-half the absolute error) is the reported point nowcast. When demand lands above the chosen
-candidate's bound at the largest score it has seen (a surge the model did not expect), the
-``burst`` candidate takes over for the next window: the faster reactive mode.
+half the absolute error) is the reported point nowcast. When demand lands above every candidate's
+bound at the largest score it has seen (a surge no model expected), the ``burst`` candidate takes
+over for the next window: the faster reactive mode.
 
 Anomalies come from the same kind of calibration, around a slow reference (the base plus a level
 with a one-day half-life, its errors standardised by a one-day scale, so that a surge does not
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from .calibrate import CalibrationSettings, PeakCalibrator, upper_score
+from .calibrate import CalibrationSettings, PeakCalibrator, RunningMean, upper_score
 
 _2_MIN = pd.Timedelta("2min")
 _5_MIN = pd.Timedelta("5min")
@@ -90,10 +90,10 @@ class Nowcast:
 class _Candidate:
     """One way of forecasting the residual, with its calibration and running loss."""
 
-    def __init__(self, name: str, calibrator: PeakCalibrator) -> None:
+    def __init__(self, name: str, calibrator: PeakCalibrator, weight: float) -> None:
         self.name, self.calibrator = name, calibrator
-        self.loss = math.nan
-        self.median_loss = math.nan
+        self.loss = RunningMean(weight)
+        self.median_loss = RunningMean(weight)
         self.pending: deque[tuple[pd.Timestamp, float, float]] = deque()
         self.last: Nowcast | None = None
 
@@ -108,15 +108,17 @@ class Nowcaster:
         names = ["last-value", "anchored", "recent-max"]
         names += [f"smoothed-{int(h / pd.Timedelta('1min'))}m" for h in settings.smoothing]
         names.append("burst")
+        loss_weight = 1 - 0.5 ** (step / settings.selection_halflife)
         self.candidates = {
             name: _Candidate(
-                name, PeakCalibrator(settings.calibration, step=step, window=self.window)
+                name,
+                PeakCalibrator(settings.calibration, step=step, window=self.window),
+                loss_weight,
             )
             for name in names
         }
         self.alphas = [1 - 0.5 ** (step / h) for h in settings.smoothing]
         self.levels = [math.nan] * len(settings.smoothing)
-        self.loss_weight = 1 - 0.5 ** (step / settings.selection_halflife)
         self.residuals: deque[float] = deque(maxlen=self.window)
         self.burst_left = 0
         self.last_value = math.nan
@@ -141,8 +143,13 @@ class Nowcaster:
         done = self.reference.observe(time, value, learn=self.anomaly is None)
         if band is not None and done is not None:
             self._judge(done[1], *band)
-        chosen = self.candidates[self.chosen].last
-        if chosen is not None and math.isfinite(value) and value > chosen.upper(1.0):
+        bounds = [
+            c.last.upper(1.0)
+            for name, c in self.candidates.items()
+            if name != "burst" and c.last is not None
+        ]
+        highest = max((b for b in bounds if math.isfinite(b)), default=math.nan)
+        if math.isfinite(value) and value > highest:  # NaN bounds: no calibration yet
             self.burst_left = self.window
         elif self.burst_left:
             self.burst_left -= 1
@@ -180,8 +187,8 @@ class Nowcaster:
             )
             candidate.last = cast
             candidate.pending.append((time, cast.upper(self.level), cast.upper(0.5)))
-        self.chosen = self._best(lambda c: c.loss)
-        self.central = self._best(lambda c: c.median_loss)
+        self.chosen = self._best(lambda c: c.loss.value)
+        self.central = self._best(lambda c: c.median_loss.value)
         used = self.candidates["burst" if self.burst_left else self.chosen].last
         central = self.candidates[self.central].last
         assert used is not None
@@ -245,11 +252,8 @@ class Nowcaster:
         return math.nan, math.nan
 
     def _score(self, candidate: _Candidate, upper: float, median: float, peak: float) -> None:
-        candidate.loss = self._running(candidate.loss, _pinball(peak, upper, self.level))
-        candidate.median_loss = self._running(candidate.median_loss, _pinball(peak, median, 0.5))
-
-    def _running(self, mean: float, loss: float) -> float:
-        return loss if math.isnan(mean) else mean + self.loss_weight * (loss - mean)
+        candidate.loss.add(_pinball(peak, upper, self.level))
+        candidate.median_loss.add(_pinball(peak, median, 0.5))
 
     def _best(self, loss: Callable[[_Candidate], float]) -> str:
         need = self.settings.calibration.min_scores

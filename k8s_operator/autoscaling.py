@@ -175,23 +175,9 @@ def tick(
             "level": round(keeper.level, 6),
         },
     }
-    wanted = spec.get("headroom") or {}
-    if wanted.get("enabled"):
-        pods = headroom(
-            settings.capacity,
-            band,
-            replicas=decision.replicas,
-            level=keeper.level,
-            minimum=int(wanted.get("minPods", 0)),
-        )
-        if pods != state.headroom:
-            resources = target["spec"].get("resources") or {}
-            kube.apply(headroom_pods.deployment(body, resources, pods))
-            state.headroom = pods
+    pods = _headroom(kube, body, target, settings, state, replicas=decision.replicas)
+    if pods is not None:
         status["headroom"] = {"replicas": pods, "deployment": headroom_pods.name_of(meta["name"])}
-    elif state.headroom:  # switched off: no pause pods left behind
-        kube.apply(headroom_pods.deployment(body, {}, 0))
-        state.headroom = 0
     finite = values[np.isfinite(values)]
     autoscaler_metrics.report(
         namespace,
@@ -207,6 +193,38 @@ def tick(
         anomaly=band.anomaly,
     )
     return status
+
+
+def _headroom(
+    kube: Kube,
+    body: Mapping[str, Any],
+    target: Mapping[str, Any],
+    settings: AutoscalerSettings,
+    state: LoopState,
+    *,
+    replicas: int,
+) -> int | None:
+    """Size and apply the headroom Deployment when ``spec.headroom`` asks for one (written only
+    when its replicas change); returns its replicas, or None when it is off."""
+    wanted = body["spec"].get("headroom") or {}
+    if not wanted.get("enabled"):
+        if state.headroom:  # switched off: no pause pods left behind
+            kube.apply(headroom_pods.deployment(body, {}, 0))
+            state.headroom = 0
+        return None
+    assert state.controller is not None
+    pods = headroom(
+        settings.capacity,
+        state.controller.forecaster.band(),
+        replicas=replicas,
+        level=state.controller.keeper.level,
+        minimum=int(wanted.get("minPods", 0)),
+    )
+    if pods != state.headroom:
+        resources = target["spec"].get("resources") or {}
+        kube.apply(headroom_pods.deployment(body, resources, pods))
+        state.headroom = pods
+    return pods
 
 
 def _finite(value: float) -> float | None:

@@ -42,8 +42,9 @@ def test_a_surge_above_the_bound_switches_to_the_burst_mode_for_one_window() -> 
     calm = 100 + rng.normal(0, 3, 600)
     surge = np.linspace(150, 600, 10)
     nowcaster, chosen, bursts = _feed(np.r_[calm, surge], lead=2)
-    starts = sum(1 for a, b in itertools.pairwise(bursts[:600]) if b and not a)
-    assert starts <= 3  # above the largest score seen so far: rare when calm
+    # above the largest of n scores: about 1 / n of calm intervals (ln 2 expected in 300..600)
+    starts = sum(1 for a, b in itertools.pairwise(bursts[300:600]) if b and not a)
+    assert starts <= 2
     assert bursts[600]  # the first interval of the surge is above the calibrated bound
     assert chosen[600] == "burst"
     # while the demand keeps rising, the burst forecast extrapolates the rise
