@@ -10,7 +10,8 @@ Azure trace (one hour) is evaluation only. Per window and budget B: the predicti
 realised shortfall as a multiple of B and its pod-hours as a multiple of ``hpa_best`` (the
 cheapest HPA target in 0.30..0.95 within B, in hindsight; ``*`` when no target keeps B, then the
 lowest), the goal (realised <= 1.2 B and pod-hours <= 0.80 x hpa_best), the 30-minute MASE and the
-peak nowcast's MAE relative to persistence. Prints figures; asserts nothing.
+peak nowcast's MAE relative to persistence, and the anomalies flagged (surge and drop episodes).
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def main() -> None:
     header = (
         f"{'trace':<11}{'window':<7}{'budget':>7}{'steps':>8}{'pred pod-h':>12}{'best pod-h':>12}"
         f"{'best tgt':>9}{'pred/best':>10}{'real/B':>8}{'best/B':>8}{'pred/orc':>9}"
-        f"{'MASE':>7}{'peak/pers':>10}{'goal':>6}{'secs':>6}"
+        f"{'MASE':>7}{'peak/pers':>10}{'surges':>7}{'drops':>6}{'goal':>6}{'secs':>6}"
     )
     print(header)
     for name, file, rule, windows in WINDOWS:
@@ -116,6 +117,7 @@ def main() -> None:
                         "forecast": asdict(f),
                         "goal": asdict(check),
                         "decisions": dict(result.reasons),
+                        "anomalies": result.anomalies,
                         "seconds": seconds,
                     }
                 )
@@ -127,7 +129,9 @@ def main() -> None:
                     f"{check.realised / budget:>8.2f}"
                     f"{best.under_provisioned_pct / 100 / budget:>8.2f}"
                     f"{check.predictive_vs_oracle:>9.2f}{_num(f.mase):>7}"
-                    f"{_num(f.peak_vs_persistence):>10}{'met' if check.met else 'no':>6}"
+                    f"{_num(f.peak_vs_persistence):>10}"
+                    f"{result.anomalies['surge']['episodes']:>7}"
+                    f"{result.anomalies['drop']['episodes']:>6}{'met' if check.met else 'no':>6}"
                     f"{seconds:>6.0f}",
                     flush=True,
                 )
