@@ -62,9 +62,10 @@ class ForecastSettings:
     trend_damping: pd.Timedelta = _10_MIN
     """Half-life over which an extrapolated trend fades out."""
     error_halflife: pd.Timedelta = _15_MIN
-    """Half-life of the running mean of squared forecast errors (reported as ``sigma``)."""
+    """Half-life of the running mean of squared horizon forecast errors (``horizon_sigma``)."""
     error_window: pd.Timedelta = _7_DAYS
-    """Recent standardised forecast errors whose empirical quantiles set the upper bound."""
+    """Recent standardised horizon forecast errors whose quantiles set the horizon's upper bound
+    (the peak over the lead time has its own calibration, in the nowcast)."""
     min_errors: int = 10
     """Forecast errors needed before the forecast is trusted (before that: reactive rule)."""
     nowcast: NowcastSettings = field(default_factory=NowcastSettings)
