@@ -41,7 +41,10 @@ PRELOAD = pd.Timedelta("16D")
 PRELOAD_STEPS = 24_000
 """... but no more intervals than this (short intervals get a shorter history)."""
 REPLAY = pd.Timedelta("1D")
-"""Of that history, the last day is replayed step by step so that the calibration has scores."""
+"""Of that history, the last day is replayed step by step so that the calibration has scores ...
+"""
+REPLAY_STEPS = 1440
+"""... but no more intervals than this (about a second of CPU per autoscaler)."""
 
 STEPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="autoscaler-step")
 """Where the ticks of every PredictiveAutoscaler run (not kopf's pool of synchronous handlers)."""
@@ -134,7 +137,7 @@ def tick(
         finite = np.flatnonzero(np.isfinite(history))
         if finite.size:
             first = int(finite[0])
-            replay = int(REPLAY / step)
+            replay = min(int(REPLAY / step), REPLAY_STEPS)
             state.controller.preload(grid_now - span + first * step, history[first:], replay=replay)
         state.last = grid_now - step
     assert state.last is not None
