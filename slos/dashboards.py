@@ -40,6 +40,9 @@ AUTOSCALER_METRICS = {
     "recommended": "librechat_autoscaler_recommended_replicas",
     "current": "librechat_autoscaler_current_replicas",
     "reason": "librechat_autoscaler_reason",
+    "budget": "librechat_autoscaler_shortfall_budget",
+    "realised": "librechat_autoscaler_shortfall_realised",
+    "anomaly": "librechat_autoscaler_anomaly",
 }
 """The operator's autoscaler gauges the autoscaler dashboard reads."""
 
@@ -342,8 +345,30 @@ def autoscaler_dashboard() -> dict[str, Any]:
             "state-timeline",
             "Reason",
             "The rule that set the replicas: predictive, reactive-floor, model-fallback, "
-            "bad-data-hold or target-missing.",
+            "bad-data-hold, bad-data-floor or target-missing.",
             [_target(f"max by (reason) ({m['reason']}{sel} == 1)", "{{reason}}", "A")],
+            {},
+            options={"mergeValues": True, "showValue": "never"},
+        ),
+        _panel(
+            layout,
+            "timeseries",
+            "Shortfall: realised against the budget",
+            "Share of intervals in which the pods the autoscaler made ready fell short of the "
+            "demand, since it started, and the shortfallBudget it keeps.",
+            [
+                _target(f"{m['realised']}{sel}", "realised {{namespace}}/{{name}}", "A"),
+                _target(f"{m['budget']}{sel}", "budget {{namespace}}/{{name}}", "B"),
+            ],
+            {"min": 0, "unit": "percentunit"},
+        ),
+        _panel(
+            layout,
+            "state-timeline",
+            "Anomaly",
+            "Demand outside the forecast's calibrated band for several intervals: a surge the "
+            "model did not expect, or a drop (often an outage upstream).",
+            [_target(f"max by (kind) ({m['anomaly']}{sel} == 1)", "{{kind}}", "A")],
             {},
             options={"mergeValues": True, "showValue": "never"},
         ),
