@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from .band import FitRecord
+from .events import EventCalendar
 from .prepare import BacktestSettings, Prepared, autoscaler_settings, prepare
 from .replay import PolicyRun, replay_hpa, replay_oracle, replay_predictive
-from .scoring import ForecastScore, score_forecast, seasonal_naive_mae
+from .scoring import ForecastScore, score_forecast, seasonal_naive_mae, under_provisioned_split
 
 HPA_BEST_TARGETS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 """HPA targets searched for ``hpa_best``: 0.30, 0.35, ..., 0.95."""
@@ -66,6 +67,22 @@ class BacktestResult:
     hpa_low: tuple[float, PolicyRun] | None = None
     """When ``hpa_best`` misses the budget: the highest target below 0.30 that keeps it (from
     :data:`HPA_LOW_TARGETS`), or ``None`` when none does (or when ``hpa_best`` keeps it)."""
+    events: EventsSummary | None = None
+    """The known events the predictive policy was told of, and each policy's shortfall during
+    and outside them (``None`` without events)."""
+
+
+@dataclass(frozen=True)
+class EventsSummary:
+    """Known events in a backtest window."""
+
+    count: int
+    """Events that overlap the window."""
+    intervals: int
+    """Intervals of the window that overlap an event."""
+    under_provisioned_pct: dict[str, tuple[float, float]]
+    """Per policy: under-provisioned share of the intervals during events and outside them,
+    percent."""
 
 
 def run_backtest(
@@ -85,8 +102,9 @@ def run_backtest(
         "predictive": predictive,
         "oracle": replay_oracle(prepared),
     }
+    times = pd.DatetimeIndex(prepared.series.index[prepared.first : prepared.last])
     return BacktestResult(
-        times=pd.DatetimeIndex(prepared.series.index[prepared.first : prepared.last]),
+        times=times,
         demand=prepared.demand,
         pod_capacity=prepared.pod_capacity,
         step=prepared.step,
@@ -102,7 +120,26 @@ def run_backtest(
         reasons=reasons,
         horizon=settings.horizon,
         fits=prepared.fits,
+        events=_events(prepared, times, runs),
     )
+
+
+def _events(
+    prepared: Prepared, times: pd.DatetimeIndex, runs: dict[str, PolicyRun]
+) -> EventsSummary | None:
+    calendar = EventCalendar(prepared.settings.events)
+    if not calendar:
+        return None
+    step = prepared.step
+    mask = np.array([bool(calendar.overlapping(t, t + step)) for t in times])
+    split = {
+        name: under_provisioned_split(
+            prepared.demand, run.supply.ready, pod_capacity=prepared.pod_capacity, mask=mask
+        )
+        for name, run in runs.items()
+    }
+    count = len(calendar.overlapping(times[0], times[-1] + step))
+    return EventsSummary(count, int(mask.sum()), split)
 
 
 def count_anomalies(flags: Sequence[str | None]) -> dict[str, dict[str, int]]:
@@ -166,6 +203,7 @@ __all__ = [
     "HPA_LOW_TARGETS",
     "BacktestResult",
     "BacktestSettings",
+    "EventsSummary",
     "PolicyRun",
     "Prepared",
     "autoscaler_settings",

@@ -44,6 +44,12 @@ class Band:
     nowcast: float = math.nan
     """Point nowcast of the peak (the calibrated median of the candidate with the lowest
     absolute error): what the backtest compares with persistence."""
+    event: str | None = None
+    """The known event the start-up window overlaps (see :mod:`~autoscaler.events`), if any."""
+    expected: float = math.nan
+    """Demand that event expects over the start-up window (NaN: none expected)."""
+    horizon_expected: float = math.nan
+    """Demand any event up to the horizon expects (NaN: none expected)."""
 
     def upper(self, level: float) -> float:
         """Upper bound on the peak over the lead time at quantile ``level``."""

@@ -4,7 +4,9 @@ What belongs here: :class:`PeakCalibrator`, which scores a point forecast of the
 the next ``window`` intervals once those intervals are known, standardised by a running error
 scale, and keeps the scores per time-of-day bucket over a sliding number of days; its empirical
 quantiles (split conformal prediction) give the upper bound at any level, conditional on the time
-of day. And :class:`BudgetKeeper`: adaptive conformal inference (Gibbs and Candès, "Adaptive
+of day — or, for windows that overlap a known event (:mod:`events`), on the scores of earlier
+event windows, kept apart (a Mondrian split: events neither borrow the ordinary hours' bound nor
+widen it). And :class:`BudgetKeeper`: adaptive conformal inference (Gibbs and Candès, "Adaptive
 conformal inference under distribution shift", NeurIPS 2021) driven by the realised shortfall of
 the whole policy, in log space so that small budgets adapt as fast as large ones. No decisions.
 """
@@ -129,18 +131,22 @@ class PeakCalibrator:
         self.per_bucket = _DAY / settings.buckets_per_day
         per_day = max(1, int(self.per_bucket / step))
         self.buckets = [_Bucket(per_day * settings.days) for _ in range(settings.buckets_per_day)]
+        self.events = _Bucket(per_day * settings.days * (2 * settings.neighbours + 1))
         self.mean_square = RunningMean(_weight(step, settings.scale_halflife))
         self.bias = RunningMean(_weight(step, settings.bias_halflife))
         self.count = 0
-        self.pending: deque[tuple[pd.Timestamp, float, float]] = deque()
+        self.pending: deque[tuple[pd.Timestamp, float, float, bool]] = deque()
         self.values: deque[tuple[pd.Timestamp, float]] = deque(maxlen=self.window)
 
-    def forecast(self, time: pd.Timestamp, raw: float) -> tuple[float, float]:
-        """The bias-corrected point forecast for the window starting at ``time``, and its scale."""
+    def forecast(
+        self, time: pd.Timestamp, raw: float, *, event: bool = False
+    ) -> tuple[float, float]:
+        """The bias-corrected point forecast for the window starting at ``time``, and its scale
+        (``event``: the window overlaps a known event; its score is kept with the events')."""
         bias = self.bias.value
         point = raw + (bias if math.isfinite(bias) else 0.0) if math.isfinite(raw) else math.nan
         scale = self.scale(point)
-        self.pending.append((time, point, scale))
+        self.pending.append((time, point, scale, event))
         return point, scale
 
     def scale(self, point: float) -> float:
@@ -166,7 +172,7 @@ class PeakCalibrator:
             self.pending.popleft()
         if not (self.pending and self.pending[0][0] == first):
             return None
-        _, point, scale = self.pending.popleft()
+        _, point, scale, event = self.pending.popleft()
         known = [v for t, v in self.values if t >= first]
         if len(known) < self.window or not all(math.isfinite(v) for v in known):
             return None
@@ -176,16 +182,19 @@ class PeakCalibrator:
         if not learn:
             return point, peak
         error = peak - point
-        self._bucket(first).add(error / scale)
+        (self.events if event else self._bucket(first)).add(error / scale)
         self.count += 1
         square = error * error
         self.mean_square.add(square)
         self.bias.add(error)
         return point, peak
 
-    def quantiles(self, time: pd.Timestamp) -> tuple[float, ...]:
-        """Conformal quantiles at :data:`LEVELS` of the scores near ``time``'s time of day."""
+    def quantiles(self, time: pd.Timestamp, *, event: bool = False) -> tuple[float, ...]:
+        """Conformal quantiles at :data:`LEVELS` of the scores near ``time``'s time of day (for
+        an ``event`` window: of the event windows' scores, once there are enough of them)."""
         settings = self.settings
+        if event and len(self.events.ordered) >= settings.min_scores:
+            return _conformal(np.asarray(self.events.ordered))
         index = self._index(time)
         n = settings.buckets_per_day
         near = {(index + k) % n for k in range(-settings.neighbours, settings.neighbours + 1)}
@@ -196,9 +205,7 @@ class PeakCalibrator:
         if size == 0:
             return ()
         scores = np.sort(np.concatenate(pooled)) if len(pooled) > 1 else np.asarray(pooled[0])
-        # split conformal: the ceil((n + 1) q)-th smallest score (the largest when that exceeds n)
-        ranks = np.clip(np.ceil((size + 1) * np.asarray(LEVELS)).astype(int), 1, size) - 1
-        return tuple(float(scores[r]) for r in ranks)
+        return _conformal(scores)
 
     def _index(self, time: pd.Timestamp) -> int:
         offset = time - time.normalize()
@@ -206,6 +213,14 @@ class PeakCalibrator:
 
     def _bucket(self, time: pd.Timestamp) -> _Bucket:
         return self.buckets[self._index(time)]
+
+
+def _conformal(scores: np.ndarray) -> tuple[float, ...]:
+    """Split conformal quantiles at :data:`LEVELS` of sorted ``scores``: the ceil((n + 1) q)-th
+    smallest score (the largest when that exceeds n)."""
+    size = len(scores)
+    ranks = np.clip(np.ceil((size + 1) * np.asarray(LEVELS)).astype(int), 1, size) - 1
+    return tuple(float(scores[r]) for r in ranks)
 
 
 def upper_score(quantiles: tuple[float, ...], level: float) -> float:

@@ -7,7 +7,9 @@ bad data holds (never scales down) for at most ``hold_limit`` intervals, after w
 floor of the last good value takes over; a failing model falls back to the reactive rule;
 otherwise the upper forecast over the start-up lead time at the level the shortfall budget keeper
 (:class:`~autoscaler.calibrate.BudgetKeeper`) chose, never below the reactive floor; then the
-scale-down stabilisation; then the [min, max] bounds, always.
+scale-down stabilisation; then the [min, max] bounds, always. Whatever the rule, what a running
+known event expects (:mod:`~autoscaler.events`) is covered too: it comes from the schedule, not
+from the metric or the model.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Reason(enum.Enum):
     MODEL_FALLBACK = "model-fallback"
     BAD_DATA_HOLD = "bad-data-hold"
     BAD_DATA_FLOOR = "bad-data-floor"
+    EVENT = "event"
 
 
 @dataclass(frozen=True)
@@ -137,35 +140,60 @@ def decide(
     """Choose replicas for the next interval (see the module docstring for the order of rules).
 
     ``level`` is the quantile of the calibrated peak forecast to cover (1 - the keeper's alpha).
+    What a running known event expects is covered by every rule (it comes from the schedule, not
+    from the metric or the model); when it is what sets the replicas, the reason is ``event``.
     """
+    event = _event_pods(band, settings)
     stale = observation.age > settings.hold_limit and math.isfinite(observation.last_good)
     if bad_data is not None and stale:
         floor = reactive(observation.last_good, settings)
-        replicas = clamp(window.apply(floor), settings)
-        return Decision(
+        replicas = clamp(window.apply(max(floor, event)), settings)
+        return _decision(
             replicas,
-            Reason.BAD_DATA_FLOOR,
+            Reason.BAD_DATA_FLOOR if floor >= event else Reason.EVENT,
             f"no good data for {observation.age} intervals ({bad_data}): "
             f"reactive floor of the last good value {observation.last_good:.4g}",
+            band,
         )
     if bad_data is not None:
         held = current
         if math.isfinite(observation.last_good):
             held = max(current, reactive(observation.last_good, settings))
-        replicas = clamp(max(window.apply(held), current), settings)
-        return Decision(replicas, Reason.BAD_DATA_HOLD, f"holding: {bad_data}")
+        replicas = clamp(max(window.apply(max(held, event)), current), settings)
+        reason = Reason.BAD_DATA_HOLD if held >= event else Reason.EVENT
+        return _decision(replicas, reason, f"holding: {bad_data}", band)
     floor = reactive(observation.value, settings)
     failure = _model_failure(band)
     if failure is not None:
-        replicas = clamp(window.apply(floor), settings)
-        return Decision(replicas, Reason.MODEL_FALLBACK, f"reactive fallback: {failure}")
+        replicas = clamp(window.apply(max(floor, event)), settings)
+        reason = Reason.MODEL_FALLBACK if floor >= event else Reason.EVENT
+        return _decision(replicas, reason, f"reactive fallback: {failure}", band)
     assert band is not None
     upper = band.upper(level)
     predicted = pods_for(upper, settings.pod_capacity)
     reason = Reason.PREDICTIVE if predicted >= floor else Reason.REACTIVE_FLOOR
-    replicas = clamp(window.apply(max(predicted, floor)), settings)
+    if event > max(predicted, floor):
+        reason = Reason.EVENT
+    replicas = clamp(window.apply(max(predicted, floor, event)), settings)
     burst = ", following a surge" if band.burst else ""
     detail = f"{band.model}: upper forecast {upper:.4g} at level {level:.4g}, floor {floor}{burst}"
+    return _decision(replicas, reason, detail, band)
+
+
+def _event_pods(band: Band | None, settings: CapacitySettings) -> int:
+    """Pods for what a known event expects over the start-up window (0: none expected)."""
+    if band is None or not math.isfinite(band.expected):
+        return 0
+    return pods_for(band.expected, settings.pod_capacity)
+
+
+def _decision(replicas: int, reason: Reason, detail: str, band: Band | None) -> Decision:
+    """The decision, its detail naming the running event (and what it expects, when that is
+    what set the replicas)."""
+    if band is not None and band.event:
+        detail += f"; event {band.event}"
+        if reason is Reason.EVENT:
+            detail += f" expects {band.expected:.4g}"
     return Decision(replicas, reason, detail)
 
 
@@ -175,10 +203,13 @@ def headroom(
     """Pods beyond ``replicas`` that the upper forecast at the horizon needs (none past
     ``max_replicas``), and at least ``minimum``: what keeps nodes warm for the next half hour."""
     need = 0
-    if band is not None and band.failure is None:
-        upper = band.horizon_upper(level)
-        if math.isfinite(upper):
-            need = pods_for(upper, settings.pod_capacity)
+    if band is not None:
+        bounds = [band.horizon_expected]
+        if band.failure is None:
+            bounds.append(band.horizon_upper(level))
+        finite = [b for b in bounds if math.isfinite(b)]
+        if finite:
+            need = pods_for(max(finite), settings.pod_capacity)
     room = max(0, settings.max_replicas - replicas)
     return max(min(need - replicas, room), minimum, 0)
 

@@ -20,6 +20,7 @@ import pandas as pd
 from .band import Band
 from .calibrate import BudgetKeeper, BudgetSettings
 from .capacity import CapacitySettings, Decision, ScaleDownWindow, decide, was_short
+from .events import Event, EventCalendar
 from .online import ForecastSettings, OnlineForecaster
 from .safety import MetricTracker, Observation, SafetySettings
 from .simulate import PodPool
@@ -50,6 +51,8 @@ class AutoscalerSettings:
     """Forecast horizon that is reported (and scored in the backtest)."""
     max_window: pd.Timedelta = _1_DAY
     """Window of the recent maximum used by the absurd-value check."""
+    events: tuple[Event, ...] = ()
+    """Known events (see :mod:`~autoscaler.events`)."""
 
     @property
     def lead_steps(self) -> int:
@@ -102,6 +105,7 @@ class PredictiveAutoscaler:
             level=1 - settings.capacity.shortfall_budget,
             executor=executor,
             phase=phase,
+            events=EventCalendar(settings.events),
         )
         self.window = ScaleDownWindow(settings.capacity.scale_down_window)
         self.replicas = replicas if replicas is not None else settings.capacity.min_replicas

@@ -26,3 +26,7 @@ class WindowError(AutoscalerError, ValueError):
 
 class MetricsSourceError(AutoscalerError):
     """The metrics source (Prometheus) could not be queried or returned unusable data."""
+
+
+class EventsError(AutoscalerError, ValueError):
+    """A list of known events (a file or ``spec.events``) is malformed."""

@@ -172,16 +172,17 @@ class Nowcaster:
         self.levels = [level + delta for level in self.levels]
         self.reference_level += delta
 
-    def forecast(self, time: pd.Timestamp, base_peak: float) -> Nowcast:
-        """Forecast the peak over the window starting at ``time`` (``base_peak``: the base's)."""
+    def forecast(self, time: pd.Timestamp, base_peak: float, *, event: bool = False) -> Nowcast:
+        """Forecast the peak over the window starting at ``time`` (``base_peak``: the base's;
+        ``event``: the window overlaps a known event, calibrated apart)."""
         raws = self._raw(base_peak)
         for name, candidate in self.candidates.items():
-            point, scale = candidate.calibrator.forecast(time, raws[name])
+            point, scale = candidate.calibrator.forecast(time, raws[name], event=event)
             cast = Nowcast(
                 name,
                 point,
                 scale,
-                candidate.calibrator.quantiles(time),
+                candidate.calibrator.quantiles(time, event=event),
                 candidate.calibrator.count,
                 False,
             )
@@ -193,9 +194,9 @@ class Nowcaster:
         central = self.candidates[self.central].last
         assert used is not None
         assert central is not None
-        point, scale = self.reference.forecast(time, base_peak + self.reference_level)
+        point, scale = self.reference.forecast(time, base_peak + self.reference_level, event=event)
         if self.reference.count >= self.settings.calibration.min_scores:
-            scores = self.reference.quantiles(time)
+            scores = self.reference.quantiles(time, event=event)
             low, high = (upper_score(scores, q) for q in ANOMALY_LEVELS)
             self.bands.append((time, point + low * scale, point + high * scale))
         return replace(

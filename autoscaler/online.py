@@ -30,6 +30,7 @@ from pandas.tseries.frequencies import to_offset
 from .band import Band, FitRecord
 from .errors import SeriesError
 from .errortrack import ErrorTracker
+from .events import EventCalendar
 from .forecast import ForecastResults
 from .models import candidates
 from .nowcast import Nowcast, Nowcaster, NowcastSettings
@@ -122,6 +123,7 @@ class OnlineForecaster:
         level: float = 0.99,
         executor: Executor | None = None,
         phase: float = 0.0,
+        events: EventCalendar | None = None,
     ) -> None:
         model_step = max(settings.model_step, step)
         if model_step % step != pd.Timedelta(0):
@@ -154,6 +156,9 @@ class OnlineForecaster:
         if not 0 <= phase < 1:
             raise SeriesError(f"phase must be in [0, 1), got {phase}")
         self.executor, self.phase = executor, phase
+        self.events = events or EventCalendar()
+        self.event: str | None = None
+        self.expected = self.horizon_expected = math.nan
         self.pending: tuple[Future[_Outcome], pd.Timestamp, pd.Timestamp] | None = None
 
     def preload(self, start: pd.Timestamp, values: np.ndarray) -> None:
@@ -194,7 +199,19 @@ class OnlineForecaster:
         self.errors.expect(time + self.horizon * self.step, float(mean[-1]))
         following = time + self.step
         base_peak = float(np.max(self._base(following, self.lead + 1)))
-        self.nowcast = self.nowcaster.forecast(following, base_peak)
+        self._expect(following, base_peak, float(np.max(mean)))
+        self.nowcast = self.nowcaster.forecast(following, base_peak, event=self.event is not None)
+
+    def _expect(self, following: pd.Timestamp, base_peak: float, horizon_peak: float) -> None:
+        """Which known event the start-up window overlaps, and what the events expect."""
+        if not self.events:
+            return
+        ahead = following + (self.lead + 1) * self.step
+        now = self.events.overlapping(following, ahead)
+        self.event = now[0].name if now else None
+        self.expected = self.events.expected(following, ahead, base_peak)
+        until = following + self.horizon * self.step
+        self.horizon_expected = self.events.expected(following, until, horizon_peak)
 
     def band(self) -> Band:
         """Forecast after the last observation: the peak to cover, its error scale, the horizon."""
@@ -221,6 +238,9 @@ class OnlineForecaster:
             burst=cast.burst,
             nowcast=cast.median,
             anomaly=cast.anomaly,
+            event=self.event,
+            expected=self.expected,
+            horizon_expected=self.horizon_expected,
         )
 
     def _mean(self, steps: int) -> np.ndarray:

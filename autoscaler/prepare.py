@@ -21,6 +21,7 @@ from .calibrate import BudgetSettings
 from .capacity import CapacitySettings
 from .controller import AutoscalerSettings, PredictiveAutoscaler, StepInput
 from .errors import WindowError
+from .events import Event
 from .hpa import HPASettings
 from .online import ForecastSettings
 from .safety import SafetySettings
@@ -71,6 +72,8 @@ class BacktestSettings:
     calibration: pd.Timedelta = _7_DAYS
     """Replayed instead of ``warmup`` where the trace has it, so that the nowcast's calibration
     starts with a week of scores (the rest of the history is only loaded)."""
+    events: tuple[Event, ...] = ()
+    """Known events the predictive policy is told of (rates in requests per interval)."""
 
 
 @dataclass(frozen=True)
@@ -201,4 +204,5 @@ def autoscaler_settings(
         step=step,
         startup=settings.startup,
         horizon=settings.horizon,
+        events=settings.events,
     )

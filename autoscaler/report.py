@@ -139,6 +139,15 @@ def to_json(
         },
         "goal": asdict(check),
     }
+    if result.events is not None:
+        document["events"] = {
+            "count": result.events.count,
+            "intervals": result.events.intervals,
+            "under_provisioned_pct": {
+                name: {"during": during, "outside": outside}
+                for name, (during, outside) in result.events.under_provisioned_pct.items()
+            },
+        }
     if points is not None:
         document["frontier"] = [asdict(point) for point in points]
     return document

@@ -122,5 +122,15 @@ def score_forecast(
     return ForecastScore(mase, relative, smape, int(ok.sum()), ratio_peak, peak_points)
 
 
+def under_provisioned_split(
+    demand: np.ndarray, ready: np.ndarray, *, pod_capacity: float, mask: np.ndarray
+) -> tuple[float, float]:
+    """Under-provisioned share of the steps with known demand, percent, where ``mask`` is set
+    and where it is not."""
+    known = np.isfinite(demand)
+    under = ready * pod_capacity < np.where(known, demand, 0.0) * (1 - 1e-12)
+    return _pct(under[known & mask]), _pct(under[known & ~mask])
+
+
 def _pct(values: np.ndarray) -> float:
     return float(100 * np.mean(values)) if len(values) else 0.0

@@ -11,7 +11,10 @@ realised shortfall as a multiple of B and its pod-hours as a multiple of ``hpa_b
 cheapest HPA target in 0.30..0.95 within B, in hindsight; ``*`` when no target keeps B, then the
 lowest), the goal (realised <= 1.2 B and pod-hours <= 0.80 x hpa_best), the 30-minute MASE and the
 peak nowcast's MAE relative to persistence, and the anomalies flagged (surge and drop episodes).
-Prints figures; asserts nothing.
+With ``--events``, the traces that have a schedule of known events (WorldCup98: the 1998 match
+schedule, ``autoscaler/data/worldcup98_matches.yaml``) run twice per budget, without and with it,
+and the rows add each policy's under-provisioned share during the events (``pred@ev``,
+``best@ev``). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,11 +30,19 @@ from pathlib import Path
 # standard library's ``platform`` (which pandas imports): drop it, the package is installed.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from autoscaler.backtest import BacktestSettings, prepare, run_backtest  # noqa: E402
+from autoscaler.backtest import BacktestResult, BacktestSettings, prepare, run_backtest  # noqa: E402
+from autoscaler.events import Event, load_events  # noqa: E402
 from autoscaler.report import verdict  # noqa: E402
 from autoscaler.series import parse_time, read_trace, resample  # noqa: E402
 
 TRACES = Path(__file__).resolve().parents[2] / "shared" / "traces"
+SCHEDULES = {
+    "worldcup98": Path(__file__).resolve().parents[1]
+    / "autoscaler"
+    / "data"
+    / "worldcup98_matches.yaml"
+}
+"""Known-event files, by trace (built from public schedules, never from the demand)."""
 
 # name, file, resample rule, [(window, start, end)] with None = trace start (+ warm-up) / end
 WINDOWS = [
@@ -64,6 +75,11 @@ def main() -> None:
     parser.add_argument("--window", choices=["dev", "eval"], help="run only this kind of window")
     parser.add_argument("--budgets", default="0.001,0.01", help="comma-separated budgets")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="run traces with a known-event schedule without and with it",
+    )
     args = parser.parse_args()
     budgets = [float(b) for b in args.budgets.split(",")]
     rows = []
@@ -71,6 +87,7 @@ def main() -> None:
         f"{'trace':<11}{'window':<7}{'budget':>7}{'steps':>8}{'pred pod-h':>12}{'best pod-h':>12}"
         f"{'best tgt':>9}{'pred/best':>10}{'real/B':>8}{'best/B':>8}{'pred/orc':>9}"
         f"{'MASE':>7}{'peak/pers':>10}{'surges':>7}{'drops':>6}{'goal':>6}{'secs':>6}"
+        f"{'events':>7}{'pred@ev':>8}{'best@ev':>8}"
     )
     print(header)
     for name, file, rule, windows in WINDOWS:
@@ -82,9 +99,12 @@ def main() -> None:
         for window, start, end in windows:
             if args.window and args.window != window:
                 continue
-            for budget in budgets:
+            schedules: list[tuple[Event, ...]] = [()]
+            if args.events and name in SCHEDULES:
+                schedules.append(load_events(SCHEDULES[name]))
+            for budget, events in ((b, e) for b in budgets for e in schedules):
                 began = time.perf_counter()
-                settings = BacktestSettings(shortfall_budget=budget)
+                settings = BacktestSettings(shortfall_budget=budget, events=events)
                 prepared = prepare(
                     series,
                     settings,
@@ -118,6 +138,7 @@ def main() -> None:
                         "goal": asdict(check),
                         "decisions": dict(result.reasons),
                         "anomalies": result.anomalies,
+                        "events": None if result.events is None else asdict(result.events),
                         "seconds": seconds,
                     }
                 )
@@ -132,12 +153,19 @@ def main() -> None:
                     f"{_num(f.peak_vs_persistence):>10}"
                     f"{result.anomalies['surge']['episodes']:>7}"
                     f"{result.anomalies['drop']['episodes']:>6}{'met' if check.met else 'no':>6}"
-                    f"{seconds:>6.0f}",
+                    f"{seconds:>6.0f}{_events(result)}",
                     flush=True,
                 )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str) + "\n")
         print(f"wrote {args.json}", file=sys.stderr)
+
+
+def _events(result: BacktestResult) -> str:
+    if result.events is None:
+        return f"{'-':>7}"
+    split = result.events.under_provisioned_pct
+    return f"{result.events.count:>7}{split['predictive'][0]:>7.2f}%{split['hpa_best'][0]:>7.2f}%"
 
 
 def _num(value: float | None) -> str:

@@ -7,8 +7,9 @@ metrics of :mod:`k8s_operator.handlers`) for every ``PredictiveAutoscaler``, lab
 dashboard (:mod:`slos.dashboards`) reads exactly these names, and a test checks it.
 
 The reason is an info-style gauge: one series per resource, its ``reason`` label the rule that
-set the replicas (``predictive``, ``reactive-floor``, ``model-fallback``, ``bad-data-hold``,
-``target-missing``), value 1; the previous reason's series is removed when it changes.
+set the replicas (``predictive``, ``reactive-floor``, ``event``, ``model-fallback``,
+``bad-data-hold``, ``bad-data-floor``, ``target-missing``, ``invalid-spec``), value 1; the
+previous reason's series is removed when it changes.
 """
 
 from __future__ import annotations

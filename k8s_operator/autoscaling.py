@@ -29,7 +29,8 @@ import pandas as pd
 
 from autoscaler.capacity import CapacitySettings, Decision, headroom
 from autoscaler.controller import AutoscalerSettings, PredictiveAutoscaler
-from autoscaler.errors import AutoscalerError
+from autoscaler.errors import AutoscalerError, EventsError
+from autoscaler.events import parse_events
 from autoscaler.prometheus import PrometheusSource
 
 from . import autoscaler_metrics
@@ -72,7 +73,8 @@ class LoopState:
 
 
 def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> AutoscalerSettings:
-    """The library's settings from the resource and its target service's bounds."""
+    """The library's settings from the resource and its target service's bounds (raises
+    :class:`~autoscaler.errors.EventsError` for ``spec.events`` the API server let through)."""
     interval = pd.Timedelta(seconds=int(spec.get("intervalSeconds", 60)))
     behavior = spec.get("behavior", {})
     window = int(behavior.get("scaleDownStabilizationSeconds", 300))
@@ -89,6 +91,7 @@ def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> Autoscal
         step=interval,
         startup=pd.Timedelta(seconds=int(spec.get("startupDelaySeconds", 120))),
         horizon=pd.Timedelta(minutes=int(spec.get("horizonMinutes", 30))),
+        events=parse_events(spec.get("events"), where="spec.events"),
     )
 
 
@@ -121,7 +124,11 @@ def tick(
             "reason": "target-missing",
             "detail": f"no LibreChatService {spec['targetRef']['name']}",
         }
-    settings = settings_for(spec, target["spec"])
+    try:
+        settings = settings_for(spec, target["spec"])
+    except EventsError as exc:
+        autoscaler_metrics.report(namespace, meta["name"], reason="invalid-spec")
+        return {"reason": "invalid-spec", "detail": str(exc)}
     step = settings.step
     key = (spec["query"], settings)
     current = int(target["spec"].get("replicas", target["spec"].get("minReplicas", 1)))
@@ -171,6 +178,7 @@ def tick(
             "model": band.model,
         },
         "anomaly": band.anomaly or "none",
+        "event": band.event or "none",
         "shortfall": {
             "budget": keeper.budget,
             "realised": _finite(keeper.realised),
@@ -235,8 +243,16 @@ def _finite(value: float) -> float | None:
 
 
 def changed(previous: Mapping[str, Any] | None, status: Obj) -> bool:
-    """Write only when the decision, its rule or the anomaly changed: the forecast and the detail
+    """Write only when the decision, its rule, the anomaly or the event changed: the forecast and the detail
     line carry numbers that move every step, and are refreshed with the next decision."""
     previous = previous or {}
-    keys = ("recommendedReplicas", "currentReplicas", "reason", "mode", "anomaly", "headroom")
+    keys = (
+        "recommendedReplicas",
+        "currentReplicas",
+        "reason",
+        "mode",
+        "anomaly",
+        "event",
+        "headroom",
+    )
     return any(previous.get(k) != status.get(k) for k in keys)

@@ -302,6 +302,41 @@ def _autoscaler_spec() -> Schema:
                 "description": "Share of intervals allowed to be under-provisioned (e.g. 0.001); "
                 "the quantile level adapts so that the realised share keeps it.",
             },
+            "events": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": _obj(
+                    {
+                        "name": _str(maxLength=253),
+                        "start": _str(format="date-time"),
+                        "end": _str(format="date-time"),
+                        "rate": {
+                            "type": "number",
+                            "exclusiveMinimum": True,
+                            "minimum": 0,
+                            "description": "Expected demand while it runs (the query's unit).",
+                        },
+                        "multiplier": {
+                            "type": "number",
+                            "exclusiveMinimum": True,
+                            "minimum": 0,
+                            "description": "Expected demand as a multiple of the seasonal base.",
+                        },
+                    },
+                    required=["name", "start", "end"],
+                    **{
+                        "x-kubernetes-validations": [
+                            {
+                                "rule": "timestamp(self.end) > timestamp(self.start)",
+                                "message": "an event must end after it starts",
+                            }
+                        ]
+                    },
+                ),
+                "description": "Known events (launches, matches, campaigns; RFC 3339 times). "
+                "Windows that overlap one are calibrated apart, learnt from earlier events; with "
+                "a rate or multiplier the autoscaler also covers that much while it runs.",
+            },
             "headroom": _obj(
                 {
                     "enabled": {"type": "boolean", "default": False},

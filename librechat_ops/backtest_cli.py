@@ -20,6 +20,7 @@ from rich.table import Table
 
 from autoscaler.errors import (
     AutoscalerError,
+    EventsError,
     MetricsSourceError,
     SeriesError,
     TraceError,
@@ -39,6 +40,7 @@ _HINTS: dict[type[AutoscalerError], str] = {
     WindowError: "choose a later --start or a longer window (see --help)",
     SeriesError: "check --start/--end/--resample (e.g. 1998-06-09, 1382400, +16d, 15min)",
     MetricsSourceError: "check the Prometheus URL, that it is up, and the --query",
+    EventsError: "each event needs start and end (ISO 8601), optional name, rate, multiplier",
 }
 
 
@@ -88,6 +90,14 @@ def backtest(
         str, typer.Option(help="PromQL giving requests per interval (with --prometheus).")
     ] = "librechat_trace_requests",
     step: Annotated[str, typer.Option(help="Query step (with --prometheus).")] = "60s",
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML list of known events (name, start, end, optional rate in requests per "
+            "interval or multiplier of the seasonal base) the predictive policy is told of; "
+            "e.g. autoscaler/data/worldcup98_matches.yaml."
+        ),
+    ] = None,
 ) -> None:
     """Compare Kubernetes' HPA, the predictive autoscaler and an oracle on one request trace.
 
@@ -97,9 +107,11 @@ def backtest(
     within the budget, chosen in hindsight. Reports pod-hours, under-provisioned time, SPEC
     theta_u/theta_o and scaling actions per policy; the 30-minute forecast's MASE; the peak
     nowcast's error against persistence; and the goal: realised shortfall <= 1.2 x the budget
-    with <= 0.80 x the pod-hours of hpa_best.
+    with <= 0.80 x the pod-hours of hpa_best. With --events, each policy's shortfall during the
+    events and outside them.
     """
     from autoscaler.backtest import BacktestSettings, prepare, run_backtest  # noqa: PLC0415
+    from autoscaler.events import load_events  # noqa: PLC0415
     from autoscaler.report import frontier, to_json  # noqa: PLC0415 (statsmodels: not for --help)
     from autoscaler.series import parse_time, resample  # noqa: PLC0415
 
@@ -110,6 +122,8 @@ def backtest(
     settings = BacktestSettings(pod_capacity=pod_capacity, shortfall_budget=budget)
     settings = replace(settings, hpa=replace(settings.hpa, target=hpa_target))
     try:
+        if events is not None:
+            settings = replace(settings, events=load_events(events))
         series, source = _load(
             trace=trace,
             prometheus=prometheus,
@@ -260,6 +274,14 @@ def _render(result: BacktestResult) -> None:
         console.print(
             f"[yellow]no HPA target in 0.30-0.95 keeps the budget {result.budget:g} on this "
             f"window (hpa_best is the lowest); {keeps}[/]",
+            highlight=False,
+        )
+    if result.events is not None:
+        split = result.events.under_provisioned_pct
+        parts = ", ".join(f"{name} {during:.2f} %" for name, (during, _) in split.items())
+        console.print(
+            f"known events: {result.events.count} ({result.events.intervals} intervals); "
+            f"under-provisioned during them: {parts}",
             highlight=False,
         )
     flagged = ", ".join(

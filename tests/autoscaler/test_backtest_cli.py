@@ -109,3 +109,36 @@ def test_shortfall_budget_out_of_range(tmp_path: Path, daily_trace: pd.Series, b
     done = _run("--trace", str(trace), "--shortfall-budget", budget)
     assert done.exit_code == 2
     assert f"--shortfall-budget must be in (0, 0.5), got {float(budget)}" in done.stderr
+
+
+def test_events_split_the_shortfall_in_table_and_json(
+    tmp_path: Path, daily_trace: pd.Series
+) -> None:
+    trace = write_trace(tmp_path / "trace.csv", daily_trace.iloc[: 8 * 60])
+    events = tmp_path / "events.yaml"
+    events.write_text(
+        "- {name: launch, start: 2024-03-04T03:00:00Z, end: 2024-03-04T04:00:00Z, rate: 900}\n"
+        "- {name: later, start: 2024-03-05T03:00:00Z, end: 2024-03-05T04:00:00Z}\n"
+    )
+    out = tmp_path / "out.json"
+    done = _run(
+        "--trace", str(trace), "--start", "+2h", "--events", str(events), "--json", str(out)
+    )
+    assert done.exit_code == 0, done.output
+    summary = json.loads(out.read_text())["events"]
+    assert (summary["count"], summary["intervals"]) == (1, 60)  # the second is after the window
+    assert set(summary["under_provisioned_pct"]) == {"hpa", "hpa_best", "predictive", "oracle"}
+    assert "known events: 1 (60 intervals)" in done.stdout
+    # 900 requests a minute expected: the predictive policy covers them, so it is never short
+    assert summary["under_provisioned_pct"]["predictive"]["during"] == 0.0
+
+
+def test_a_bad_events_file_is_one_clear_line(tmp_path: Path, daily_trace: pd.Series) -> None:
+    trace = write_trace(tmp_path / "trace.csv", daily_trace.iloc[:180])
+    events = tmp_path / "events.yaml"
+    events.write_text("- {name: launch, start: 2024-03-04T03:00:00Z}\n")
+    done = _run("--trace", str(trace), "--events", str(events))
+    assert done.exit_code == 2
+    assert "events.yaml[0]: missing end" in done.stderr
+    assert "each event needs start and end" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -182,3 +182,27 @@ def test_a_long_gap_in_the_metric_ends_the_hold_at_the_reactive_floor(
     floor = status["recommendedReplicas"]  # ... then the last good value decides (reason())
     assert floor >= 25, status  # the gauge served 250 before the gap
     wait_until(lambda: _deployment_replicas(kube, namespace) == floor, 60, "the floor rolled out")
+
+
+def test_a_known_event_with_a_rate_scales_for_it_and_says_so(
+    kube: Kube, operator: OperatorProcess, namespace: str, gauge: Gauge
+) -> None:
+    """spec.events: an event running now expects 300 rps, so 30 pods, whatever demand says."""
+    gauge.value = 50.0  # 5 pods' worth
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60))
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600))
+    objs = autoscaler_resources(namespace, "auto")
+    objs[1]["spec"]["events"] = [{"name": "launch", "start": stamp, "end": until, "rate": 300}]
+    for obj in objs:
+        kube.apply(obj)
+
+    def for_the_event() -> dict[str, Any] | None:
+        status = _status(kube, namespace)
+        return status if status.get("reason") == "event" else None
+
+    status = wait_until(for_the_event, 90, "a decision for the event")
+    assert status["event"] == "launch"
+    assert status["recommendedReplicas"] == 30
+    assert "event launch expects 300" in status["detail"]
+    wait_until(lambda: _deployment_replicas(kube, namespace) == 30, 60, "the scale to 30")

@@ -45,7 +45,19 @@ def _autoscaler() -> Obj:
         "apiVersion": crds.API_VERSION,
         "kind": "PredictiveAutoscaler",
         "metadata": {"name": "pas"},
-        "spec": {"targetRef": {"name": "svc"}, "query": "sum(rate(x[1m]))", "podCapacity": 50},
+        "spec": {
+            "targetRef": {"name": "svc"},
+            "query": "sum(rate(x[1m]))",
+            "podCapacity": 50,
+            "events": [
+                {
+                    "name": "launch",
+                    "start": "2026-12-24T18:00:00Z",
+                    "end": "2026-12-24T20:00:00Z",
+                    "multiplier": 3,
+                }
+            ],
+        },
     }
 
 
@@ -162,6 +174,37 @@ MALFORMED: list[tuple[str, Callable[[], Obj], Callable[[Obj], None], str]] = [
     ("autoscaler horizon 0", _autoscaler, _set("spec.horizonMinutes", 0), "horizonMinutes"),
     ("autoscaler interval 1 s", _autoscaler, _set("spec.intervalSeconds", 1), "intervalSeconds"),
     ("autoscaler no query", _autoscaler, _set("spec.query", ""), "spec.query"),
+    (
+        "autoscaler event ends before it starts",
+        _autoscaler,
+        _set(
+            "spec.events",
+            [{"name": "m", "start": "1998-06-10T17:30:00Z", "end": "1998-06-10T17:00:00Z"}],
+        ),
+        "an event must end after it starts",
+    ),
+    (
+        "autoscaler event start not a time",
+        _autoscaler,
+        _set("spec.events", [{"name": "m", "start": "tomorrow", "end": "1998-06-10T17:00:00Z"}]),
+        "spec.events[0].start",
+    ),
+    (
+        "autoscaler event rate 0",
+        _autoscaler,
+        _set(
+            "spec.events",
+            [
+                {
+                    "name": "m",
+                    "start": "1998-06-10T17:00:00Z",
+                    "end": "1998-06-10T19:00:00Z",
+                    "rate": 0,
+                }
+            ],
+        ),
+        "spec.events[0].rate",
+    ),
     ("chaos bad cron", _chaos, _set("spec.schedule", "every six hours"), "spec.schedule"),
     ("chaos without image", _chaos, _drop("spec.image"), "spec.image: Required"),
     ("chaos no selector", _chaos, _drop("spec.targetSelector"), "targetSelector: Required"),
