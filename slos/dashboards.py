@@ -344,8 +344,9 @@ def autoscaler_dashboard() -> dict[str, Any]:
             layout,
             "state-timeline",
             "Reason",
-            "The rule that set the replicas: predictive, reactive-floor, model-fallback, "
-            "bad-data-hold, bad-data-floor or target-missing.",
+            "The rule that set the replicas: predictive, reactive-floor, event (a known event's "
+            "expected demand), model-fallback, bad-data-hold, bad-data-floor, target-missing or "
+            "invalid-spec.",
             [_target(f"max by (reason) ({m['reason']}{sel} == 1)", "{{reason}}", "A")],
             {},
             options={"mergeValues": True, "showValue": "never"},
