@@ -171,16 +171,19 @@ def operator(
 
 
 class Gauge:
-    """A requests-per-second gauge served over HTTP for Prometheus to scrape."""
+    """A requests-per-second gauge served over HTTP for Prometheus to scrape, labelled with the
+    test's namespace: each test's autoscaler reads its own series, never the history an earlier
+    test left in Prometheus under the same name."""
 
-    def __init__(self) -> None:
+    def __init__(self, namespace: str) -> None:
         self.value = 0.0
         gauge = self
+        labels = f'service="gw",test_namespace="{namespace}"'
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 value = "NaN" if math.isnan(gauge.value) else str(gauge.value)
-                body = f'librechat_test_rps{{service="gw"}} {value}\n'.encode()
+                body = f"librechat_test_rps{{{labels}}} {value}\n".encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
                 self.send_header("Content-Length", str(len(body)))
@@ -199,8 +202,8 @@ class Gauge:
 
 
 @pytest.fixture
-def gauge(platform_session: PlatformSession) -> Iterator[Gauge]:
-    gauge = Gauge()
+def gauge(platform_session: PlatformSession, namespace: str) -> Iterator[Gauge]:
+    gauge = Gauge(namespace)
     gauge.thread.start()
     targets = platform_session.platform.layout.prometheus_targets
     target = targets / "pytest-autoscaler.json"
@@ -213,7 +216,8 @@ def gauge(platform_session: PlatformSession) -> Iterator[Gauge]:
 
 
 def autoscaler_resources(namespace: str, mode: str) -> list[dict[str, Any]]:
-    """A LibreChatService ``gw`` and a PredictiveAutoscaler on it reading the :class:`Gauge`."""
+    """A LibreChatService ``gw`` and a PredictiveAutoscaler on it reading the :class:`Gauge` of
+    the test that uses ``namespace``."""
     return [
         {
             "apiVersion": crds.API_VERSION,
@@ -231,7 +235,7 @@ def autoscaler_resources(namespace: str, mode: str) -> list[dict[str, Any]]:
             "metadata": {"name": "gw", "namespace": namespace},
             "spec": {
                 "targetRef": {"name": "gw"},
-                "query": 'sum(librechat_test_rps{service="gw"})',
+                "query": f'sum(librechat_test_rps{{service="gw",test_namespace="{namespace}"}})',
                 "podCapacity": 10,
                 "intervalSeconds": 5,
                 "startupDelaySeconds": 10,

@@ -201,7 +201,10 @@ def test_a_known_event_with_a_rate_scales_for_it_and_says_so(
         status = _status(kube, namespace)
         return status if status.get("reason") == "event" else None
 
-    status = wait_until(for_the_event, 90, "a decision for the event")
+    try:
+        status = wait_until(for_the_event, 90, "a decision for the event")
+    finally:
+        print(f"status: {_status(kube, namespace)}")
     assert status["event"] == "launch"
     assert status["recommendedReplicas"] == 30
     assert "event launch expects 300" in status["detail"]
