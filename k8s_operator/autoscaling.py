@@ -243,8 +243,9 @@ def _finite(value: float) -> float | None:
 
 
 def changed(previous: Mapping[str, Any] | None, status: Obj) -> bool:
-    """Write only when the decision, its rule, the anomaly or the event changed: the forecast and the detail
-    line carry numbers that move every step, and are refreshed with the next decision."""
+    """Write only when the decision, its rule, the anomaly or the event changed: the forecast
+    and the detail line carry numbers that move every step, and are refreshed with the next
+    decision."""
     previous = previous or {}
     keys = (
         "recommendedReplicas",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import itertools
 import logging
 import time
@@ -469,7 +470,11 @@ async def predictive_autoscaler(
 
     The loop itself waits on the event loop; its ticks run on the autoscaler's own step threads
     (``autoscaling.STEPS``), so a thousand autoscalers hold no thread of kopf's handler pool."""
-    # Only an operator with autoscalers pays for pandas and statsmodels (about 120 MiB).
+    # Only an operator with autoscalers pays for pandas and statsmodels (about 120 MiB), and the
+    # first one imports them on a worker thread: a second of imports must not stall the event
+    # loop that every other handler runs on. The imports below then find them loaded.
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, importlib.import_module, f"{__package__}.autoscaling")
     import pandas as pd  # noqa: PLC0415
 
     from autoscaler.errors import AutoscalerError  # noqa: PLC0415
@@ -481,7 +486,6 @@ async def predictive_autoscaler(
     source = PrometheusSource(memo.settings.prometheus_url, timeout=10, retries=0)
     state = autoscaling.LoopState()
     meta = body["metadata"]
-    loop = asyncio.get_running_loop()
 
     def step() -> None:
         status = autoscaling.tick(kube, source, body, state, pd.Timestamp.now(tz="UTC"))

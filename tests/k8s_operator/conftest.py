@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import math
 import os
@@ -10,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from k8s_operator import crds
 from k8s_operator.kube import Kube
 from localplatform.cluster import LocalPlatform
 from tests.conftest import PlatformSession
+from tests.prometheus_server import MetricsTarget
 from tests.waiting import wait_until
 
 
@@ -177,42 +176,24 @@ class Gauge:
 
     def __init__(self, namespace: str) -> None:
         self.value = 0.0
-        gauge = self
-        labels = f'service="gw",test_namespace="{namespace}"'
+        self.labels = f'service="gw",test_namespace="{namespace}"'
+        self.target = MetricsTarget(self.exposition)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                value = "NaN" if math.isnan(gauge.value) else str(gauge.value)
-                body = f"librechat_test_rps{{{labels}}} {value}\n".encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
+    def exposition(self, _: float) -> str:
+        """What a scrape reads now."""
+        value = "NaN" if math.isnan(self.value) else str(self.value)
+        return f"librechat_test_rps{{{self.labels}}} {value}\n"
 
 
 @pytest.fixture
 def gauge(platform_session: PlatformSession, namespace: str) -> Iterator[Gauge]:
     gauge = Gauge(namespace)
-    gauge.thread.start()
     targets = platform_session.platform.layout.prometheus_targets
     target = targets / "pytest-autoscaler.json"
-    target.write_text(json.dumps([{"targets": [f"127.0.0.1:{gauge.port}"]}]))
-    yield gauge
-    target.unlink()
-    gauge.server.shutdown()
-    gauge.server.server_close()
-    gauge.thread.join()
+    with gauge.target:
+        target.write_text(json.dumps([{"targets": [gauge.target.address]}]))
+        yield gauge
+        target.unlink()
 
 
 def autoscaler_resources(namespace: str, mode: str) -> list[dict[str, Any]]:
