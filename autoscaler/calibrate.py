@@ -250,7 +250,9 @@ class BudgetKeeper:
     log(alpha) += gain * (budget - short) / budget after each interval with known demand: without
     a shortfall alpha grows (a cheaper level), with one it falls by about e^(gain / budget). The
     long-run shortfall rate equals the budget to within budget * log(highest / lowest) / (gain * T)
-    over T intervals, whatever the forecast (the ACI argument, with the update in log space).
+    over T intervals, whatever the forecast (the ACI argument, with the update in log space) — as
+    long as alpha need not go below ``lowest``: the bound there is the largest score kept, and a
+    shortfall past it leaves the realised rate above the budget.
     """
 
     def __init__(self, budget: float, settings: BudgetSettings | None = None) -> None:
