@@ -39,10 +39,15 @@ LEVELS = (
     0.999,
     0.9995,
     0.9998,
+    0.99995,
+    0.99999,
     1.0,
 )
-"""Levels at which calibrated quantiles are handed on (0.0: the smallest score, 1.0: the largest;
-the policy uses 0.5 and above, the anomaly check 0.005 and 0.995)."""
+"""Levels at which calibrated quantiles are handed on (0.0: the smallest score; 1.0: the largest,
+not a quantile but the yardstick of the burst check; the policy uses 0.5 up to 0.99999, the
+budget keeper's highest level, and the anomaly check 0.005 and 0.995)."""
+TAIL_SHARE = 0.05
+"""Share of the largest scores whose mean excess sets the exponential tail beyond the largest."""
 
 _DAY = pd.Timedelta("1D")
 _1_HOUR = pd.Timedelta("1h")
@@ -194,7 +199,7 @@ class PeakCalibrator:
         an ``event`` window: of the event windows' scores, once there are enough of them)."""
         settings = self.settings
         if event and len(self.events.ordered) >= settings.min_scores:
-            return _conformal(np.asarray(self.events.ordered))
+            return conformal(np.asarray(self.events.ordered))
         index = self._index(time)
         n = settings.buckets_per_day
         near = {(index + k) % n for k in range(-settings.neighbours, settings.neighbours + 1)}
@@ -205,7 +210,7 @@ class PeakCalibrator:
         if size == 0:
             return ()
         scores = np.sort(np.concatenate(pooled)) if len(pooled) > 1 else np.asarray(pooled[0])
-        return _conformal(scores)
+        return conformal(scores)
 
     def _index(self, time: pd.Timestamp) -> int:
         offset = time - time.normalize()
@@ -215,12 +220,32 @@ class PeakCalibrator:
         return self.buckets[self._index(time)]
 
 
-def _conformal(scores: np.ndarray) -> tuple[float, ...]:
-    """Split conformal quantiles at :data:`LEVELS` of sorted ``scores``: the ceil((n + 1) q)-th
-    smallest score (the largest when that exceeds n)."""
+def conformal(scores: np.ndarray) -> tuple[float, ...]:
+    """Split conformal quantiles at :data:`LEVELS` of sorted ``scores`` (at least one).
+
+    Level q is the ceil((n + 1) q)-th smallest score. Past the largest (q > n / (n + 1), where
+    split conformal prediction gives no finite bound) the tail is extrapolated as exponential:
+    the largest score plus the mean excess of the top :data:`TAIL_SHARE` of the scores times
+    ln((1 / (n + 1)) / (1 - q)). Without it the highest level would be the largest score kept,
+    and the budget keeper could not cover demand that passes it however often it does.
+    """
     size = len(scores)
-    ranks = np.clip(np.ceil((size + 1) * np.asarray(LEVELS)).astype(int), 1, size) - 1
-    return tuple(float(scores[r]) for r in ranks)
+    levels = np.asarray(LEVELS)
+    ranks = np.ceil((size + 1) * levels).astype(int)
+    values = np.asarray(scores, dtype=float)[np.clip(ranks, 1, size) - 1]
+    beyond = (ranks > size) & (levels < 1.0)
+    if beyond.any():
+        values[beyond] += _tail_scale(scores) * np.log(1 / ((size + 1) * (1 - levels[beyond])))
+    return tuple(float(v) for v in values)
+
+
+def _tail_scale(scores: np.ndarray) -> float:
+    """Mean excess of the largest scores over the one below them (0 with fewer than two)."""
+    size = len(scores)
+    if size < 2:
+        return 0.0
+    top = max(1, min(size - 1, math.ceil(TAIL_SHARE * size)))
+    return max(float(np.mean(scores[size - top :]) - scores[size - top - 1]), 0.0)
 
 
 def upper_score(quantiles: tuple[float, ...], level: float) -> float:
@@ -250,9 +275,9 @@ class BudgetKeeper:
     log(alpha) += gain * (budget - short) / budget after each interval with known demand: without
     a shortfall alpha grows (a cheaper level), with one it falls by about e^(gain / budget). The
     long-run shortfall rate equals the budget to within budget * log(highest / lowest) / (gain * T)
-    over T intervals, whatever the forecast (the ACI argument, with the update in log space) — as
-    long as alpha need not go below ``lowest``: the bound there is the largest score kept, and a
-    shortfall past it leaves the realised rate above the budget.
+    over T intervals, whatever the forecast (the ACI argument, with the update in log space), as
+    long as alpha need not go below ``lowest`` (the bound there lies on the extrapolated tail of
+    :func:`conformal`, beyond the largest score kept).
     """
 
     def __init__(self, budget: float, settings: BudgetSettings | None = None) -> None:

@@ -13,9 +13,10 @@ import math
 from bisect import bisect_left, insort
 from collections import deque
 
+import numpy as np
 import pandas as pd
 
-from .calibrate import LEVELS
+from .calibrate import conformal
 
 
 class ErrorTracker:
@@ -64,12 +65,10 @@ class ErrorTracker:
 
     def quantiles(self) -> tuple[float, ...]:
         """Conformal quantiles of the standardised errors at :data:`~autoscaler.calibrate.LEVELS`
-        (the ceil((n + 1) q)-th smallest, the largest when that exceeds n)."""
-        ordered = self.ordered
-        if not ordered:
+        (see :func:`~autoscaler.calibrate.conformal`)."""
+        if not self.ordered:
             return ()
-        n = len(ordered)
-        return tuple(ordered[min(max(math.ceil((n + 1) * q), 1), n) - 1] for q in LEVELS)
+        return conformal(np.asarray(self.ordered))
 
     def _add(self, standardised: float) -> None:
         if len(self.window) == self.window.maxlen:

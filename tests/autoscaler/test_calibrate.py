@@ -15,6 +15,7 @@ from autoscaler.calibrate import (
     BudgetSettings,
     CalibrationSettings,
     PeakCalibrator,
+    conformal,
     upper_score,
 )
 
@@ -70,8 +71,27 @@ def test_conformal_quantiles_cover_new_draws_at_their_level() -> None:
     for level in (0.5, 0.9, 0.99):
         bound = point + upper_score(quantiles, level) * scale
         assert np.mean(fresh <= bound) == pytest.approx(level, abs=0.015)
-    assert quantiles == tuple(sorted(quantiles))
+    # the quantiles rise with the level; the last entry (level 1.0) is the largest score itself
+    assert quantiles[:-1] == tuple(sorted(quantiles[:-1]))
+    assert quantiles[-1] == max(calibrator.buckets[0].ordered)
     assert len(quantiles) == len(LEVELS)
+
+
+def test_past_the_largest_score_the_tail_is_extrapolated() -> None:
+    """Levels beyond n / (n + 1) have no order statistic: the bound keeps rising with the level
+    (an exponential tail from the top scores' mean excess), so the budget keeper can always ask
+    for more cover than the largest error seen."""
+    scores = np.sort(np.random.default_rng(8).exponential(1.0, 99))
+    quantiles = conformal(scores)
+    by_level = dict(zip(LEVELS, quantiles, strict=True))
+    largest = float(scores[-1])
+    assert by_level[0.98] <= largest  # rank 98 of 99: an order statistic
+    assert largest < by_level[0.995] < by_level[0.999] < by_level[0.99999]
+    top = scores[-5:]  # 5 % of 99, rounded up
+    excess = float(np.mean(top) - scores[-6])
+    assert by_level[0.99999] == pytest.approx(largest + excess * math.log(1 / (100 * 1e-5)))
+    assert by_level[1.0] == largest  # the burst check's yardstick stays the largest score
+    assert conformal(np.array([2.0])) == tuple(2.0 for _ in LEVELS)  # one score: no tail
 
 
 def test_quantiles_are_conditional_on_the_time_of_day() -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from autoscaler.band import Band
-from autoscaler.calibrate import CalibrationSettings, PeakCalibrator, upper_score
+from autoscaler.calibrate import LEVELS, CalibrationSettings, PeakCalibrator, upper_score
 from autoscaler.capacity import CapacitySettings, Reason, ScaleDownWindow, decide, headroom
 from autoscaler.controller import AutoscalerSettings, PredictiveAutoscaler
 from autoscaler.errors import EventsError
@@ -165,9 +165,9 @@ def _band(**extra: object) -> Band:
         "sigma": 10.0,
         "horizon": 100.0,
         "model": "m",
-        "quantiles": tuple(0.0 for _ in range(18)),
+        "quantiles": tuple(0.0 for _ in LEVELS),
         "horizon_sigma": 10.0,
-        "horizon_quantiles": tuple(0.0 for _ in range(18)),
+        "horizon_quantiles": tuple(0.0 for _ in LEVELS),
     }
     fields.update(extra)
     return Band(**fields)  # type: ignore[arg-type]
