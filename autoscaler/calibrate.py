@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,7 +200,7 @@ class PeakCalibrator:
         an ``event`` window: of the event windows' scores, once there are enough of them)."""
         settings = self.settings
         if event and len(self.events.ordered) >= settings.min_scores:
-            return conformal(np.asarray(self.events.ordered))
+            return conformal(self.events.ordered)
         index = self._index(time)
         n = settings.buckets_per_day
         near = {(index + k) % n for k in range(-settings.neighbours, settings.neighbours + 1)}
@@ -220,32 +221,36 @@ class PeakCalibrator:
         return self.buckets[self._index(time)]
 
 
-def conformal(scores: np.ndarray) -> tuple[float, ...]:
+def conformal(scores: Sequence[float] | np.ndarray) -> tuple[float, ...]:
     """Split conformal quantiles at :data:`LEVELS` of sorted ``scores`` (at least one).
 
     Level q is the ceil((n + 1) q)-th smallest score. Past the largest (q > n / (n + 1), where
     split conformal prediction gives no finite bound) the tail is extrapolated as exponential:
     the largest score plus the mean excess of the top :data:`TAIL_SHARE` of the scores times
     ln((1 / (n + 1)) / (1 - q)). Without it the highest level would be the largest score kept,
-    and the budget keeper could not cover demand that passes it however often it does.
+    and the budget keeper could not cover demand that passes it however often it does. Reads
+    the few scores it needs, not all of them (it runs every control step).
     """
     size = len(scores)
-    levels = np.asarray(LEVELS)
-    ranks = np.ceil((size + 1) * levels).astype(int)
-    values = np.asarray(scores, dtype=float)[np.clip(ranks, 1, size) - 1]
-    beyond = (ranks > size) & (levels < 1.0)
-    if beyond.any():
-        values[beyond] += _tail_scale(scores) * np.log(1 / ((size + 1) * (1 - levels[beyond])))
-    return tuple(float(v) for v in values)
+    values: list[float] = []
+    tail: float | None = None
+    for level in LEVELS:
+        rank = math.ceil((size + 1) * level)
+        value = float(scores[min(max(rank, 1), size) - 1])
+        if rank > size and level < 1.0:
+            tail = _tail_scale(scores) if tail is None else tail
+            value += tail * math.log(1 / ((size + 1) * (1 - level)))
+        values.append(value)
+    return tuple(values)
 
 
-def _tail_scale(scores: np.ndarray) -> float:
+def _tail_scale(scores: Sequence[float] | np.ndarray) -> float:
     """Mean excess of the largest scores over the one below them (0 with fewer than two)."""
     size = len(scores)
     if size < 2:
         return 0.0
     top = max(1, min(size - 1, math.ceil(TAIL_SHARE * size)))
-    return max(float(np.mean(scores[size - top :]) - scores[size - top - 1]), 0.0)
+    return max(float(np.mean(scores[size - top :])) - float(scores[size - top - 1]), 0.0)
 
 
 def upper_score(quantiles: tuple[float, ...], level: float) -> float:

@@ -13,7 +13,6 @@ import math
 from bisect import bisect_left, insort
 from collections import deque
 
-import numpy as np
 import pandas as pd
 
 from .calibrate import conformal
@@ -68,7 +67,7 @@ class ErrorTracker:
         (see :func:`~autoscaler.calibrate.conformal`)."""
         if not self.ordered:
             return ()
-        return conformal(np.asarray(self.ordered))
+        return conformal(self.ordered)
 
     def _add(self, standardised: float) -> None:
         if len(self.window) == self.window.maxlen:
