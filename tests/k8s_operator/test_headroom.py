@@ -104,7 +104,14 @@ def _state(kube: Kube, namespace: str) -> str:
         for e in kube.request("GET", f"/api/v1/namespaces/{namespace}/events")["items"]
         if e.get("reason") in {"Preempted", "FailedScheduling", "Scheduled"}
     ][-20:]
+    node = kube.request("GET", f"/api/v1/pods?fieldSelector=spec.nodeName%3D{NODE}")["items"]
+    others = [
+        (p["metadata"]["namespace"], p["metadata"]["name"], p["status"].get("phase"))
+        for p in node
+        if p["metadata"]["namespace"] != namespace
+    ]
     return (
+        f"other namespaces' pods on {NODE}: {others}\n"
         f"autoscaler: {status.get('reason')} {status.get('recommendedReplicas')} "
         f"{status.get('headroom')} {status.get('detail')}\nservice replicas: "
         f"{service.get('replicas')}\npods (name, phase, node, nominated, deleting): {pods}\n"
