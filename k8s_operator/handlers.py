@@ -395,6 +395,7 @@ def _sync_platform_status(kube: Kube, body: Mapping[str, Any], extra: Mapping[st
             previous=previous,
         )
         wanted = {
+            "services": total,  # the platform handler's own count (``extra``) wins when it has one
             **extra,
             "observedGeneration": generation,
             "readyServices": ready,
