@@ -201,7 +201,7 @@ def service_body(name: str, namespace: str, run: str) -> dict[str, Any]:
         "apiVersion": crds.API_VERSION,
         "kind": "LibreChatService",
         "metadata": {"name": name, "namespace": namespace, "labels": {RUN_LABEL: run}},
-        "spec": {"image": "registry.librechat.ai/platform/bench:v1", "minReplicas": 1},
+        "spec": {"image": "registry.k8s.io/pause:3.10", "minReplicas": 1},
     }
 
 

@@ -91,6 +91,8 @@ def _laptop(spec: EnvironmentSpec) -> None:
             kind=spec.kind.value,
             region="local",
             image_tag=spec.librechat_image_tag,
+            operator_image=spec.operator_image,
+            image_overrides=spec.image_overrides,
             labels=spec.tags,
             env_secrets=env,
             gateway=spec.gateway,
@@ -190,6 +192,8 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 kind=spec.kind.value,
                 region=region,
                 image_tag=spec.librechat_image_tag,
+                operator_image=spec.operator_image,
+                image_overrides=spec.image_overrides,
                 labels=spec.tags,
                 env_secrets={
                     **spec.secrets.librechat,

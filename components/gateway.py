@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from k8s_operator.inventory import GATEWAY_CONFIG_MAP
 from slos.sli import LITELLM_BUCKETS_S
 
 from .errors import ConfigError
@@ -30,12 +31,9 @@ from .errors import ConfigError
 CONFIG_KEY = "librechat:gateway"
 """The stack config key of the gateway's settings (optional: the defaults below otherwise)."""
 
-IMAGE = "ghcr.io/berriai/litellm-non_root:v1.108.7"
-"""LiteLLM's proxy image for a Pod Security ``restricted`` namespace (its non-root variant); the
-same release ``localplatform.litellm`` installs from PyPI for the simulator."""
-
-CONFIG_MAP_NAME = "librechat-ai-gateway-litellm"
-"""The ConfigMap holding ``config.yaml`` next to the platform's ``ai-gateway`` service."""
+CONFIG_MAP_NAME = GATEWAY_CONFIG_MAP
+"""The ConfigMap holding ``config.yaml`` next to the platform's ``ai-gateway`` service (the
+operator mounts it into the LiteLLM pods, image row ``litellm`` of :mod:`k8s_operator.images`)."""
 
 CONFIG_FILE = "config.yaml"
 """Its key: mounted as a file, passed to the proxy as ``--config``."""
@@ -181,7 +179,6 @@ def config_map(
             "name": CONFIG_MAP_NAME,
             "namespace": namespace,
             "labels": {**labels, "app.kubernetes.io/component": "ai-gateway"},
-            "annotations": {"librechat.io/image": IMAGE},
         },
         "data": {CONFIG_FILE: text},
     }

@@ -6,8 +6,11 @@ Platform component turns these into ``pulumi_kubernetes.helm.v3.Release`` resour
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from k8s_operator.images import IMAGES, Image
 
 from .k8s_objects import DATA_NAMESPACE, MONITORING_NAMESPACE
 from .monitoring import RELEASE, alertmanager_values, kong_values
@@ -40,6 +43,11 @@ def grafana_enabled(kind: str) -> bool:
     return kind != "laptop"
 
 
+def _image(row: Image) -> dict[str, str]:
+    """A chart's ``image`` values for a row of the versions table."""
+    return {"repository": row.repository, "tag": row.tag}
+
+
 def platform_releases(
     *,
     kind: str,
@@ -47,9 +55,11 @@ def platform_releases(
     storage_class: str | None,
     keycloak_db_host: str | None,
     alert_routing: bool = False,
+    images: Mapping[str, Image] = IMAGES,
 ) -> list[ReleaseSpec]:
     """Releases for ``kind`` (laptop, staging, production) in ``region``; ``alert_routing``
-    points Alertmanager at the configuration Secret of :mod:`components.monitoring`."""
+    points Alertmanager at the configuration Secret of :mod:`components.monitoring`; the
+    charts' images are the rows of ``images`` (the versions table, with the stack's overrides)."""
     ha = kind == "production"
     persistence: dict[str, Any] = {"enabled": True}
     if storage_class:
@@ -83,6 +93,7 @@ def platform_releases(
             "0.10.1",
             "https://meilisearch.github.io/meilisearch-kubernetes",
             {
+                "image": _image(images["meilisearch"]),
                 "auth": {"existingMasterKeySecret": "meilisearch-master-key"},
                 "environment": {"MEILI_ENV": "production"},
                 "persistence": persistence,
@@ -90,7 +101,7 @@ def platform_releases(
         ),
     ]
     if kind == "laptop":
-        return [*releases, *_laptop_stores()]
+        return [*releases, *_laptop_stores(images)]
     return [
         *releases,
         ReleaseSpec(
@@ -108,6 +119,7 @@ def platform_releases(
             "2.46.0",
             "https://charts.konghq.com",
             {
+                "image": _image(images["kong"]),
                 "ingressController": {"enabled": True},
                 "replicaCount": 6 if ha else 2,
                 # The internet-facing NLB is the Platform's own ``kong-edge`` Service.
@@ -122,6 +134,11 @@ def platform_releases(
             "7.0.1",
             "https://codecentric.github.io/helm-charts",
             {
+                "image": _image(images["keycloak"]),
+                # The seed's identity service: 3-50 pods.
+                "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 50}
+                if ha
+                else {"enabled": False},
                 "replicas": 3 if ha else 1,
                 "database": {
                     "vendor": "postgres",
@@ -140,18 +157,10 @@ def platform_releases(
             "https://charts.timescale.com",
             {"replicaCount": 3 if ha else 1, "persistentVolumes": {"data": persistence}},
         ),
-        ReleaseSpec(
-            "eventstore",
-            DATA_NAMESPACE,
-            "eventstore",
-            "0.2.5",
-            "https://eventstore.github.io/EventStore.Charts",
-            {"clusterSize": 3 if ha else 1, "persistence": persistence},
-        ),
     ]
 
 
-def _laptop_stores() -> list[ReleaseSpec]:
+def _laptop_stores(images: Mapping[str, Image]) -> list[ReleaseSpec]:
     """MongoDB, Redis and PostgreSQL with pgvector inside the laptop cluster."""
     return [
         ReleaseSpec(
@@ -176,6 +185,6 @@ def _laptop_stores() -> list[ReleaseSpec]:
             f"{BITNAMI}/postgresql",
             "16.2.5",
             None,
-            {"image": {"repository": "pgvector/pgvector", "tag": "pg16"}},
+            {"image": _image(images["pgvector"])},
         ),
     ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from k8s_operator import crds, deploy
+from k8s_operator import crds, deploy, images
 from k8s_operator.inventory import LIBRECHAT_IMAGE
+
+from .errors import ConfigError
 
 API_VERSION = crds.API_VERSION
 """Group/version of the operator's CRDs."""
@@ -20,9 +22,7 @@ OPERATOR_PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.sv
 """The in-cluster Prometheus (the kube-prometheus-stack release) the autoscaler reads."""
 
 
-def operator_objects(
-    image: str = deploy.DEFAULT_IMAGE, slo_env: str = "laptop"
-) -> list[dict[str, Any]]:
+def operator_objects(image: str, slo_env: str = "laptop") -> list[dict[str, Any]]:
     """CRDs, then service accounts, roles and bindings, then the operator's Deployment (whose
     ChaosSchedule guards read the SLO environment ``slo_env``'s generated rules).
 
@@ -44,9 +44,12 @@ def librechat_object(
     secret_name: str,
     labels: dict[str, str],
     api_replicas: tuple[int, int] = (2, 20),
+    image_overrides: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The region's ``LibreChat``: its version, where the stores' addresses are (keys of the
-    shared Secret), and its own Redis key prefix (regions never share Redis keys)."""
+    shared Secret), its own Redis key prefix (regions never share Redis keys) and the stack's
+    replaced rows of the versions table."""
+    spec_images = {"images": dict(image_overrides)} if image_overrides else {}
     return {
         "apiVersion": API_VERSION,
         "kind": "LibreChat",
@@ -62,5 +65,34 @@ def librechat_object(
             },
             "mongodb": {"uriSecretRef": {"name": secret_name, "key": "MONGO_URI"}},
             "secretsRef": {"name": secret_name},
+            **spec_images,
         },
     }
+
+
+def image_overrides(raw: Any, key: str) -> dict[str, str]:
+    """A stack's rows of the versions table (:mod:`k8s_operator.images`) to replace, name ->
+    pinned reference (``None``: none); a bad one is a :class:`ConfigError` naming ``key``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(key, f"must be an object of image name -> reference, got {raw!r}")
+    overrides: dict[str, str] = {}
+    for name, ref in raw.items():
+        if not isinstance(ref, str):
+            raise ConfigError(f"{key}.{name}", f"must be a string, got {ref!r}")
+        overrides[str(name)] = ref
+    try:
+        images.with_overrides(overrides)
+    except images.ImageError as exc:
+        raise ConfigError(key, str(exc)) from None
+    return overrides
+
+
+def operator_image(ref: str, key: str) -> str:
+    """The operator's image reference, checked to be pinned (any registry: the team's own)."""
+    try:
+        images.check_reference(ref, public=False)
+    except images.ImageError as exc:
+        raise ConfigError(key, str(exc)) from None
+    return ref

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from k8s_operator import images
 
 from .common import child_opts
 from .gateway import GatewaySettings, config_map
@@ -37,7 +39,7 @@ from .monitoring import (
     alertmanager_yaml,
     monitoring_objects,
 )
-from .spec import Observability
+from .spec import DEFAULT_OPERATOR_IMAGE, Observability
 
 SHARED_SECRET_NAME = "librechat-shared"
 """The Secret with the five shared secrets and the store URIs that LibreChat reads as env."""
@@ -52,10 +54,13 @@ def rendered_objects(
     kms_key_arn: str | None,
     gateway: GatewaySettings | None = None,
     slo_env: str = "laptop",
+    operator_image: str = DEFAULT_OPERATOR_IMAGE,
+    image_overrides: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
-    RBAC, Deployment; its guards read ``slo_env``'s generated rules), the AI gateway's LiteLLM
-    configuration and the region's LibreChat resource."""
+    RBAC, Deployment running ``operator_image``; its guards read ``slo_env``'s generated rules),
+    the AI gateway's LiteLLM configuration and the region's LibreChat resource (with the stack's
+    replaced rows of the versions table)."""
     names = platform_namespaces(kind)
     objects = [namespace(n, labels) for n in names]
     for n in names:
@@ -64,7 +69,7 @@ def rendered_objects(
         objects.append(encrypted_storage_class(kms_key_arn))
     if kind != "laptop":
         objects.append(edge_service())
-    objects += operator_objects(slo_env=slo_env)
+    objects += operator_objects(operator_image, slo_env=slo_env)
     objects.append(config_map(gateway or GatewaySettings(), namespace=APP_NAMESPACE, labels=labels))
     objects.append(
         librechat_object(
@@ -73,6 +78,7 @@ def rendered_objects(
             version=image_tag,
             secret_name=SHARED_SECRET_NAME,
             labels=labels,
+            image_overrides=image_overrides,
         )
     )
     return objects
@@ -115,6 +121,8 @@ class PlatformArgs:
     """The cluster's region (``local`` on the laptop)."""
     image_tag: str
     """LibreChat image tag for the custom resources."""
+    operator_image: str
+    """The image the operator's Deployment runs."""
     labels: dict[str, str]
     """Labels put on namespaces and custom resources."""
     env_secrets: dict[str, pulumi.Output[str]]
@@ -128,6 +136,8 @@ class PlatformArgs:
     gateway: GatewaySettings | None = None
     """The AI gateway's settings (None: the defaults of :class:`GatewaySettings`)."""
     observability: Observability | None = None
+    image_overrides: dict[str, str] = field(default_factory=dict)
+    """Rows of the versions table the stack replaces (charts, the LibreChat resource)."""
     """SLO rules, dashboards, scrape targets and alert routing (None: none of them)."""
 
 
@@ -169,6 +179,8 @@ class Platform(pulumi.ComponentResource):
             kms_key_arn=None,
             gateway=args.gateway,
             slo_env=args.observability.slo_env if args.observability else args.kind,
+            operator_image=args.operator_image,
+            image_overrides=args.image_overrides,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
@@ -244,6 +256,7 @@ class Platform(pulumi.ComponentResource):
             storage_class="gp3-encrypted" if args.kms_key_arn is not None else None,
             keycloak_db_host=None,
             alert_routing=alerting is not None,
+            images=images.with_overrides(args.image_overrides),
         )
         releases: dict[str, k8s.helm.v3.Release] = {}
         for spec in specs:

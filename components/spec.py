@@ -17,6 +17,10 @@ from slos.definition import Environment
 
 from .gateway import GatewaySettings
 
+DEFAULT_OPERATOR_IMAGE = "librechat-ops:0.1.0"
+"""The operator's image on the laptop (``docker build -t librechat-ops:0.1.0 .``): the local
+platform's nodes run nothing, so no registry is involved; the clouds must set their own."""
+
 
 class EnvironmentKind(StrEnum):
     """The three environments of DESIGN.md §2."""
@@ -198,7 +202,8 @@ class EnvironmentSpec:
     kind: EnvironmentKind
     """laptop, staging or production."""
     librechat_image_tag: str
-    """Tag of ``registry.librechat.ai/danny-avila/librechat`` the custom resources ask for."""
+    """The LibreChat release (tag of ``ghcr.io/danny-avila/librechat-api``) the custom resources
+    ask for."""
     tags: dict[str, str]
     """Tags put on every taggable AWS resource (and labels on Kubernetes objects)."""
     secrets: SharedSecrets
@@ -211,3 +216,9 @@ class EnvironmentSpec:
     """The AI gateway's routing, retries, fallbacks and timeouts (``librechat:gateway``)."""
     observability: Observability | None = None
     """SLO rules, dashboards, scrape targets and alert routing; None ships none of them."""
+    image_overrides: dict[str, str] = field(default_factory=dict)
+    """Rows of the versions table (:mod:`k8s_operator.images`) the stack replaces
+    (``librechat:images``), already checked: name -> pinned reference."""
+    operator_image: str = DEFAULT_OPERATOR_IMAGE
+    """This project's image the operator's Deployment runs (``librechat:operatorImage``),
+    built from the Dockerfile and pushed to the team's registry."""

@@ -124,14 +124,41 @@ def _container(svc: ServiceSpec) -> Obj:
         "livenessProbe": {**probe, "failureThreshold": 6},
         "resources": dict(svc.resources),
         "securityContext": dict(RESTRICTED_CONTAINER),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            *(
+                {"name": f"writable-{i}", "mountPath": path}
+                for i, path in enumerate(svc.writable_paths)
+            ),
+            *(
+                {"name": f"config-{i}", "mountPath": path, "readOnly": True}
+                for i, (_, path) in enumerate(svc.config_maps)
+            ),
+        ],
     }
+    if svc.args:
+        container["args"] = list(svc.args)
     if svc.secret_env:
         container["env"] = [
             {"name": name, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
             for name, ref in svc.secret_env
         ]
     return container
+
+
+def _volumes(svc: ServiceSpec) -> list[Obj]:
+    """``/tmp`` and the writable paths as empty directories, then the mounted ConfigMaps."""
+    return [
+        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+        *(
+            {"name": f"writable-{i}", "emptyDir": {"sizeLimit": "1Gi"}}
+            for i in range(len(svc.writable_paths))
+        ),
+        *(
+            {"name": f"config-{i}", "configMap": {"name": name}}
+            for i, (name, _) in enumerate(svc.config_maps)
+        ),
+    ]
 
 
 def deployment(svc: ServiceSpec) -> Obj:
@@ -172,7 +199,7 @@ def deployment(svc: ServiceSpec) -> Obj:
                     },
                     "topologySpreadConstraints": spread,
                     "containers": [_container(svc)],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+                    "volumes": _volumes(svc),
                 },
             },
         },

@@ -12,6 +12,7 @@ from typing import Any
 
 from slos import definition, rules
 
+from . import images
 from .inventory import BY_NAME, LIBRECHAT_IMAGE
 
 GROUP = "librechat.io"
@@ -70,6 +71,25 @@ def _obj(props: dict[str, Schema], *, required: list[str] | None = None, **extra
     if required:
         schema["required"] = required
     return schema
+
+
+def _image_ref() -> Schema:
+    """An image reference pinned to a tag other than ``latest`` or to a digest."""
+    return _str(
+        maxLength=512,
+        pattern=r"^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+        r"(@sha256:[0-9a-f]{64})?$",
+        **{
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.contains('@sha256:') || "
+                    "(self.split('/')[self.split('/').size() - 1].contains(':') && "
+                    "!self.endsWith(':latest'))",
+                    "message": "an image must be pinned: a release tag (not latest) or a digest",
+                }
+            ]
+        },
+    )
 
 
 def _secret_ref(description: str) -> Schema:
@@ -138,6 +158,34 @@ def _service_spec() -> Schema:
                 default={"path": "/health", "periodSeconds": 10},
             ),
             "slo": _SLO,
+            "args": {
+                "type": "array",
+                "maxItems": 50,
+                "items": _str(maxLength=1024),
+                "description": "Arguments after the image's entrypoint.",
+            },
+            "writablePaths": {
+                "type": "array",
+                "maxItems": 20,
+                "x-kubernetes-list-type": "set",
+                "items": _str(pattern=r"^/[A-Za-z0-9._/-]*$", maxLength=256),
+                "description": "Directories the process writes besides /tmp, each an empty "
+                "directory (the root filesystem is read-only).",
+            },
+            "configMaps": {
+                "type": "array",
+                "maxItems": 10,
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["mountPath"],
+                "items": _obj(
+                    {
+                        "name": _str(pattern=_NAME),
+                        "mountPath": _str(pattern=r"^/[A-Za-z0-9._/-]*$", maxLength=256),
+                    },
+                    required=["name", "mountPath"],
+                ),
+                "description": "ConfigMaps mounted read-only as directories of files.",
+            },
             "config": {
                 "type": "object",
                 "additionalProperties": _str(),
@@ -226,6 +274,11 @@ def _librechat_spec() -> Schema:
         {
             "version": _str(pattern=_SEMVER, description="LibreChat release, e.g. v0.8.1."),
             "image": _str(default=LIBRECHAT_IMAGE, description="Image repository; tag = version."),
+            "images": _obj(
+                {name: _image_ref() for name in sorted(images.IMAGES)},
+                description="Rows of the operator's versions table replaced: name -> "
+                "repository:tag (or @sha256 digest), e.g. a mirror in the team's registry.",
+            ),
             "region": _str(pattern=_NAME, default="local"),
             "api": _obj(
                 {

@@ -16,13 +16,14 @@ from typing import Any
 
 from .children import MANAGER, RESTRICTED_CONTAINER
 from .crds import API_VERSION
+from .images import IMAGES
 
 PRIORITY_CLASS = "librechat-headroom"
 PRIORITY = -10
 """Below every workload (0 is the default): any pending pod may preempt the headroom."""
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+PAUSE_IMAGE = IMAGES["pause"].ref
 """The Kubernetes pause image (the infrastructure container of every pod): does nothing, costs
-nothing but the requests it holds. Public, pinned."""
+nothing but the requests it holds (row ``pause`` of the versions table)."""
 COMPONENT_LABEL = "librechat.io/headroom-for"
 
 Obj = dict[str, Any]

@@ -37,6 +37,12 @@ class ServiceSpec:
     secret_env: tuple[tuple[str, SecretKey], ...] = ()
     public: bool = False
     platform: str | None = None
+    args: tuple[str, ...] = ()
+    """Arguments after the image's entrypoint."""
+    writable_paths: tuple[str, ...] = ()
+    """Directories besides /tmp the process writes (empty directories)."""
+    config_maps: tuple[tuple[str, str], ...] = ()
+    """(ConfigMap, mount path) pairs mounted read-only."""
 
     @property
     def desired_replicas(self) -> int:
@@ -70,4 +76,7 @@ class ServiceSpec:
             ),
             public=bool(spec.get("public", False)),
             platform=spec.get("platform"),
+            args=tuple(spec.get("args") or ()),
+            writable_paths=tuple(spec.get("writablePaths") or ()),
+            config_maps=tuple((m["name"], m["mountPath"]) for m in spec.get("configMaps") or []),
         )

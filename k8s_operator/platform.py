@@ -1,8 +1,10 @@
 """Converge one ``LibreChat``: its ``LibreChatService`` resources, status, and safe upgrades.
 
 The platform runs LibreChat's own API (service ``api``) and the inventory services it lists (all
-of them by default). Upgrades across v0.8.8-rc1 are a cold hand-off: releases on either side of it
-must never share a Redis, so the old API pods are all stopped before a new one starts.
+of them by default): LibreChat's route pools with the API's settings, the others with their image
+from the versions table (:mod:`k8s_operator.images`, rows overridden by ``spec.images``). Upgrades
+across v0.8.8-rc1 are a cold hand-off: releases on either side of it must never share a Redis, so
+the old API and pool pods are all stopped before a new one starts.
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from . import images
 from .children import MANAGER, PLATFORM_LABEL, drifted, key, owner_reference
 from .crds import API_VERSION
-from .inventory import API_SERVICE, DEFAULT_SERVICE_IMAGE, INVENTORY
+from .inventory import (
+    API_SERVICE,
+    BY_NAME,
+    INVENTORY,
+    LIBRECHAT_IMAGE,
+    LIBRECHAT_PORT,
+    ServiceDefaults,
+)
 from .kube import Kube, Obj
 
 REDIS_BOUNDARY = "v0.8.8-rc1"
@@ -62,11 +72,9 @@ def _service(body: Mapping[str, Any], name: str, spec: Obj) -> Obj:
     }
 
 
-def api_service(body: Mapping[str, Any], version: str, *, stopped: bool = False) -> Obj:
-    """LibreChat's own API as a service of the platform (``stopped``: zero replicas)."""
-    spec = body["spec"]
-    api = spec.get("api") or {}
-    config = {"HOST": "0.0.0.0", "PORT": str(API_SERVICE.port)}
+def _librechat_settings(spec: Mapping[str, Any]) -> tuple[dict[str, str], list[Obj]]:
+    """LibreChat's environment for every pool of its API: fixed entries and Secret references."""
+    config = {"HOST": "0.0.0.0", "PORT": str(LIBRECHAT_PORT)}
     secret_env = []
     redis = spec.get("redis")
     if redis:
@@ -79,29 +87,53 @@ def api_service(body: Mapping[str, Any], version: str, *, stopped: bool = False)
     ):
         if (spec.get(section) or {}).get(field):
             secret_env.append({"name": env, "secretRef": spec[section][field]})
+    return config, secret_env
+
+
+def _pool_spec(
+    spec: Mapping[str, Any], defaults: ServiceDefaults, version: str, replicas: Mapping[str, Any]
+) -> Obj:
+    """A pool of LibreChat's API image at ``version`` with the platform's LibreChat settings."""
+    config, secret_env = _librechat_settings(spec)
     service_spec: Obj = {
-        "image": f"{spec.get('image')}:{version}",
-        "port": API_SERVICE.port,
-        "tier": API_SERVICE.tier,
-        "minReplicas": 0 if stopped else int(api.get("minReplicas", API_SERVICE.min_replicas)),
-        "maxReplicas": int(api.get("maxReplicas", API_SERVICE.max_replicas)),
-        "public": True,
+        "image": f"{spec.get('image') or LIBRECHAT_IMAGE}:{version}",
+        "port": defaults.port,
+        "tier": defaults.tier,
+        "minReplicas": int(replicas.get("minReplicas", defaults.min_replicas)),
+        "maxReplicas": int(replicas.get("maxReplicas", defaults.max_replicas)),
         "config": config,
         "envFromSecret": spec["secretsRef"]["name"],
-        "slo": {"p99LatencyMs": 50, "availability": "99.9"},
+        "writablePaths": list(defaults.writable),
     }
-    if stopped:
-        service_spec["replicas"] = 0
     if secret_env:
         service_spec["secretEnv"] = secret_env
+    return service_spec
+
+
+def api_service(body: Mapping[str, Any], version: str, *, stopped: bool = False) -> Obj:
+    """LibreChat's own API as a service of the platform (``stopped``: zero replicas)."""
+    spec = body["spec"]
+    service_spec = _pool_spec(spec, API_SERVICE, version, spec.get("api") or {})
+    service_spec |= {"public": True, "slo": {"p99LatencyMs": 50, "availability": "99.9"}}
+    if stopped:
+        service_spec |= {"minReplicas": 0, "replicas": 0}
     return _service(body, API_SERVICE.name, service_spec)
 
 
-def inventory_services(body: Mapping[str, Any]) -> list[Obj]:
-    """The inventory services the platform asks for, with their overrides."""
-    spec = body["spec"]
+def _overrides(spec: Mapping[str, Any]) -> dict[str, Any] | None:
     listed = spec.get("services")
-    overrides = {s["name"]: s for s in listed} if listed is not None else None
+    return None if listed is None else {s["name"]: s for s in listed}
+
+
+def inventory_services(
+    body: Mapping[str, Any], version: str | None = None, *, stopped: bool = False
+) -> list[Obj]:
+    """The inventory services the platform asks for, with their overrides; LibreChat's route
+    pools run ``version`` (the spec's by default), with zero replicas when ``stopped``."""
+    spec = body["spec"]
+    platform = body["metadata"]["name"]
+    overrides = _overrides(spec)
+    table = images.with_overrides(spec.get("images") or {})
     result = []
     for defaults in INVENTORY:
         if overrides is not None and defaults.name not in overrides:
@@ -109,18 +141,42 @@ def inventory_services(body: Mapping[str, Any]) -> list[Obj]:
         override = (overrides or {}).get(defaults.name, {})
         if not override.get("enabled", True):
             continue
-        image = override.get("image") or DEFAULT_SERVICE_IMAGE.format(
-            name=defaults.name, version=spec["version"]
-        )
-        service_spec = {
-            "image": image,
-            "port": defaults.port,
-            "tier": defaults.tier,
-            "minReplicas": int(override.get("minReplicas", defaults.min_replicas)),
-            "maxReplicas": int(override.get("maxReplicas", defaults.max_replicas)),
-        }
+        if defaults.route_pool:
+            service_spec = _pool_spec(spec, defaults, version or spec["version"], override)
+            if override.get("image"):
+                service_spec["image"] = override["image"]
+            if stopped:
+                service_spec |= {"minReplicas": 0, "replicas": 0}
+        else:
+            assert defaults.image is not None
+            service_spec = {
+                "image": override.get("image") or table[defaults.image].ref,
+                "port": defaults.port,
+                "tier": defaults.tier,
+                "minReplicas": int(override.get("minReplicas", defaults.min_replicas)),
+                "maxReplicas": int(override.get("maxReplicas", defaults.max_replicas)),
+                "probe": {"path": defaults.probe_path, "periodSeconds": 10},
+                "config": {k: v.format(platform=platform) for k, v in defaults.config.items()},
+                "writablePaths": list(defaults.writable),
+            }
+            if defaults.args:
+                service_spec["args"] = list(defaults.args)
+            if defaults.config_maps:
+                service_spec["configMaps"] = [
+                    {"name": name, "mountPath": path} for name, path in defaults.config_maps
+                ]
         result.append(_service(body, defaults.name, service_spec))
     return result
+
+
+def _stopped_pools(body: Mapping[str, Any], version: str) -> list[Obj]:
+    """Every pool of LibreChat's API at ``version`` with zero replicas (a cold hand-off)."""
+    pools = [
+        s
+        for s in inventory_services(body, version, stopped=True)
+        if BY_NAME[s["metadata"]["name"].removeprefix(f"{body['metadata']['name']}-")].route_pool
+    ]
+    return [api_service(body, version, stopped=True), *pools]
 
 
 def converge(kube: Kube, body: Mapping[str, Any]) -> Obj:
@@ -134,13 +190,15 @@ def converge(kube: Kube, body: Mapping[str, Any]) -> Obj:
     running = (body.get("status") or {}).get("runningVersion") or target
     status: Obj = {"runningVersion": target}
     if running != target and crosses_redis_boundary(running, target):
-        api_name = f"{platform}-{API_SERVICE.name}"
-        kube.apply(api_service(body, running, stopped=True))
-        pods = kube.list("Pod", namespace, f"librechat.io/service={api_name}")
+        pods = []
+        for stopped in _stopped_pools(body, running):
+            kube.apply(stopped)
+            name = stopped["metadata"]["name"]
+            pods += kube.list("Pod", namespace, f"librechat.io/service={name}")
         if pods:
             raise HandOffInProgress(
-                f"cold hand-off {running} -> {target}: waiting for {len(pods)} old API pod(s) "
-                "to stop before the new release shares Redis"
+                f"cold hand-off {running} -> {target}: waiting for {len(pods)} old LibreChat "
+                "pod(s) to stop before the new release shares Redis"
             )
     wanted = [api_service(body, target), *inventory_services(body)]
     for desired in wanted:
@@ -162,7 +220,8 @@ def restore_service(
     not what the platform wants."""
     version = (body.get("status") or {}).get("runningVersion") or body["spec"]["version"]
     wanted = {
-        d["metadata"]["name"]: d for d in [api_service(body, version), *inventory_services(body)]
+        d["metadata"]["name"]: d
+        for d in [api_service(body, version), *inventory_services(body, version)]
     }
     desired = wanted.get(service["metadata"]["name"])
     if desired is None or not (gone or drifted(dict(service), desired)):

@@ -31,7 +31,7 @@ from .errors import BuildError
 
 VERSION = "1.108.7"
 """``litellm`` on PyPI; the production image ``ghcr.io/berriai/litellm-non_root:v<VERSION>``
-(``components.gateway``) runs the same release."""
+(row ``litellm`` of ``k8s_operator.images``) runs the same release."""
 
 CONSTRAINTS = Path(__file__).with_name("litellm-constraints.txt")
 """Every package of the venv, pinned."""

@@ -15,10 +15,12 @@ import pulumi
 
 from components.errors import ConfigError
 from components.gateway import settings_from_config
+from components.librechat import image_overrides, operator_image
 from components.monitoring import RECEIVER_KEY, receiver_from_config
 from components.regions import KNOWN_REGIONS
 from components.spec import (
     DATA_SECRET_KEYS,
+    DEFAULT_OPERATOR_IMAGE,
     MIN_NODES_PER_REGION,
     MIN_REGIONS,
     SHARED_SECRET_KEYS,
@@ -246,6 +248,18 @@ def _observability(cfg: pulumi.Config, kind: EnvironmentKind) -> Observability:
     return Observability(slo_env=slo_env, slos=slos, alert_receiver=_alert_receiver(cfg))
 
 
+def _images(cfg: pulumi.Config) -> dict[str, str]:
+    """``librechat:images``: rows of the versions table replaced, name -> pinned reference."""
+    return image_overrides(_get(cfg, "images", dict, required=False), _key("images"))
+
+
+def _operator_image(cfg: pulumi.Config, kind: EnvironmentKind) -> str:
+    """``librechat:operatorImage``: required in the clouds (no image of this project is
+    published: build the Dockerfile and push it), the local build on the laptop."""
+    ref = _get(cfg, "operatorImage", str, required=kind is not EnvironmentKind.LAPTOP)
+    return DEFAULT_OPERATOR_IMAGE if ref is None else operator_image(ref, _key("operatorImage"))
+
+
 def load() -> EnvironmentSpec:
     """Read ``librechat:*`` config of the current stack into a validated EnvironmentSpec."""
     cfg = pulumi.Config(NAMESPACE)
@@ -262,10 +276,14 @@ def load() -> EnvironmentSpec:
     image_tag = _get(cfg, "imageTag", str)
     gateway = settings_from_config(_get(cfg, "gateway", dict, required=False), _key("gateway"))
     observability = _observability(cfg, kind)
+    image_overrides = _images(cfg)
+    operator_image = _operator_image(cfg, kind)
     if kind is EnvironmentKind.LAPTOP:
         return EnvironmentSpec(
             kind=kind,
             librechat_image_tag=image_tag,
+            image_overrides=image_overrides,
+            operator_image=operator_image,
             tags=tags,
             secrets=SharedSecrets(librechat=librechat),
             gateway=gateway,
@@ -280,6 +298,8 @@ def load() -> EnvironmentSpec:
     return EnvironmentSpec(
         kind=kind,
         librechat_image_tag=image_tag,
+        image_overrides=image_overrides,
+        operator_image=operator_image,
         tags=tags,
         secrets=SharedSecrets(librechat=librechat, data=data),
         cloud=cloud,

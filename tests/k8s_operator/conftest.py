@@ -205,7 +205,7 @@ def autoscaler_resources(namespace: str, mode: str) -> list[dict[str, Any]]:
             "kind": "LibreChatService",
             "metadata": {"name": "gw", "namespace": namespace},
             "spec": {
-                "image": "registry.librechat.ai/platform/ai-gateway:v1",
+                "image": "ghcr.io/berriai/litellm-non_root:v1.108.7",
                 "minReplicas": 2,
                 "maxReplicas": 40,
             },

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from k8s_operator import crds
-from k8s_operator.inventory import INVENTORY
+from k8s_operator import crds, images
+from k8s_operator.inventory import GATEWAY_CONFIG_MAP, INVENTORY
 from k8s_operator.kube import Kube
 from k8s_operator.platform import crosses_redis_boundary, version_key
 from tests.k8s_operator.conftest import OperatorProcess
@@ -54,19 +54,43 @@ def test_version_order_and_redis_boundary() -> None:
 def test_platform_runs_api_and_inventory_and_becomes_ready(
     kube: Kube, operator: OperatorProcess, namespace: str
 ) -> None:
-    kube.apply(_platform(namespace, "v0.8.8"))
+    mirror = "mirror.example.com:5000/tei:cpu-1.8"
+    kube.apply(_platform(namespace, "v0.8.8", images={"text-embeddings-inference": mirror}))
     expected = {"chat-api"} | {f"chat-{s.name}" for s in INVENTORY}
-    wait_until(lambda: _service_names(kube, namespace) == expected, 60, "18 services")
+    wait_until(lambda: _service_names(kube, namespace) == expected, 60, "8 services")
     wait_until(lambda: _ready(kube, namespace), 120, "the platform to be Ready")
 
     lc = kube.get("LibreChat", namespace, "chat")
     assert lc is not None
-    assert lc["status"]["services"] == 18
-    assert lc["status"]["readyServices"] == 18
+    assert lc["status"]["services"] == len(INVENTORY) + 1 == 8
+    assert lc["status"]["readyServices"] == 8
     api = kube.get("Deployment", namespace, "chat-api")
     assert api is not None
     container = api["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "registry.librechat.ai/danny-avila/librechat:v0.8.8"
+    assert container["image"] == "ghcr.io/danny-avila/librechat-api:v0.8.8"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"name": "writable-0", "mountPath": "/app/uploads"} in container["volumeMounts"]
+
+    # A route pool is LibreChat with the API's settings; the others run their table's image,
+    # with their arguments, files and writable paths.
+    pool = kube.get("Deployment", namespace, "chat-streaming")
+    assert pool is not None
+    (pool_container,) = pool["spec"]["template"]["spec"]["containers"]
+    assert pool_container["image"] == "ghcr.io/danny-avila/librechat-api:v0.8.8"
+    assert any(e["name"] == "REDIS_URI" for e in pool_container["env"])
+    gateway_pods = kube.get("Deployment", namespace, "chat-ai-gateway")
+    assert gateway_pods is not None
+    pod = gateway_pods["spec"]["template"]["spec"]
+    (gw,) = pod["containers"]
+    assert gw["image"] == images.IMAGES["litellm"].ref
+    assert gw["args"] == ["--config", "/etc/litellm/config.yaml", "--port", "4000"]
+    assert gw["readinessProbe"]["httpGet"]["path"] == "/health/liveliness"
+    mounted = {v["name"]: v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v}
+    assert mounted == {"config-0": GATEWAY_CONFIG_MAP}
+    assert {"name": "config-0", "mountPath": "/etc/litellm", "readOnly": True} in gw["volumeMounts"]
+    embedding = kube.get("Deployment", namespace, "chat-vector-embedding")
+    assert embedding is not None
+    assert embedding["spec"]["template"]["spec"]["containers"][0]["image"] == mirror
     assert {
         "name": "REDIS_URI",
         "valueFrom": {"secretKeyRef": {"name": "chat-stores", "key": "REDIS_URI"}},
@@ -76,9 +100,13 @@ def test_platform_runs_api_and_inventory_and_becomes_ready(
     assert (gateway["spec"]["minReplicas"], gateway["spec"]["maxReplicas"]) == (10, 200)
 
     # Narrowing the service list prunes what is no longer wanted.
-    kube.apply(_platform(namespace, "v0.8.8", services=[{"name": "search"}, {"name": "streaming"}]))
+    kept = [{"name": "ai-orchestrator"}, {"name": "streaming"}]
+    kube.apply(_platform(namespace, "v0.8.8", services=kept))
     wait_until(
-        lambda: _service_names(kube, namespace) == {"chat-api", "chat-search", "chat-streaming"},
+        lambda: (
+            _service_names(kube, namespace)
+            == {"chat-api", "chat-ai-orchestrator", "chat-streaming"}
+        ),
         60,
         "the services to be pruned",
     )
@@ -87,35 +115,37 @@ def test_platform_runs_api_and_inventory_and_becomes_ready(
 def test_upgrade_across_the_redis_boundary_is_a_cold_hand_off(
     kube: Kube, operator: OperatorProcess, namespace: str
 ) -> None:
-    kube.apply(_platform(namespace, "v0.8.7", services=[{"name": "search"}]))
+    pool = [{"name": "streaming", "minReplicas": 1, "maxReplicas": 2}]
+    kube.apply(_platform(namespace, "v0.8.7", services=pool))
     wait_until(lambda: _ready(kube, namespace), 90, "the old release to be Ready")
+    librechat = "librechat.io/service in (chat-api,chat-streaming)"
 
     seen: list[set[str]] = []
     stop = threading.Event()
 
     def watch_images() -> None:
         while not stop.is_set():
-            pods = kube.list("Pod", namespace, "librechat.io/service=chat-api")
+            pods = kube.list("Pod", namespace, librechat)
             seen.append({p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods})
             stop.wait(0.05)
 
     watcher = threading.Thread(target=watch_images)
     watcher.start()
     try:
-        kube.apply(_platform(namespace, "v0.8.8", services=[{"name": "search"}]))
+        kube.apply(_platform(namespace, "v0.8.8", services=pool))
 
         def upgraded() -> bool:
             lc = kube.get("LibreChat", namespace, "chat") or {}
             running = (lc.get("status") or {}).get("runningVersion")
-            pods = kube.list("Pod", namespace, "librechat.io/service=chat-api")
+            pods = kube.list("Pod", namespace, librechat)
             tags = {p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods}
-            return running == "v0.8.8" and tags == {"v0.8.8"} and len(pods) == 2
+            return running == "v0.8.8" and tags == {"v0.8.8"} and len(pods) == 3
 
         wait_until(upgraded, 120, "the new release to run")
     finally:
         stop.set()
         watcher.join()
     assert any(s == {"v0.8.7"} for s in seen), "the watcher saw the old release"
-    assert any(not s for s in seen), "a moment with no API pod at all: the cold hand-off"
+    assert any(not s for s in seen), "a moment with no LibreChat pod at all: the cold hand-off"
     assert all(s != {"v0.8.7", "v0.8.8"} for s in seen), "old and new ran together on one Redis"
     wait_until(lambda: _ready(kube, namespace), 60, "Ready after the upgrade")

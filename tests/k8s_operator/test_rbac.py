@@ -58,7 +58,7 @@ def test_operator_converges_everything_with_only_its_rbac(
                 "version": "v0.8.8",
                 "secretsRef": {"name": "rbac-secrets"},
                 "redis": {"urlSecretRef": {"name": "rbac-stores", "key": "REDIS_URI"}},
-                "services": [{"name": "search"}],
+                "services": [{"name": "ai-orchestrator"}],
             },
         }
     )
@@ -71,7 +71,7 @@ def test_operator_converges_everything_with_only_its_rbac(
                 "schedule": "@daily",
                 "experiment": "ai-gateway-pod-kill",
                 "image": "librechat-ops:0.1.0",
-                "targetSelector": {"matchLabels": {"librechat.io/service": "rbac-search"}},
+                "targetSelector": {"matchLabels": {"librechat.io/service": "rbac-ai-orchestrator"}},
             },
         }
     )

@@ -23,7 +23,10 @@ def _service() -> Obj:
         "apiVersion": crds.API_VERSION,
         "kind": "LibreChatService",
         "metadata": {"name": "svc"},
-        "spec": {"image": "registry.librechat.ai/platform/search:v1", "minReplicas": 2},
+        "spec": {
+            "image": "ghcr.io/danny-avila/librechat-rag-api-dev-lite:v0.9.0",
+            "minReplicas": 2,
+        },
     }
 
 
@@ -136,6 +139,22 @@ MALFORMED: list[tuple[str, Callable[[], Obj], Callable[[Obj], None], str]] = [
         _set("spec.secretEnv", [{"name": "A", "secretRef": {"name": "s"}}]),
         "key",
     ),
+    ("service relative writable path", _service, _set("spec.writablePaths", ["data"]), "writable"),
+    (
+        "service config map bad name",
+        _service,
+        _set("spec.configMaps", [{"name": "Bad_Name", "mountPath": "/etc/x"}]),
+        "spec.configMaps[0].name",
+    ),
+    (
+        "service config map two at one path",
+        _service,
+        _set(
+            "spec.configMaps",
+            [{"name": "a", "mountPath": "/etc/x"}, {"name": "b", "mountPath": "/etc/x"}],
+        ),
+        "Duplicate",
+    ),
     ("service no spec", _service, _drop("spec"), "spec: Required"),
     ("platform without version", _platform, _drop("spec.version"), "spec.version: Required"),
     ("platform version not semver", _platform, _set("spec.version", "latest"), "spec.version"),
@@ -157,8 +176,26 @@ MALFORMED: list[tuple[str, Callable[[], Obj], Callable[[Obj], None], str]] = [
     (
         "platform duplicate service",
         _platform,
-        _set("spec.services", [{"name": "search"}, {"name": "search"}]),
+        _set("spec.services", [{"name": "file"}, {"name": "file"}]),
         "Duplicate",
+    ),
+    (
+        "platform image latest",
+        _platform,
+        _set("spec.images", {"litellm": "ghcr.io/berriai/litellm-non_root:latest"}),
+        "must be pinned",
+    ),
+    (
+        "platform image without tag",
+        _platform,
+        _set("spec.images", {"litellm": "ghcr.io/berriai/litellm-non_root"}),
+        "must be pinned",
+    ),
+    (
+        "platform image with spaces",
+        _platform,
+        _set("spec.images", {"litellm": "ghcr.io/berriai/litellm non_root:v1"}),
+        "spec.images.litellm",
     ),
     ("platform bad region", _platform, _set("spec.region", "EU West"), "spec.region"),
     ("platform bad key prefix", _platform, _set("spec.redis.keyPrefix", "has space"), "keyPrefix"),

@@ -33,7 +33,7 @@ def _service(namespace: str, **spec: Any) -> dict[str, Any]:
         "kind": "LibreChatService",
         "metadata": {"name": "search", "namespace": namespace},
         "spec": {
-            "image": "registry.librechat.ai/platform/search:v1",
+            "image": "ghcr.io/danny-avila/librechat-rag-api-dev-lite:v0.9.0",
             "minReplicas": 3,
             "maxReplicas": 25,
             "config": {"LOG_LEVEL": "info"},
@@ -165,7 +165,7 @@ def test_drifted_children_are_restored(
         image = d["spec"]["template"]["spec"]["containers"][0]["image"]
         return (
             d["spec"]["replicas"] == 3
-            and image == "registry.librechat.ai/platform/search:v1"
+            and image == "ghcr.io/danny-avila/librechat-rag-api-dev-lite:v0.9.0"
             and _children(kube, namespace) == EXPECTED
         )
 

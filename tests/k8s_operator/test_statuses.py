@@ -43,7 +43,10 @@ def _service(kube: Kube, namespace: str, replicas: int = 2) -> dict[str, Any]:
         "apiVersion": crds.API_VERSION,
         "kind": "LibreChatService",
         "metadata": {"name": "search", "namespace": namespace},
-        "spec": {"image": "registry.librechat.ai/platform/search:v1", "minReplicas": replicas},
+        "spec": {
+            "image": "ghcr.io/danny-avila/librechat-rag-api-dev-lite:v0.9.0",
+            "minReplicas": replicas,
+        },
     }
     kube.apply(body)
     live = kube.get("LibreChatService", namespace, "search")

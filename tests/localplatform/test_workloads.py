@@ -36,7 +36,7 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def _container(**extra: Any) -> dict[str, Any]:
-    return {"name": "app", "image": "registry.librechat.ai/danny-avila/librechat:v0.8.1", **extra}
+    return {"name": "app", "image": "ghcr.io/danny-avila/librechat-api:v0.8.1", **extra}
 
 
 def test_deployment_pods_run_on_kwok_nodes(
