@@ -1,6 +1,7 @@
 """SecureBucket: an S3 bucket that is private, KMS-encrypted, versioned and TLS-only.
 
-What belongs here: the SecureBucket component, its Args and the pure TLS-only bucket policy.
+What belongs here: the SecureBucket component, its Args and the pure policies: the TLS-only bucket
+policy and the object access a bucket's user needs (:func:`object_access_policy`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,29 @@ def tls_only_policy(bucket_arn: str) -> str:
                     "Action": "s3:*",
                     "Resource": resources,
                     "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                },
+            ],
+        }
+    )
+
+
+def object_access_policy(bucket_arn: str, kms_key_arn: str) -> str:
+    """What LibreChat's file strategy needs of its bucket, and nothing more: list it, read, write
+    and delete its objects, with the bucket's KMS key."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "Resource": [f"{bucket_arn}/*"],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": [kms_key_arn],
                 },
             ],
         }

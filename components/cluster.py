@@ -7,6 +7,7 @@ policy, kubeconfig) that tests and other components use.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -26,9 +27,14 @@ NODE_POLICIES = (
 """Managed policies every worker node role needs."""
 
 
-def irsa_trust_policy(provider_arn: str, issuer_url: str, namespace: str, account: str) -> str:
-    """Trust policy letting one Kubernetes service account assume a role (IRSA)."""
+def irsa_trust_policy(
+    provider_arn: str, issuer_url: str, namespace: str, account: str | Sequence[str]
+) -> str:
+    """Trust policy letting Kubernetes service accounts (one, or several of one namespace)
+    assume a role (IRSA)."""
     issuer = issuer_url.removeprefix("https://")
+    accounts = [account] if isinstance(account, str) else list(account)
+    subjects = [f"system:serviceaccount:{namespace}:{a}" for a in accounts]
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -39,7 +45,7 @@ def irsa_trust_policy(provider_arn: str, issuer_url: str, namespace: str, accoun
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     "Condition": {
                         "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}",
+                            f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
                             f"{issuer}:aud": "sts.amazonaws.com",
                         }
                     },
@@ -116,6 +122,7 @@ class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
 
     def __init__(
@@ -232,6 +239,7 @@ class Cluster(pulumi.ComponentResource):
         self.name = cluster.name
         self.kms_key_arn = key.arn
         self.oidc_provider_arn = oidc.arn
+        self.oidc_issuer_url = oidc.url
         self.kubeconfig = pulumi.Output.all(
             cluster.name,
             cluster.endpoint,

@@ -7,14 +7,19 @@ resource tree its shape. No config reading happens here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .cluster import Cluster, ClusterArgs
+from .buckets import object_access_policy
+from .cluster import Cluster, ClusterArgs, irsa_trust_policy
 from .datastores import DataStores, DataStoresArgs
 from .edge import Edge, EdgeArgs, RegionalOrigin
 from .global_data import GlobalDatabases, GlobalDatabasesArgs
+from .k8s_objects import APP_NAMESPACE
+from .librechat import librechat_service_accounts
 from .monitoring import RECEIVER_KEY
 from .network import Network, NetworkArgs
 from .platform import Platform, PlatformArgs
@@ -203,6 +208,9 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 kms_key_arn=stores.kms_key_arn,
                 keycloak_db_host=stores.aurora_endpoint,
                 keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+                files=_librechat_files(
+                    prefix, region, cluster=cluster, stores=stores, tags=spec.tags, opts=in_region
+                ),
                 gateway=spec.gateway,
                 observability=spec.observability,
             ),
@@ -237,3 +245,36 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
     pulumi.export("regions", list(cloud.regions))
     pulumi.export("clusters", clusters)
     pulumi.export("distribution", edge.distribution_domain)
+
+
+def _librechat_files(
+    prefix: str,
+    region: str,
+    *,
+    cluster: Cluster,
+    stores: DataStores,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> dict[str, Any]:
+    """LibreChat's files in ``region``: an IRSA role that only the service accounts of
+    LibreChat's API pools may assume, with object access to the region's files bucket (no static
+    keys); returns the ``LibreChat`` resource's ``files``."""
+    accounts = librechat_service_accounts()
+    role = aws.iam.Role(
+        f"{prefix}-librechat-files",
+        description="LibreChat's file strategy (S3), assumed through IRSA",
+        assume_role_policy=pulumi.Output.all(
+            cluster.oidc_provider_arn, cluster.oidc_issuer_url
+        ).apply(lambda v: irsa_trust_policy(v[0], v[1], APP_NAMESPACE, accounts)),
+        tags=tags,
+        opts=opts,
+    )
+    aws.iam.RolePolicy(
+        f"{prefix}-librechat-files",
+        role=role.id,
+        policy=pulumi.Output.all(stores.files_bucket.arn, stores.kms_key_arn).apply(
+            lambda v: object_access_policy(v[0], v[1])
+        ),
+        opts=opts,
+    )
+    return {"s3": {"bucket": stores.files_bucket.id, "region": region, "roleArn": role.arn}}

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from k8s_operator import crds, deploy, images
-from k8s_operator.inventory import LIBRECHAT_IMAGE
+from k8s_operator.inventory import API_SERVICE, INVENTORY, LIBRECHAT_IMAGE
 
 from .errors import ConfigError
+from .librechat_config import CONFIG_MAP_NAME
 
 API_VERSION = crds.API_VERSION
 """Group/version of the operator's CRDs."""
@@ -36,6 +37,17 @@ def operator_objects(image: str, slo_env: str = "laptop") -> list[dict[str, Any]
     ]
 
 
+LIBRECHAT_NAME = "librechat"
+"""The name of each region's ``LibreChat`` resource (its services are ``librechat-<service>``)."""
+
+
+def librechat_service_accounts() -> list[str]:
+    """The ServiceAccounts of the region's LibreChat API pools (the operator names each after its
+    ``LibreChatService``, ``librechat-<service>``): the only ones that may use LibreChat's role."""
+    pools = [API_SERVICE, *(s for s in INVENTORY if s.route_pool)]
+    return [f"{LIBRECHAT_NAME}-{s.name}" for s in pools]
+
+
 def librechat_object(
     *,
     region: str,
@@ -45,15 +57,23 @@ def librechat_object(
     labels: dict[str, str],
     api_replicas: tuple[int, int] = (2, 20),
     image_overrides: dict[str, str] | None = None,
+    redis_cluster: bool = False,
+    files: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The region's ``LibreChat``: its version, where the stores' addresses are (keys of the
-    shared Secret), its own Redis key prefix (regions never share Redis keys) and the stack's
-    replaced rows of the versions table."""
-    spec_images = {"images": dict(image_overrides)} if image_overrides else {}
+    shared Secret), its own Redis key prefix (regions never share Redis keys; ``redis_cluster``:
+    ElastiCache's cluster mode), its ``librechat.yaml`` (:mod:`components.librechat_config`),
+    where files go (``files``: ``{"s3": {"bucket", "region", "roleArn"}}``; None: LibreChat's
+    local folder) and the stack's replaced rows of the versions table."""
+    extra: dict[str, Any] = {}
+    if image_overrides:
+        extra["images"] = dict(image_overrides)
+    if files:
+        extra["files"] = files
     return {
         "apiVersion": API_VERSION,
         "kind": "LibreChat",
-        "metadata": {"name": "librechat", "namespace": namespace, "labels": labels},
+        "metadata": {"name": LIBRECHAT_NAME, "namespace": namespace, "labels": labels},
         "spec": {
             "version": version,
             "image": LIBRECHAT_IMAGE,
@@ -62,10 +82,13 @@ def librechat_object(
             "redis": {
                 "urlSecretRef": {"name": secret_name, "key": "REDIS_URI"},
                 "keyPrefix": f"librechat:{region}:",
+                "cluster": redis_cluster,
             },
             "mongodb": {"uriSecretRef": {"name": secret_name, "key": "MONGO_URI"}},
+            "meilisearch": {"urlSecretRef": {"name": secret_name, "key": "MEILI_HOST"}},
+            "configRef": {"name": CONFIG_MAP_NAME},
             "secretsRef": {"name": secret_name},
-            **spec_images,
+            **extra,
         },
     }
 

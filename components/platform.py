@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from k8s_operator import images
 
+from . import librechat_config
 from .common import child_opts
 from .gateway import GatewaySettings, config_map
 from .helm import grafana_enabled, platform_releases
@@ -31,7 +32,7 @@ from .k8s_objects import (
     network_policies,
     platform_namespaces,
 )
-from .librechat import librechat_object, operator_objects
+from .librechat import LIBRECHAT_NAME, librechat_object, operator_objects
 from .monitoring import (
     ALERTMANAGER_KEY,
     ALERTMANAGER_SECRET,
@@ -40,6 +41,9 @@ from .monitoring import (
     monitoring_objects,
 )
 from .spec import DEFAULT_OPERATOR_IMAGE, Observability
+
+MEILI_HOST = "http://meilisearch.librechat-data.svc.cluster.local:7700"
+"""The region's Meilisearch (the ``meilisearch`` release's Service), LibreChat's ``MEILI_HOST``."""
 
 SHARED_SECRET_NAME = "librechat-shared"
 """The Secret with the five shared secrets and the store URIs that LibreChat reads as env."""
@@ -56,11 +60,13 @@ def rendered_objects(
     slo_env: str = "laptop",
     operator_image: str = DEFAULT_OPERATOR_IMAGE,
     image_overrides: dict[str, str] | None = None,
+    files: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
     RBAC, Deployment running ``operator_image``; its guards read ``slo_env``'s generated rules),
-    the AI gateway's LiteLLM configuration and the region's LibreChat resource (with the stack's
-    replaced rows of the versions table)."""
+    the AI gateway's LiteLLM configuration, LibreChat's ``librechat.yaml`` and the region's
+    LibreChat resource (with the stack's replaced rows of the versions table; ``files``: where
+    LibreChat keeps files, see :func:`components.librechat.librechat_object`)."""
     names = platform_namespaces(kind)
     objects = [namespace(n, labels) for n in names]
     for n in names:
@@ -70,7 +76,17 @@ def rendered_objects(
     if kind != "laptop":
         objects.append(edge_service())
     objects += operator_objects(operator_image, slo_env=slo_env)
-    objects.append(config_map(gateway or GatewaySettings(), namespace=APP_NAMESPACE, labels=labels))
+    gateway = gateway or GatewaySettings()
+    objects.append(config_map(gateway, namespace=APP_NAMESPACE, labels=labels))
+    objects.append(
+        librechat_config.config_map(
+            gateway,
+            platform=LIBRECHAT_NAME,
+            cloud=kind != "laptop",
+            namespace=APP_NAMESPACE,
+            labels=labels,
+        )
+    )
     objects.append(
         librechat_object(
             region=region,
@@ -79,6 +95,8 @@ def rendered_objects(
             secret_name=SHARED_SECRET_NAME,
             labels=labels,
             image_overrides=image_overrides,
+            redis_cluster=kind != "laptop",
+            files=files,
         )
     )
     return objects
@@ -138,6 +156,9 @@ class PlatformArgs:
     observability: Observability | None = None
     image_overrides: dict[str, str] = field(default_factory=dict)
     """Rows of the versions table the stack replaces (charts, the LibreChat resource)."""
+    files: dict[str, Any] | None = None
+    """Where LibreChat keeps files: ``{"s3": {"bucket", "region", "roleArn"}}`` (Outputs
+    allowed); None: its local folder (the laptop)."""
     """SLO rules, dashboards, scrape targets and alert routing (None: none of them)."""
 
 
@@ -181,6 +202,7 @@ class Platform(pulumi.ComponentResource):
             slo_env=args.observability.slo_env if args.observability else args.kind,
             operator_image=args.operator_image,
             image_overrides=args.image_overrides,
+            files=args.files,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
@@ -324,7 +346,11 @@ class Platform(pulumi.ComponentResource):
     def _secrets(self, name: str, args: PlatformArgs, deps: list[pulumi.Resource]) -> None:
         """Secrets carry secret Outputs only; their values never appear in plain text."""
         secrets = [
-            (APP_NAMESPACE, SHARED_SECRET_NAME, args.env_secrets),
+            (
+                APP_NAMESPACE,
+                SHARED_SECRET_NAME,
+                {**args.env_secrets, "MEILI_HOST": pulumi.Output.secret(MEILI_HOST)},
+            ),
             (
                 DATA_NAMESPACE,
                 "meilisearch-master-key",

@@ -50,8 +50,10 @@ SHARED_SECRET_KEYS: dict[str, str] = {
     "jwtSecret": "JWT_SECRET",
     "jwtRefreshSecret": "JWT_REFRESH_SECRET",
     "meiliMasterKey": "MEILI_MASTER_KEY",
+    "litellmMasterKey": "LITELLM_MASTER_KEY",
 }
-"""Config key -> LibreChat variable for the five secrets identical in every replica and region."""
+"""Config key -> variable for the secrets identical in every replica and region: LibreChat's five
+and the AI gateway's master key (LiteLLM checks it; LibreChat's custom endpoint sends it)."""
 
 DATA_SECRET_KEYS: tuple[str, ...] = (
     "docdbMasterPassword",

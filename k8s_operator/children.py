@@ -90,10 +90,15 @@ def config_checksum(svc: ServiceSpec) -> str:
 
 
 def service_account(svc: ServiceSpec) -> Obj:
+    extra = (
+        {"annotations": dict(svc.service_account_annotations)}
+        if svc.service_account_annotations
+        else {}
+    )
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": _meta(svc, svc.name),
+        "metadata": _meta(svc, svc.name, **extra),
         "automountServiceAccountToken": False,
     }
 

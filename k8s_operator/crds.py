@@ -231,6 +231,13 @@ def _service_spec() -> Schema:
                 "description": "Accept traffic from outside the platform (the front door).",
             },
             "platform": _str(pattern=_NAME, description="The LibreChat resource this belongs to."),
+            "serviceAccountAnnotations": {
+                "type": "object",
+                "additionalProperties": _str(maxLength=2048),
+                "maxProperties": 10,
+                "description": "Annotations of the pods' ServiceAccount, e.g. "
+                "eks.amazonaws.com/role-arn (IRSA).",
+            },
         },
         required=["image"],
         **{
@@ -291,8 +298,35 @@ def _librechat_spec() -> Schema:
                 {
                     "urlSecretRef": _secret_ref("Secret key holding the Redis URL."),
                     "keyPrefix": _str(pattern=r"^[A-Za-z0-9:_-]{1,64}$"),
+                    "cluster": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "Redis in cluster mode (ElastiCache): USE_REDIS_CLUSTER.",
+                    },
                 },
                 required=["urlSecretRef"],
+            ),
+            "configRef": _obj(
+                {"name": _str(pattern=_NAME)},
+                required=["name"],
+                description="A ConfigMap whose key librechat.yaml is LibreChat's configuration "
+                "file (mounted read-only; CONFIG_PATH points at it).",
+            ),
+            "files": _obj(
+                {
+                    "s3": _obj(
+                        {
+                            "bucket": _str(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+                            "region": _str(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$"),
+                            "roleArn": _str(
+                                pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$",
+                                description="The IAM role LibreChat's pods assume (IRSA).",
+                            ),
+                        },
+                        required=["bucket", "region"],
+                    )
+                },
+                description="Where LibreChat keeps files (absent: its local folder).",
             ),
             "mongodb": _obj({"uriSecretRef": _secret_ref("Secret key holding the MongoDB URI.")}),
             "meilisearch": _obj(

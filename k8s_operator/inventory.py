@@ -22,6 +22,13 @@ the ``ai-gateway`` pods."""
 LIBRECHAT_PORT = 3080
 """LibreChat's API port (``PORT``); ``/health`` answers there."""
 
+LIBRECHAT_CONFIG_DIR = "/etc/librechat"
+"""Where the ``LibreChat`` resource's ``configRef`` ConfigMap is mounted (``CONFIG_PATH`` names
+its ``librechat.yaml``)."""
+
+RAG_SERVICE = "ai-orchestrator"
+"""The inventory service that is LibreChat's RAG API (``RAG_API_URL`` points at it)."""
+
 LIBRECHAT_WRITABLE = ("/app/uploads", "/app/client/public/images", "/app/api/logs", "/app/data")
 """Where LibreChat's API writes (local uploads, generated images, logs, temporary credentials):
 empty directories, since every pod's root filesystem is read-only."""
@@ -52,6 +59,9 @@ class ServiceDefaults:
     """Fixed environment entries; ``{platform}`` becomes the ``LibreChat`` resource's name."""
     config_maps: tuple[tuple[str, str], ...] = ()
     """(ConfigMap, mount path) pairs mounted read-only."""
+    secret_keys: tuple[str, ...] = ()
+    """Environment entries taken from the same-named keys of the platform's shared Secret
+    (``spec.secretsRef``), one by one (never the whole Secret)."""
 
     @property
     def route_pool(self) -> bool:
@@ -92,6 +102,7 @@ INVENTORY: tuple[ServiceDefaults, ...] = (
         writable=("/app/.cache", "/var/lib/litellm/ui", "/var/lib/litellm/assets"),
         config={"HOME": "/app", "XDG_CACHE_HOME": "/app/.cache"},
         config_maps=((GATEWAY_CONFIG_MAP, "/etc/litellm"),),
+        secret_keys=("LITELLM_MASTER_KEY",),
     ),
     _pool("streaming", 2, 5, 50, "the chat SSE streams (resumable streams in Redis)"),
     ServiceDefaults(
@@ -110,6 +121,7 @@ INVENTORY: tuple[ServiceDefaults, ...] = (
             "EMBEDDINGS_PROVIDER": "huggingfacetei",
             "EMBEDDINGS_MODEL": "http://{platform}-vector-embedding:8080",
         },
+        secret_keys=("JWT_SECRET",),
     ),
     ServiceDefaults(
         "vector-embedding",

@@ -43,6 +43,8 @@ class ServiceSpec:
     """Directories besides /tmp the process writes (empty directories)."""
     config_maps: tuple[tuple[str, str], ...] = ()
     """(ConfigMap, mount path) pairs mounted read-only."""
+    service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotations of the ServiceAccount (IRSA's role)."""
 
     @property
     def desired_replicas(self) -> int:
@@ -79,4 +81,5 @@ class ServiceSpec:
             args=tuple(spec.get("args") or ()),
             writable_paths=tuple(spec.get("writablePaths") or ()),
             config_maps=tuple((m["name"], m["mountPath"]) for m in spec.get("configMaps") or []),
+            service_account_annotations=dict(spec.get("serviceAccountAnnotations") or {}),
         )

@@ -20,11 +20,16 @@ from .inventory import (
     API_SERVICE,
     BY_NAME,
     INVENTORY,
+    LIBRECHAT_CONFIG_DIR,
     LIBRECHAT_IMAGE,
     LIBRECHAT_PORT,
+    RAG_SERVICE,
     ServiceDefaults,
 )
 from .kube import Kube, Obj
+
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+"""The ServiceAccount annotation by which EKS hands a pod an IAM role (IRSA)."""
 
 REDIS_BOUNDARY = "v0.8.8-rc1"
 """Releases older than this must never share a Redis with this one or newer."""
@@ -72,14 +77,18 @@ def _service(body: Mapping[str, Any], name: str, spec: Obj) -> Obj:
     }
 
 
-def _librechat_settings(spec: Mapping[str, Any]) -> tuple[dict[str, str], list[Obj]]:
-    """LibreChat's environment for every pool of its API: fixed entries and Secret references."""
+def _librechat_settings(body: Mapping[str, Any]) -> Obj:
+    """What every pool of LibreChat's API shares: fixed environment entries, Secret references,
+    the configuration file and the ServiceAccount's annotations, as LibreChatService fields."""
+    spec = body["spec"]
     config = {"HOST": "0.0.0.0", "PORT": str(LIBRECHAT_PORT)}
     secret_env = []
     redis = spec.get("redis")
     if redis:
         config["USE_REDIS"] = "true"
         config["REDIS_KEY_PREFIX"] = redis.get("keyPrefix") or f"librechat-{spec.get('region')}:"
+        if redis.get("cluster"):
+            config["USE_REDIS_CLUSTER"] = "true"
         secret_env.append({"name": "REDIS_URI", "secretRef": redis["urlSecretRef"]})
     for section, field, env in (
         ("mongodb", "uriSecretRef", "MONGO_URI"),
@@ -87,33 +96,57 @@ def _librechat_settings(spec: Mapping[str, Any]) -> tuple[dict[str, str], list[O
     ):
         if (spec.get(section) or {}).get(field):
             secret_env.append({"name": env, "secretRef": spec[section][field]})
-    return config, secret_env
+    if (spec.get("meilisearch") or {}).get("urlSecretRef"):
+        config["SEARCH"] = "true"
+    if _enabled(spec, RAG_SERVICE):
+        port = BY_NAME[RAG_SERVICE].port
+        config["RAG_API_URL"] = f"http://{body['metadata']['name']}-{RAG_SERVICE}:{port}"
+    fields: Obj = {"config": config}
+    if secret_env:
+        fields["secretEnv"] = secret_env
+    if spec.get("configRef"):
+        config["CONFIG_PATH"] = f"{LIBRECHAT_CONFIG_DIR}/librechat.yaml"
+        fields["configMaps"] = [
+            {"name": spec["configRef"]["name"], "mountPath": LIBRECHAT_CONFIG_DIR}
+        ]
+    s3 = (spec.get("files") or {}).get("s3")
+    if s3:
+        config["AWS_BUCKET_NAME"] = s3["bucket"]
+        config["AWS_REGION"] = s3["region"]
+        if s3.get("roleArn"):
+            fields["serviceAccountAnnotations"] = {IRSA_ANNOTATION: s3["roleArn"]}
+    return fields
+
+
+def _enabled(spec: Mapping[str, Any], name: str) -> bool:
+    """Whether the platform runs inventory service ``name``."""
+    overrides = _overrides(spec)
+    if overrides is None:
+        return True
+    return name in overrides and bool(overrides[name].get("enabled", True))
 
 
 def _pool_spec(
-    spec: Mapping[str, Any], defaults: ServiceDefaults, version: str, replicas: Mapping[str, Any]
+    body: Mapping[str, Any], defaults: ServiceDefaults, version: str, replicas: Mapping[str, Any]
 ) -> Obj:
     """A pool of LibreChat's API image at ``version`` with the platform's LibreChat settings."""
-    config, secret_env = _librechat_settings(spec)
-    service_spec: Obj = {
+    spec = body["spec"]
+    return {
         "image": f"{spec.get('image') or LIBRECHAT_IMAGE}:{version}",
         "port": defaults.port,
         "tier": defaults.tier,
         "minReplicas": int(replicas.get("minReplicas", defaults.min_replicas)),
         "maxReplicas": int(replicas.get("maxReplicas", defaults.max_replicas)),
-        "config": config,
         "envFromSecret": spec["secretsRef"]["name"],
         "writablePaths": list(defaults.writable),
+        **_librechat_settings(body),
     }
-    if secret_env:
-        service_spec["secretEnv"] = secret_env
-    return service_spec
 
 
 def api_service(body: Mapping[str, Any], version: str, *, stopped: bool = False) -> Obj:
     """LibreChat's own API as a service of the platform (``stopped``: zero replicas)."""
     spec = body["spec"]
-    service_spec = _pool_spec(spec, API_SERVICE, version, spec.get("api") or {})
+    service_spec = _pool_spec(body, API_SERVICE, version, spec.get("api") or {})
     service_spec |= {"public": True, "slo": {"p99LatencyMs": 50, "availability": "99.9"}}
     if stopped:
         service_spec |= {"minReplicas": 0, "replicas": 0}
@@ -142,7 +175,7 @@ def inventory_services(
         if not override.get("enabled", True):
             continue
         if defaults.route_pool:
-            service_spec = _pool_spec(spec, defaults, version or spec["version"], override)
+            service_spec = _pool_spec(body, defaults, version or spec["version"], override)
             if override.get("image"):
                 service_spec["image"] = override["image"]
             if stopped:
@@ -164,6 +197,12 @@ def inventory_services(
             if defaults.config_maps:
                 service_spec["configMaps"] = [
                     {"name": name, "mountPath": path} for name, path in defaults.config_maps
+                ]
+            if defaults.secret_keys:
+                shared = spec["secretsRef"]["name"]
+                service_spec["secretEnv"] = [
+                    {"name": key, "secretRef": {"name": shared, "key": key}}
+                    for key in defaults.secret_keys
                 ]
         result.append(_service(body, defaults.name, service_spec))
     return result

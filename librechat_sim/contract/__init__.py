@@ -1,10 +1,12 @@
-"""LibreChat's own contract for the simulator: the npm package ``librechat-data-provider``.
+"""LibreChat's own contract: the npm package ``librechat-data-provider``.
 
 What belongs here: the pinned Node packages (``package.json``, ``package-lock.json``), the Node
-checker ``check.cjs`` that validates recorded exchanges with the package's zod schemas and
-TypeScript types, and the two calls around it: :func:`ensure` installs the pinned packages once
-(``npm ci``) into a cache folder outside the clone, :func:`check` runs the checker. Recording the
-exchanges is the caller's job (the contract test drives a running simulator).
+checker ``check.cjs`` that validates the simulator's recorded exchanges with the package's zod
+schemas and TypeScript types, the checker ``check_config.cjs`` that validates a ``librechat.yaml``
+with the package's ``configSchema`` (the file the Pulumi program generates), and the calls around
+them: :func:`ensure` installs the pinned packages once (``npm ci``) into a cache folder outside
+the clone, :func:`check` and :func:`check_config` run the checkers. Recording the exchanges is the
+caller's job (the contract test drives a running simulator).
 
 The simulator follows LibreChat :data:`LIBRECHAT_RELEASE`, the image tag the stacks deploy; the
 package version that release ships is pinned in ``package.json`` (its ``Constants.VERSION`` says
@@ -222,5 +224,66 @@ def check(exchanges: Iterable[Exchange], modules: Path) -> Report:
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise ContractError(
             f"the contract checker's output is unreadable ({exc}): {done.stdout[-400:]}",
+            hint="the checker and this module disagree on the output format: update both",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class ConfigVerdict:
+    """LibreChat's schema on one ``librechat.yaml``."""
+
+    ok: bool
+    """True when the schema accepts it and knows every key."""
+    issues: tuple[str, ...]
+    """``path: message`` for each zod issue."""
+    unknown: tuple[str, ...]
+    """Keys the schema does not know (it would drop them silently)."""
+    package: str
+    """The ``librechat-data-provider`` version that judged."""
+    release: str
+    """The LibreChat release that package was built from."""
+    config_version: str
+    """The configuration format version that package expects (``Constants.CONFIG_VERSION``)."""
+
+
+def check_config(config: Any, modules: Path) -> ConfigVerdict:
+    """Judge ``config`` (a ``librechat.yaml`` as parsed) with ``configSchema`` of the packages
+    installed in ``modules`` (from :func:`ensure`)."""
+    node = _program("node")
+    command = [node, str(HERE / "check_config.cjs"), "--modules", str(modules)]
+    try:
+        done = subprocess.run(
+            command,
+            input=json.dumps(config),
+            capture_output=True,
+            text=True,
+            timeout=_CHECK_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ContractError(
+            f"the configuration checker gave no verdict within {_CHECK_TIMEOUT_S} s",
+            hint="look for a hung node process",
+        ) from exc
+    if done.returncode not in (0, 1):
+        raise ContractError(
+            f"the configuration checker stopped (exit {done.returncode}): "
+            + " | ".join(done.stderr.strip().splitlines()[:2]),
+            hint=f"`node {HERE / 'check_config.cjs'} --modules {modules} FILE` shows the whole "
+            "error",
+        )
+    try:
+        row = json.loads(done.stdout)
+        return ConfigVerdict(
+            ok=bool(row["ok"]),
+            issues=tuple(row["issues"]),
+            unknown=tuple(row["unknown"]),
+            package=row["package"],
+            release=row["release"],
+            config_version=row["configVersion"],
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ContractError(
+            f"the configuration checker's output is unreadable ({exc}): {done.stdout[-400:]}",
             hint="the checker and this module disagree on the output format: update both",
         ) from exc

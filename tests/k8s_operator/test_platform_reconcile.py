@@ -55,7 +55,16 @@ def test_platform_runs_api_and_inventory_and_becomes_ready(
     kube: Kube, operator: OperatorProcess, namespace: str
 ) -> None:
     mirror = "mirror.example.com:5000/tei:cpu-1.8"
-    kube.apply(_platform(namespace, "v0.8.8", images={"text-embeddings-inference": mirror}))
+    role = "arn:aws:iam::123456789012:role/librechat-files"
+    kube.apply(
+        _platform(
+            namespace,
+            "v0.8.8",
+            images={"text-embeddings-inference": mirror},
+            configRef={"name": "chat-config"},
+            files={"s3": {"bucket": "chat-files", "region": "eu-west-1", "roleArn": role}},
+        )
+    )
     expected = {"chat-api"} | {f"chat-{s.name}" for s in INVENTORY}
     wait_until(lambda: _service_names(kube, namespace) == expected, 60, "8 services")
     wait_until(lambda: _ready(kube, namespace), 120, "the platform to be Ready")
@@ -78,6 +87,18 @@ def test_platform_runs_api_and_inventory_and_becomes_ready(
     (pool_container,) = pool["spec"]["template"]["spec"]["containers"]
     assert pool_container["image"] == "ghcr.io/danny-avila/librechat-api:v0.8.8"
     assert any(e["name"] == "REDIS_URI" for e in pool_container["env"])
+    settings = kube.get("ConfigMap", namespace, "chat-streaming-config")
+    assert settings is not None
+    assert settings["data"]["CONFIG_PATH"] == "/etc/librechat/librechat.yaml"
+    assert settings["data"]["AWS_BUCKET_NAME"] == "chat-files"
+    assert settings["data"]["RAG_API_URL"] == "http://chat-ai-orchestrator:8000"
+    assert "AWS_ACCESS_KEY_ID" not in settings["data"]
+    account = kube.get("ServiceAccount", namespace, "chat-streaming")
+    assert account is not None
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    assert {"name": "config-0", "mountPath": "/etc/librechat", "readOnly": True} in pool_container[
+        "volumeMounts"
+    ]
     gateway_pods = kube.get("Deployment", namespace, "chat-ai-gateway")
     assert gateway_pods is not None
     pod = gateway_pods["spec"]["template"]["spec"]
