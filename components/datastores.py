@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from k8s_operator.inventory import MONGO_CA_FILE
+
 from .buckets import SecureBucket, SecureBucketArgs
 from .common import child_opts, named
 from .spec import DataStoreSizes
@@ -172,7 +174,8 @@ class DataStores(pulumi.ComponentResource):
         return pulumi.Output.all(cluster.endpoint, password).apply(
             lambda v: (
                 f"mongodb://librechat:{v[1]}@{v[0]}:27017/LibreChat"
-                "?tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false"
+                f"?tls=true&tlsCAFile={MONGO_CA_FILE}"
+                "&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false"
             )
         )
 

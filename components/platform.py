@@ -32,7 +32,12 @@ from .k8s_objects import (
     network_policies,
     platform_namespaces,
 )
-from .librechat import LIBRECHAT_NAME, librechat_object, operator_objects
+from .librechat import (
+    LIBRECHAT_NAME,
+    documentdb_ca_config_map,
+    librechat_object,
+    operator_objects,
+)
 from .monitoring import (
     ALERTMANAGER_KEY,
     ALERTMANAGER_SECRET,
@@ -97,8 +102,11 @@ def rendered_objects(
             image_overrides=image_overrides,
             redis_cluster=kind != "laptop",
             files=files,
+            mongodb_ca=kind != "laptop",
         )
     )
+    if kind != "laptop":
+        objects.append(documentdb_ca_config_map(APP_NAMESPACE, labels))
     return objects
 
 

