@@ -30,6 +30,9 @@ AURORA_ENGINE_VERSION = "16.6"
 OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 """OpenSearch endpoints accept TLS 1.2+ only."""
 
+AURORA_MASTER_USER = "librechat"
+"""Aurora's master user (the primary region creates it; migrations use it, services do not)."""
+
 PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk": 9098}
 """Ports opened to the VPC (and nothing else) by the data security group."""
 
@@ -237,7 +240,7 @@ class DataStores(pulumi.ComponentResource):
             engine_version=AURORA_ENGINE_VERSION,
             global_cluster_identifier=a.aurora_global_id,
             database_name="rag" if a.primary else None,
-            master_username="librechat" if a.primary else None,
+            master_username=AURORA_MASTER_USER if a.primary else None,
             master_password=a.secrets["auroraMasterPassword"] if a.primary else None,
             storage_encrypted=True,
             kms_key_id=self.key.arn,

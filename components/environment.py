@@ -15,14 +15,14 @@ import pulumi_kubernetes as k8s
 
 from .buckets import object_access_policy
 from .cluster import Cluster, ClusterArgs, irsa_trust_policy
-from .datastores import DataStores, DataStoresArgs
+from .datastores import AURORA_MASTER_USER, DataStores, DataStoresArgs
 from .edge import Edge, EdgeArgs, RegionalOrigin
 from .global_data import GlobalDatabases, GlobalDatabasesArgs
 from .k8s_objects import APP_NAMESPACE
 from .librechat import librechat_service_accounts
 from .monitoring import RECEIVER_KEY
 from .network import Network, NetworkArgs
-from .platform import Platform, PlatformArgs
+from .platform import Platform, PlatformArgs, RagDatabase
 from .regions import EDGE_REGION, KNOWN_REGIONS, availability_zones
 from .replication import RegionBucket, Replication, ReplicationArgs
 from .spec import CloudSpec, EnvironmentKind, EnvironmentSpec
@@ -208,6 +208,12 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 kms_key_arn=stores.kms_key_arn,
                 keycloak_db_host=stores.aurora_endpoint,
                 keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+                rag_database=RagDatabase(
+                    host=stores.aurora_endpoint,
+                    master_user=AURORA_MASTER_USER,
+                    master_password=spec.secrets.data["auroraMasterPassword"],
+                    rag_password=spec.secrets.data["ragDbPassword"],
+                ),
                 files=_librechat_files(
                     prefix, region, cluster=cluster, stores=stores, tags=spec.tags, opts=in_region
                 ),

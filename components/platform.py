@@ -8,7 +8,7 @@ server-side dry-run against a real API server).
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -17,8 +17,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from k8s_operator import images
+from k8s_operator.images import Image
 
 from . import librechat_config
+from . import rag_database as rag_db
 from .common import child_opts
 from .gateway import GatewaySettings, config_map
 from .helm import grafana_enabled, platform_releases
@@ -66,12 +68,14 @@ def rendered_objects(
     operator_image: str = DEFAULT_OPERATOR_IMAGE,
     image_overrides: dict[str, str] | None = None,
     files: dict[str, Any] | None = None,
+    rag: bool = False,
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
     RBAC, Deployment running ``operator_image``; its guards read ``slo_env``'s generated rules),
     the AI gateway's LiteLLM configuration, LibreChat's ``librechat.yaml`` and the region's
     LibreChat resource (with the stack's replaced rows of the versions table; ``files``: where
-    LibreChat keeps files, see :func:`components.librechat.librechat_object`)."""
+    LibreChat keeps files, see :func:`components.librechat.librechat_object`; ``rag``: the RAG
+    API reads its database's Secret, :mod:`components.rag_database`)."""
     names = platform_namespaces(kind)
     objects = [namespace(n, labels) for n in names]
     for n in names:
@@ -103,11 +107,19 @@ def rendered_objects(
             redis_cluster=kind != "laptop",
             files=files,
             mongodb_ca=kind != "laptop",
+            rag_secret=rag_db.RAG_SECRET if rag else None,
         )
     )
     if kind != "laptop":
         objects.append(documentdb_ca_config_map(APP_NAMESPACE, labels))
     return objects
+
+
+def rag_migration(images: Mapping[str, Image], labels: dict[str, str]) -> dict[str, Any]:
+    """The RAG database's migration Job, with the table's ``psql`` image (pgvector's)."""
+    return rag_db.migration_job(
+        namespace=APP_NAMESPACE, image=images["pgvector"].ref, labels=labels
+    )
 
 
 def _with_db_host(values: dict[str, Any], host: str) -> dict[str, Any]:
@@ -167,6 +179,22 @@ class PlatformArgs:
     files: dict[str, Any] | None = None
     """Where LibreChat keeps files: ``{"s3": {"bucket", "region", "roleArn"}}`` (Outputs
     allowed); None: its local folder (the laptop)."""
+    rag_database: RagDatabase | None = None
+    """The RAG API's database (cloud only): migrated by a Job before LibreChat starts."""
+
+
+@dataclass(frozen=True)
+class RagDatabase:
+    """Where the RAG API's database is and the credentials the migration and the API use."""
+
+    host: pulumi.Output[str]
+    """The Aurora endpoint."""
+    master_user: str
+    """Aurora's master user (the migration only)."""
+    master_password: pulumi.Output[str]
+    """Its password, a secret Output."""
+    rag_password: pulumi.Output[str]
+    """The RAG API's own role's password, a secret Output."""
     """SLO rules, dashboards, scrape targets and alert routing (None: none of them)."""
 
 
@@ -211,11 +239,14 @@ class Platform(pulumi.ComponentResource):
             operator_image=args.operator_image,
             image_overrides=args.image_overrides,
             files=args.files,
+            rag=args.rag_database is not None,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
         plain = [o for o in objects if o["kind"] not in (*first, "LibreChat")]
         created = [self._create(name, o, namespaces) for o in plain]
+        if args.rag_database is not None:
+            created.append(self._rag_database(name, args, args.rag_database, namespaces, labels))
         crs = [o for o in objects if o["kind"] == "LibreChat"]
         created += [self._create(name, o, namespaces + created) for o in crs]
         if args.kms_key_arn is not None:
@@ -254,6 +285,43 @@ class Platform(pulumi.ComponentResource):
             metadata=meta,
             spec=obj["spec"],
             opts=opts,
+        )
+
+    def _rag_database(
+        self,
+        name: str,
+        args: PlatformArgs,
+        database: RagDatabase,
+        deps: list[pulumi.Resource],
+        labels: dict[str, str],
+    ) -> pulumi.Resource:
+        """The RAG API's Secret, the migration's own Secret and the Job, which the LibreChat
+        resource waits for (Pulumi waits for a Job to complete)."""
+        keys = {
+            rag_db.RAG_SECRET: rag_db.rag_secret_keys(database.host, database.rag_password),
+            rag_db.MIGRATION_SECRET: rag_db.migration_secret_keys(
+                database.host,
+                database.master_user,
+                database.master_password,
+                database.rag_password,
+            ),
+        }
+        secrets = [
+            k8s.core.v1.Secret(
+                f"{name}-secret-{APP_NAMESPACE}-{secret_name}",
+                metadata={"name": secret_name, "namespace": APP_NAMESPACE},
+                type="Opaque",
+                string_data={k: _secret(pulumi.Output.from_input(v)) for k, v in data.items()},
+                opts=child_opts(self, depends_on=deps),
+            )
+            for secret_name, data in keys.items()
+        ]
+        job = rag_migration(images.with_overrides(args.image_overrides), labels)
+        return k8s.batch.v1.Job(
+            f"{name}-job-{APP_NAMESPACE}-{rag_db.JOB_NAME}",
+            metadata=job["metadata"],
+            spec=job["spec"],
+            opts=child_opts(self, depends_on=[*deps, *secrets]),
         )
 
     def _storage_class(self, name: str, key: pulumi.Output[str]) -> None:

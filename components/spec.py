@@ -59,6 +59,7 @@ DATA_SECRET_KEYS: tuple[str, ...] = (
     "docdbMasterPassword",
     "auroraMasterPassword",
     "redisAuthToken",
+    "ragDbPassword",
 )
 """Secrets the cloud data stores need (not used by the laptop stack)."""
 

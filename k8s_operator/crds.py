@@ -306,6 +306,17 @@ def _librechat_spec() -> Schema:
                 },
                 required=["urlSecretRef"],
             ),
+            "rag": _obj(
+                {
+                    "databaseSecretRef": _obj(
+                        {"name": _str(pattern=_NAME)},
+                        required=["name"],
+                        description="A Secret with DB_HOST, DB_PORT, POSTGRES_DB, POSTGRES_USER "
+                        "and POSTGRES_PASSWORD: the RAG API's database and its own role.",
+                    )
+                },
+                description="LibreChat's RAG API (the ai-orchestrator service).",
+            ),
             "configRef": _obj(
                 {"name": _str(pattern=_NAME)},
                 required=["name"],

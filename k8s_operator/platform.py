@@ -203,6 +203,9 @@ def inventory_services(
                 service_spec["configMaps"] = [
                     {"name": name, "mountPath": path} for name, path in defaults.config_maps
                 ]
+            rag_secret = ((spec.get("rag") or {}).get("databaseSecretRef") or {}).get("name")
+            if defaults.name == RAG_SERVICE and rag_secret:
+                service_spec["envFromSecret"] = rag_secret
             if defaults.secret_keys:
                 shared = spec["secretsRef"]["name"]
                 service_spec["secretEnv"] = [

@@ -54,4 +54,7 @@ def test_data_store_credentials_are_secret_inputs() -> None:
     assert is_secret(aurora.inputs["masterPassword"])
     for redis in plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
         assert is_secret(redis.inputs["authToken"])
-    assert len(DATA_SECRET_KEYS) == 3
+    for secret in plan.of_type("kubernetes:core/v1:Secret"):
+        if secret.inputs["metadata"]["name"] in {"rag-db", "rag-db-migration"}:
+            assert is_secret(secret.inputs["stringData"])
+    assert len(DATA_SECRET_KEYS) == 4
