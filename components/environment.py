@@ -208,6 +208,10 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 kms_key_arn=stores.kms_key_arn,
                 keycloak_db_host=stores.aurora_endpoint,
                 keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+                provider_keys={
+                    spec.gateway.primary.api_key_env: spec.secrets.data["primaryProviderKey"],
+                    spec.gateway.fallback.api_key_env: spec.secrets.data["fallbackProviderKey"],
+                },
                 rag_database=RagDatabase(
                     host=stores.aurora_endpoint,
                     master_user=AURORA_MASTER_USER,

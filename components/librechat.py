@@ -80,14 +80,15 @@ def librechat_object(
     files: dict[str, Any] | None = None,
     mongodb_ca: bool = False,
     rag_secret: str | None = None,
+    gateway_keys_secret: str | None = None,
 ) -> dict[str, Any]:
     """The region's ``LibreChat``: its version, where the stores' addresses are (keys of the
     shared Secret), its own Redis key prefix (regions never share Redis keys; ``redis_cluster``:
     ElastiCache's cluster mode), its ``librechat.yaml`` (:mod:`components.librechat_config`),
     where files go (``files``: ``{"s3": {"bucket", "region", "roleArn"}}``; None: LibreChat's
     local folder), whether MongoDB's TLS needs DocumentDB's certificate authorities
-    (``mongodb_ca``), the RAG API's database Secret (``rag_secret``) and the stack's replaced
-    rows of the versions table."""
+    (``mongodb_ca``), the RAG API's database Secret (``rag_secret``), the gateway's provider keys
+    (``gateway_keys_secret``) and the stack's replaced rows of the versions table."""
     mongodb: dict[str, Any] = {"uriSecretRef": {"name": secret_name, "key": "MONGO_URI"}}
     if mongodb_ca:
         mongodb["caRef"] = {"name": DOCUMENTDB_CA_CONFIG_MAP}
@@ -98,6 +99,8 @@ def librechat_object(
         extra["files"] = files
     if rag_secret:
         extra["rag"] = {"databaseSecretRef": {"name": rag_secret}}
+    if gateway_keys_secret:
+        extra["gateway"] = {"keysSecretRef": {"name": gateway_keys_secret}}
     return {
         "apiVersion": API_VERSION,
         "kind": "LibreChat",

@@ -52,6 +52,9 @@ from .spec import DEFAULT_OPERATOR_IMAGE, Observability
 MEILI_HOST = "http://meilisearch.librechat-data.svc.cluster.local:7700"
 """The region's Meilisearch (the ``meilisearch`` release's Service), LibreChat's ``MEILI_HOST``."""
 
+GATEWAY_KEYS_SECRET = "librechat-ai-gateway-keys"
+"""The Secret with the AI gateway's provider API keys (read by the gateway's pods only)."""
+
 SHARED_SECRET_NAME = "librechat-shared"
 """The Secret with the five shared secrets and the store URIs that LibreChat reads as env."""
 
@@ -69,6 +72,7 @@ def rendered_objects(
     image_overrides: dict[str, str] | None = None,
     files: dict[str, Any] | None = None,
     rag: bool = False,
+    provider_keys: bool = False,
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
     RBAC, Deployment running ``operator_image``; its guards read ``slo_env``'s generated rules),
@@ -108,6 +112,7 @@ def rendered_objects(
             files=files,
             mongodb_ca=kind != "laptop",
             rag_secret=rag_db.RAG_SECRET if rag else None,
+            gateway_keys_secret=GATEWAY_KEYS_SECRET if provider_keys else None,
         )
     )
     if kind != "laptop":
@@ -181,6 +186,8 @@ class PlatformArgs:
     allowed); None: its local folder (the laptop)."""
     rag_database: RagDatabase | None = None
     """The RAG API's database (cloud only): migrated by a Job before LibreChat starts."""
+    provider_keys: dict[str, pulumi.Output[str]] | None = None
+    """The gateway's provider API keys by the variable its ``config.yaml`` reads (cloud only)."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +247,7 @@ class Platform(pulumi.ComponentResource):
             image_overrides=args.image_overrides,
             files=args.files,
             rag=args.rag_database is not None,
+            provider_keys=args.provider_keys is not None,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
@@ -435,6 +443,8 @@ class Platform(pulumi.ComponentResource):
         ]
         if args.keycloak_db_password is not None:
             secrets.append(("keycloak", "keycloak-db", {"password": args.keycloak_db_password}))
+        if args.provider_keys is not None:
+            secrets.append((APP_NAMESPACE, GATEWAY_KEYS_SECRET, args.provider_keys))
         for ns, secret_name, data in secrets:
             k8s.core.v1.Secret(
                 f"{name}-secret-{ns}-{secret_name}",

@@ -60,8 +60,12 @@ DATA_SECRET_KEYS: tuple[str, ...] = (
     "auroraMasterPassword",
     "redisAuthToken",
     "ragDbPassword",
+    "primaryProviderKey",
+    "fallbackProviderKey",
 )
-"""Secrets the cloud data stores need (not used by the laptop stack)."""
+"""Secrets only the cloud environments need: the data stores' credentials, the RAG API's own
+database password, and the API keys of the AI gateway's two providers (the laptop's gateway
+calls the simulator's mock LLMs)."""
 
 
 @dataclass(frozen=True)

@@ -306,6 +306,17 @@ def _librechat_spec() -> Schema:
                 },
                 required=["urlSecretRef"],
             ),
+            "gateway": _obj(
+                {
+                    "keysSecretRef": _obj(
+                        {"name": _str(pattern=_NAME)},
+                        required=["name"],
+                        description="A Secret whose keys are the providers' API keys, named as "
+                        "the gateway's config.yaml reads them (os.environ/<NAME>).",
+                    )
+                },
+                description="The AI gateway (the ai-gateway service, LiteLLM).",
+            ),
             "rag": _obj(
                 {
                     "databaseSecretRef": _obj(

@@ -29,6 +29,9 @@ from .inventory import (
 )
 from .kube import Kube, Obj
 
+GATEWAY = "ai-gateway"
+"""The inventory service that is the AI gateway (LiteLLM)."""
+
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 """The ServiceAccount annotation by which EKS hands a pod an IAM role (IRSA)."""
 
@@ -131,6 +134,16 @@ def _enabled(spec: Mapping[str, Any], name: str) -> bool:
     return name in overrides and bool(overrides[name].get("enabled", True))
 
 
+def _own_secret(spec: Mapping[str, Any], service: str) -> str | None:
+    """The Secret a service reads whole: the RAG API's database, the gateway's provider keys."""
+    section, field = {
+        RAG_SERVICE: ("rag", "databaseSecretRef"),
+        GATEWAY: ("gateway", "keysSecretRef"),
+    }.get(service, ("", ""))
+    name = ((spec.get(section) or {}).get(field) or {}).get("name") if section else None
+    return str(name) if name else None
+
+
 def _pool_spec(
     body: Mapping[str, Any], defaults: ServiceDefaults, version: str, replicas: Mapping[str, Any]
 ) -> Obj:
@@ -203,9 +216,9 @@ def inventory_services(
                 service_spec["configMaps"] = [
                     {"name": name, "mountPath": path} for name, path in defaults.config_maps
                 ]
-            rag_secret = ((spec.get("rag") or {}).get("databaseSecretRef") or {}).get("name")
-            if defaults.name == RAG_SERVICE and rag_secret:
-                service_spec["envFromSecret"] = rag_secret
+            own = _own_secret(spec, defaults.name)
+            if own:
+                service_spec["envFromSecret"] = own
             if defaults.secret_keys:
                 shared = spec["secretsRef"]["name"]
                 service_spec["secretEnv"] = [

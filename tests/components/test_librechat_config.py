@@ -24,6 +24,7 @@ from components.librechat import (
 from components.librechat_config import CONFIG_FILE, CONFIG_MAP_NAME, CONFIG_VERSION
 from components.plan import Plan
 from components.spec import SHARED_SECRET_KEYS
+from components.stackfile import placeholder
 from k8s_operator.inventory import BY_NAME, MONGO_CA_DIR, MONGO_CA_FILE
 from k8s_operator.platform import api_service, inventory_services
 from librechat_ops.settings import Settings
@@ -276,3 +277,31 @@ def test_librechat_trusts_documentdb_and_never_retries_writes(env: str) -> None:
         for account in librechat_service_accounts():
             mounts = services[account]["configMaps"]
             assert {"name": DOCUMENTDB_CA_CONFIG_MAP, "mountPath": MONGO_CA_DIR} in mounts
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_the_gateway_reads_every_provider_key_its_config_names(env: str) -> None:
+    plan = plan_of(env)
+    (gateway_config,) = {
+        r.inputs["data"]["config.yaml"]
+        for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+        if r.inputs["metadata"]["name"] == "librechat-ai-gateway-litellm"
+    }
+    named = {
+        d["litellm_params"]["api_key"].removeprefix("os.environ/")
+        for d in yaml.safe_load(gateway_config)["model_list"]
+    }
+    keys = [
+        unwrap(r.inputs["stringData"])
+        for r in plan.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"]["name"] == "librechat-ai-gateway-keys"
+    ]
+    assert len(keys) == len(_librechats(plan))
+    for values in keys:
+        assert set(values) == named
+        assert values["OPENAI_API_KEY"] == placeholder("librechat:primaryProviderKey")
+    for body in _librechats(plan):
+        gateway = _services(body)[f"{LIBRECHAT_NAME}-ai-gateway"]
+        assert gateway["envFromSecret"] == "librechat-ai-gateway-keys"
+        for pool in librechat_service_accounts():
+            assert _services(body)[pool]["envFromSecret"] == "librechat-shared"
