@@ -114,6 +114,8 @@ def librechat_object(
                 "urlSecretRef": {"name": secret_name, "key": "REDIS_URI"},
                 "keyPrefix": f"librechat:{region}:",
                 "cluster": redis_cluster,
+                # ElastiCache's TLS certificates name its hosts; ioredis must dial by name.
+                "alternativeDnsLookup": redis_cluster,
             },
             "mongodb": mongodb,
             "meilisearch": {"urlSecretRef": {"name": secret_name, "key": "MEILI_HOST"}},

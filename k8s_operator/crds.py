@@ -303,6 +303,13 @@ def _librechat_spec() -> Schema:
                         "default": False,
                         "description": "Redis in cluster mode (ElastiCache): USE_REDIS_CLUSTER.",
                     },
+                    "alternativeDnsLookup": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "ElastiCache over TLS: ioredis must connect to the "
+                        "cluster's host names, not its addresses "
+                        "(REDIS_USE_ALTERNATIVE_DNS_LOOKUP).",
+                    },
                 },
                 required=["urlSecretRef"],
             ),

@@ -89,10 +89,7 @@ def _librechat_settings(body: Mapping[str, Any]) -> Obj:
     secret_env = []
     redis = spec.get("redis")
     if redis:
-        config["USE_REDIS"] = "true"
-        config["REDIS_KEY_PREFIX"] = redis.get("keyPrefix") or f"librechat-{spec.get('region')}:"
-        if redis.get("cluster"):
-            config["USE_REDIS_CLUSTER"] = "true"
+        config |= _redis_settings(redis, spec.get("region"))
         secret_env.append({"name": "REDIS_URI", "secretRef": redis["urlSecretRef"]})
     for section, field, env in (
         ("mongodb", "uriSecretRef", "MONGO_URI"),
@@ -124,6 +121,19 @@ def _librechat_settings(body: Mapping[str, Any]) -> Obj:
         if s3.get("roleArn"):
             fields["serviceAccountAnnotations"] = {IRSA_ANNOTATION: s3["roleArn"]}
     return fields
+
+
+def _redis_settings(redis: Mapping[str, Any], region: str | None) -> dict[str, str]:
+    """LibreChat's Redis entries: on, the region's key prefix, cluster mode, ElastiCache's DNS."""
+    config = {
+        "USE_REDIS": "true",
+        "REDIS_KEY_PREFIX": redis.get("keyPrefix") or f"librechat-{region}:",
+    }
+    if redis.get("cluster"):
+        config["USE_REDIS_CLUSTER"] = "true"
+    if redis.get("alternativeDnsLookup"):
+        config["REDIS_USE_ALTERNATIVE_DNS_LOOKUP"] = "true"
+    return config
 
 
 def _enabled(spec: Mapping[str, Any], name: str) -> bool:

@@ -149,6 +149,8 @@ def test_every_librechat_pool_is_wired_to_the_stores(env: str) -> None:
         assert config["USE_REDIS"] == "true"
         assert config["REDIS_KEY_PREFIX"].startswith("librechat:")
         assert (config.get("USE_REDIS_CLUSTER") == "true") == (env != "laptop")
+        elasticache = config.get("REDIS_USE_ALTERNATIVE_DNS_LOOKUP") == "true"
+        assert elasticache == (env != "laptop")
         assert config["SEARCH"] == "true"
         assert config["RAG_API_URL"] == f"http://{LIBRECHAT_NAME}-ai-orchestrator:{rag['port']}"
         assert config["CONFIG_PATH"] == "/etc/librechat/librechat.yaml"
