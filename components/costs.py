@@ -128,7 +128,10 @@ def _hourly(key: str, basis: str, regional: bool) -> Pricer:
 
 
 def _redis(i: dict[str, Any], table: dict[str, Any], _: dict[str, PlannedResource]) -> Priced:
-    nodes = int(i["numNodeGroups"]) * (1 + int(i["replicasPerNodeGroup"]))
+    if "numCacheClusters" in i:  # no cluster mode: a primary and its replicas
+        nodes = int(i["numCacheClusters"])
+    else:
+        nodes = int(i["numNodeGroups"]) * (1 + int(i["replicasPerNodeGroup"]))
     cost = nodes * _rate(table, "elasticache_hourly", i["nodeType"]) * _hours(table)
     return cost, f"{nodes} x {i['nodeType']}", True
 

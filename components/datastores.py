@@ -33,6 +33,9 @@ OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 AURORA_MASTER_USER = "librechat"
 """Aurora's master user (the primary region creates it; migrations use it, services do not)."""
 
+RATELIMIT_NODE_TYPE = "cache.t4g.medium"
+"""Kong's rate-limit Redis: a primary and a replica of this size per region."""
+
 PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk": 9098}
 """Ports opened to the VPC (and nothing else) by the data security group."""
 
@@ -74,6 +77,7 @@ class DataStores(pulumi.ComponentResource):
     files_bucket: SecureBucket
     mongo_uri: pulumi.Output[str]
     redis_uri: pulumi.Output[str]
+    ratelimit_redis_host: pulumi.Output[str]
     aurora_endpoint: pulumi.Output[str]
 
     def __init__(
@@ -105,6 +109,7 @@ class DataStores(pulumi.ComponentResource):
         )
         self.mongo_uri = self._documentdb(name)
         self.redis_uri = self._redis(name)
+        self.ratelimit_redis_host = self._ratelimit_redis(name)
         self.aurora_endpoint = self._aurora(name)
         self._opensearch(name)
         self.files_bucket = SecureBucket(
@@ -184,7 +189,7 @@ class DataStores(pulumi.ComponentResource):
 
     def _redis(self, name: str) -> pulumi.Output[str]:
         a = self._args
-        subnets = aws.elasticache.SubnetGroup(
+        subnets = self._redis_subnets = aws.elasticache.SubnetGroup(
             f"{name}-redis",
             name=f"{a.prefix}-redis",
             description="LibreChat Redis",
@@ -218,6 +223,32 @@ class DataStores(pulumi.ComponentResource):
         return pulumi.Output.all(
             group.configuration_endpoint_address, a.secrets["redisAuthToken"]
         ).apply(lambda v: f"rediss://:{v[1]}@{v[0]}:6379")
+
+    def _ratelimit_redis(self, name: str) -> pulumi.Output[str]:
+        """Kong's rate-limit counters: a small Redis without cluster mode (Kong's rate-limiting
+        plugin speaks to one Redis node, not a cluster), TLS and the same auth token."""
+        a = self._args
+        group = aws.elasticache.ReplicationGroup(
+            f"{name}-ratelimit",
+            replication_group_id=f"{a.prefix}-ratelimit",
+            description="Kong's rate-limit counters (this region only)",
+            engine="redis",
+            engine_version="7.1",
+            node_type=RATELIMIT_NODE_TYPE,
+            num_cache_clusters=2,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            at_rest_encryption_enabled=True,
+            kms_key_id=self.key.arn,
+            transit_encryption_enabled=True,
+            auth_token=a.secrets["redisAuthToken"],
+            snapshot_retention_limit=a.sizes.backup_retention_days,
+            subnet_group_name=f"{a.prefix}-redis",
+            security_group_ids=[self.sg.id],
+            tags=a.tags,
+            opts=child_opts(self, depends_on=[self._redis_subnets]),
+        )
+        return group.primary_endpoint_address
 
     def _aurora(self, name: str) -> pulumi.Output[str]:
         a = self._args

@@ -13,16 +13,20 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from k8s_operator import images
+from k8s_operator.images import Image
+
 from .buckets import object_access_policy
 from .cluster import Cluster, ClusterArgs, irsa_trust_policy
 from .datastores import AURORA_MASTER_USER, DataStores, DataStoresArgs
 from .edge import Edge, EdgeArgs, RegionalOrigin
 from .global_data import GlobalDatabases, GlobalDatabasesArgs
+from .ingress import RegionalIngress, RegionalIngressArgs, controller_values
 from .k8s_objects import APP_NAMESPACE
 from .librechat import librechat_service_accounts
 from .monitoring import RECEIVER_KEY
 from .network import Network, NetworkArgs
-from .platform import Platform, PlatformArgs, RagDatabase
+from .platform import EdgeWiring, Platform, PlatformArgs, RagDatabase
 from .regions import EDGE_REGION, KNOWN_REGIONS, availability_zones
 from .replication import RegionBucket, Replication, ReplicationArgs
 from .spec import CloudSpec, EnvironmentKind, EnvironmentSpec
@@ -208,6 +212,31 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 kms_key_arn=stores.kms_key_arn,
                 keycloak_db_host=stores.aurora_endpoint,
                 keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+                edge=_edge_wiring(
+                    RegionalIngress(
+                        f"{prefix}-ingress",
+                        RegionalIngressArgs(
+                            prefix=prefix,
+                            region=region,
+                            domain=cloud.domain,
+                            hosted_zone_id=cloud.hosted_zone_id,
+                            vpc_id=network.vpc_id,
+                            vpc_cidr=cloud.vpc_cidrs[region],
+                            oidc_provider_arn=cluster.oidc_provider_arn,
+                            oidc_issuer_url=cluster.oidc_issuer_url,
+                            tags=spec.tags,
+                        ),
+                        opts=in_region,
+                    ),
+                    cluster=cluster,
+                    network=network,
+                    stores=stores,
+                    region=region,
+                    image=images.with_overrides(spec.image_overrides)[
+                        "aws-load-balancer-controller"
+                    ],
+                    redis_auth_token=spec.secrets.data["redisAuthToken"],
+                ),
                 provider_keys={
                     spec.gateway.primary.api_key_env: spec.secrets.data["primaryProviderKey"],
                     spec.gateway.fallback.api_key_env: spec.secrets.data["fallbackProviderKey"],
@@ -288,3 +317,30 @@ def _librechat_files(
         opts=opts,
     )
     return {"s3": {"bucket": stores.files_bucket.id, "region": region, "roleArn": role.arn}}
+
+
+def _edge_wiring(
+    ingress: RegionalIngress,
+    *,
+    cluster: Cluster,
+    network: Network,
+    stores: DataStores,
+    region: str,
+    image: Image,
+    redis_auth_token: pulumi.Output[str],
+) -> EdgeWiring:
+    """The region's way in, as the Platform needs it: the origin's certificate and groups for the
+    Kong Service, Kong's rate-limit Redis, and the load balancer controller's chart values."""
+    return EdgeWiring(
+        certificate_arn=ingress.certificate_arn,
+        security_groups=ingress.security_groups,
+        ratelimit_redis_host=stores.ratelimit_redis_host,
+        redis_auth_token=redis_auth_token,
+        controller=controller_values(
+            cluster_name=cluster.name,
+            region=region,
+            vpc_id=network.vpc_id,
+            role_arn=ingress.controller_role_arn,
+            image=(image.repository, image.tag),
+        ),
+    )

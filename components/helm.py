@@ -12,7 +12,9 @@ from typing import Any
 
 from k8s_operator.images import IMAGES, Image
 
+from .ingress import CONTROLLER_NAMESPACE, KONG_PROXY_PORT
 from .k8s_objects import DATA_NAMESPACE, MONITORING_NAMESPACE
+from .kong_config import CONFIG_MAP_NAME as KONG_CONFIG_MAP
 from .monitoring import RELEASE, alertmanager_values, kong_values
 
 
@@ -33,6 +35,12 @@ class ReleaseSpec:
     values: dict[str, Any] = field(default_factory=dict)
     """Chart values."""
 
+
+LOAD_BALANCER_CONTROLLER_CHART = "1.14.0"
+"""eks/aws-load-balancer-controller; its app is v2.14.0 (the versions table's row)."""
+
+KONG_REDIS_SECRET = "kong-redis"
+"""The Secret in Kong's namespace with the rate limiter's Redis password."""
 
 BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
 """Bitnami's OCI chart registry (laptop data stores)."""
@@ -56,10 +64,13 @@ def platform_releases(
     keycloak_db_host: str | None,
     alert_routing: bool = False,
     images: Mapping[str, Image] = IMAGES,
+    load_balancer_controller: dict[str, Any] | None = None,
 ) -> list[ReleaseSpec]:
     """Releases for ``kind`` (laptop, staging, production) in ``region``; ``alert_routing``
     points Alertmanager at the configuration Secret of :mod:`components.monitoring`; the
-    charts' images are the rows of ``images`` (the versions table, with the stack's overrides)."""
+    charts' images are the rows of ``images`` (the versions table, with the stack's overrides);
+    ``load_balancer_controller``: that chart's values (:func:`components.ingress.controller_values`;
+    the clouds only)."""
     ha = kind == "production"
     persistence: dict[str, Any] = {"enabled": True}
     if storage_class:
@@ -102,6 +113,17 @@ def platform_releases(
     ]
     if kind == "laptop":
         return [*releases, *_laptop_stores(images)]
+    if load_balancer_controller is not None:
+        releases.append(
+            ReleaseSpec(
+                "aws-load-balancer-controller",
+                CONTROLLER_NAMESPACE,
+                "aws-load-balancer-controller",
+                LOAD_BALANCER_CONTROLLER_CHART,
+                "https://aws.github.io/eks-charts",
+                load_balancer_controller,
+            )
+        )
     return [
         *releases,
         ReleaseSpec(
@@ -120,10 +142,29 @@ def platform_releases(
             "https://charts.konghq.com",
             {
                 "image": _image(images["kong"]),
-                "ingressController": {"enabled": True},
+                # DB-less: the program's declarative configuration is Kong's only source.
+                "ingressController": {"enabled": False},
+                "dblessConfig": {"configMap": KONG_CONFIG_MAP},
+                "env": {
+                    "database": "off",
+                    # Only CloudFront reaches Kong (the load balancer's security groups): the
+                    # client is the last address CloudFront wrote in X-Forwarded-For.
+                    "trusted_ips": "0.0.0.0/0,::/0",
+                    "real_ip_header": "X-Forwarded-For",
+                    "real_ip_recursive": "off",
+                    "redis_password": {
+                        "valueFrom": {
+                            "secretKeyRef": {"name": KONG_REDIS_SECRET, "key": "password"}
+                        }
+                    },
+                },
                 "replicaCount": 6 if ha else 2,
                 # The internet-facing NLB is the Platform's own ``kong-edge`` Service.
-                "proxy": {"type": "ClusterIP"},
+                "proxy": {
+                    "type": "ClusterIP",
+                    "http": {"enabled": True, "containerPort": KONG_PROXY_PORT},
+                    "tls": {"enabled": False},
+                },
                 **kong_values(),
             },
         ),

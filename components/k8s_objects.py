@@ -154,30 +154,3 @@ def encrypted_storage_class(kms_key_arn: str) -> dict[str, Any]:
         "volumeBindingMode": "WaitForFirstConsumer",
         "reclaimPolicy": "Retain",
     }
-
-
-def edge_service() -> dict[str, Any]:
-    """The region's ingress: an internet-facing NLB in front of Kong's TLS proxy port.
-
-    Declared here (not by the Kong chart) so that Pulumi owns it and can wait for its load
-    balancer host name, which Route53 and CloudFront point at.
-    """
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": "kong-edge",
-            "namespace": "kong",
-            "annotations": {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-            },
-        },
-        "spec": {
-            "type": "LoadBalancer",
-            "externalTrafficPolicy": "Local",
-            "selector": {"app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": "kong"},
-            "ports": [{"name": "https", "port": 443, "targetPort": 8443, "protocol": "TCP"}],
-        },
-    }

@@ -15,6 +15,7 @@ from k8s_operator import crds, deploy, images
 from k8s_operator.inventory import API_SERVICE, INVENTORY, LIBRECHAT_IMAGE
 
 from .errors import ConfigError
+from .k8s_objects import DATA_NAMESPACE
 from .librechat_config import CONFIG_MAP_NAME
 
 API_VERSION = crds.API_VERSION
@@ -120,6 +121,7 @@ def librechat_object(
             "mongodb": mongodb,
             "meilisearch": {"urlSecretRef": {"name": secret_name, "key": "MEILI_HOST"}},
             "configRef": {"name": CONFIG_MAP_NAME},
+            "storesNamespace": DATA_NAMESPACE,
             "secretsRef": {"name": secret_name},
             **extra,
         },

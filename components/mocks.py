@@ -48,7 +48,7 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             "certificateAuthority": {"data": "bW9jaw=="},
         }
     elif typ == "aws:acm/certificate:Certificate":
-        domain = inputs.get("domainName", name)
+        domains = [inputs.get("domainName", name), *inputs.get("subjectAlternativeNames", [])]
         extra["domainValidationOptions"] = [
             {
                 "domainName": domain,
@@ -56,6 +56,7 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
                 "resourceRecordType": "CNAME",
                 "resourceRecordValue": "_mock.acm-validations.aws.",
             }
+            for domain in domains
         ]
     elif typ == "aws:lambda/function:Function":
         extra |= {"qualifiedArn": f"arn:aws:lambda:us-east-1:0:function:{name}:1", "version": "1"}
@@ -65,6 +66,7 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
         extra["endpoint"] = f"{name}.cluster.mock"
     elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
         extra["configurationEndpointAddress"] = f"{name}.cache.mock"
+        extra["primaryEndpointAddress"] = f"master.{name}.cache.mock"
     elif typ == "aws:msk/cluster:Cluster":
         extra["bootstrapBrokersSaslIam"] = f"b-1.{name}.kafka.mock:9098"
     elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
@@ -101,7 +103,11 @@ class PlanMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """The program makes no provider calls; any call is a bug in it."""
+        """Answer the lookups the program may make (AWS-managed prefix lists, by name); any
+        other call is a bug in it."""
+        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            name = str(args.args.get("name", ""))
+            return {"id": f"pl-mock-{name}", "name": name, "entries": []}, []
         raise PlanError(
             f"the program called {args.token}; the offline plan allows no provider calls"
         )

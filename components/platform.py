@@ -19,16 +19,17 @@ import pulumi_kubernetes as k8s
 from k8s_operator import images
 from k8s_operator.images import Image
 
-from . import librechat_config
+from . import kong_config, librechat_config
 from . import rag_database as rag_db
 from .common import child_opts
+from .errors import PlanError
 from .gateway import GatewaySettings, config_map
-from .helm import grafana_enabled, platform_releases
+from .helm import KONG_REDIS_SECRET, grafana_enabled, platform_releases
+from .ingress import edge_service
 from .k8s_objects import (
     APP_NAMESPACE,
     DATA_NAMESPACE,
     MONITORING_NAMESPACE,
-    edge_service,
     encrypted_storage_class,
     namespace,
     network_policies,
@@ -73,6 +74,7 @@ def rendered_objects(
     files: dict[str, Any] | None = None,
     rag: bool = False,
     provider_keys: bool = False,
+    edge: EdgeWiring | None = None,
 ) -> list[dict[str, Any]]:
     """Every non-secret object: namespaces, policies, storage class, ingress, the operator (CRDs,
     RBAC, Deployment running ``operator_image``; its guards read ``slo_env``'s generated rules),
@@ -87,7 +89,12 @@ def rendered_objects(
     if kms_key_arn is not None:
         objects.append(encrypted_storage_class(kms_key_arn))
     if kind != "laptop":
-        objects.append(edge_service())
+        if edge is None:
+            raise PlanError(f"the {kind} platform needs its edge wiring (certificate, groups)")
+        objects.append(
+            edge_service(certificate_arn=edge.certificate_arn, security_groups=edge.security_groups)
+        )
+        objects.append(_kong_config_map(edge.ratelimit_redis_host))
     objects += operator_objects(operator_image, slo_env=slo_env)
     gateway = gateway or GatewaySettings()
     objects.append(config_map(gateway, namespace=APP_NAMESPACE, labels=labels))
@@ -118,6 +125,21 @@ def rendered_objects(
     if kind != "laptop":
         objects.append(documentdb_ca_config_map(APP_NAMESPACE, labels))
     return objects
+
+
+def _kong_config_map(redis_host: Any) -> dict[str, Any]:
+    """Kong's declarative configuration; ``redis_host`` may be an Output (then so is the text)."""
+    if isinstance(redis_host, str):
+        return kong_config.config_map(redis_host, platform=LIBRECHAT_NAME, namespace="kong")
+    made = kong_config.config_map("", platform=LIBRECHAT_NAME, namespace="kong")
+    made["data"] = {
+        kong_config.CONFIG_FILE: pulumi.Output.from_input(redis_host).apply(
+            lambda host: kong_config.config_map(host, platform=LIBRECHAT_NAME, namespace="kong")[
+                "data"
+            ][kong_config.CONFIG_FILE]
+        )
+    }
+    return made
 
 
 def rag_migration(images: Mapping[str, Image], labels: dict[str, str]) -> dict[str, Any]:
@@ -188,6 +210,24 @@ class PlatformArgs:
     """The RAG API's database (cloud only): migrated by a Job before LibreChat starts."""
     provider_keys: dict[str, pulumi.Output[str]] | None = None
     """The gateway's provider API keys by the variable its ``config.yaml`` reads (cloud only)."""
+    edge: EdgeWiring | None = None
+    """The region's way in (cloud only)."""
+
+
+@dataclass(frozen=True)
+class EdgeWiring:
+    """What the region's way in needs from AWS (plain strings in tests, Outputs in a plan)."""
+
+    certificate_arn: Any
+    """The origin's ACM certificate (:class:`components.ingress.RegionalIngress`)."""
+    security_groups: Any
+    """The load balancer's security groups, comma-separated ids."""
+    ratelimit_redis_host: Any
+    """Kong's rate-limit Redis."""
+    redis_auth_token: Any = None
+    """Its password (a secret Output), for Kong's Secret; None in tests of plain objects."""
+    controller: dict[str, Any] | None = None
+    """The AWS Load Balancer Controller's chart values; None in tests of plain objects."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +288,7 @@ class Platform(pulumi.ComponentResource):
             files=args.files,
             rag=args.rag_database is not None,
             provider_keys=args.provider_keys is not None,
+            edge=args.edge,
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
@@ -363,6 +404,7 @@ class Platform(pulumi.ComponentResource):
             keycloak_db_host=None,
             alert_routing=alerting is not None,
             images=images.with_overrides(args.image_overrides),
+            load_balancer_controller=args.edge.controller if args.edge else None,
         )
         releases: dict[str, k8s.helm.v3.Release] = {}
         for spec in specs:
@@ -445,6 +487,8 @@ class Platform(pulumi.ComponentResource):
             secrets.append(("keycloak", "keycloak-db", {"password": args.keycloak_db_password}))
         if args.provider_keys is not None:
             secrets.append((APP_NAMESPACE, GATEWAY_KEYS_SECRET, args.provider_keys))
+        if args.edge is not None and args.edge.redis_auth_token is not None:
+            secrets.append(("kong", KONG_REDIS_SECRET, {"password": args.edge.redis_auth_token}))
         for ns, secret_name, data in secrets:
             k8s.core.v1.Secret(
                 f"{name}-secret-{ns}-{secret_name}",

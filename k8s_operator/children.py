@@ -247,7 +247,7 @@ def default_deny(svc: ServiceSpec) -> Obj:
 
 def allow(svc: ServiceSpec) -> Obj:
     """What the service needs: its port from the platform's pods (from anywhere when public),
-    DNS, and the platform's pods (in-cluster data stores included) as destinations."""
+    DNS, the platform's pods as destinations, and its own egress (stores, providers)."""
     peers: list[Obj] = (
         [{"podSelector": {"matchLabels": {PLATFORM_LABEL: svc.platform}}}]
         if svc.platform
@@ -269,9 +269,22 @@ def allow(svc: ServiceSpec) -> Obj:
             "podSelector": {"matchLabels": selector(svc)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [ingress],
-            "egress": [dns, {"to": peers}],
+            "egress": [dns, {"to": peers}, *_egress(svc)],
         },
     }
+
+
+def _egress(svc: ServiceSpec) -> list[Obj]:
+    """The service's own egress rules: a port in a namespace, or outside the cluster."""
+    rules = []
+    for port, namespace in svc.egress:
+        to = (
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+            if namespace
+            else {"ipBlock": {"cidr": "0.0.0.0/0"}}
+        )
+        rules.append({"to": [to], "ports": [{"port": port, "protocol": "TCP"}]})
+    return rules
 
 
 def children(svc: ServiceSpec) -> list[Obj]:

@@ -231,6 +231,23 @@ def _service_spec() -> Schema:
                 "description": "Accept traffic from outside the platform (the front door).",
             },
             "platform": _str(pattern=_NAME, description="The LibreChat resource this belongs to."),
+            "egress": {
+                "type": "array",
+                "maxItems": 20,
+                "items": _obj(
+                    {
+                        "port": _int(1, 65535),
+                        "namespace": _str(
+                            pattern=_NAME,
+                            description="Pods of this namespace; absent: any address outside "
+                            "the cluster (0.0.0.0/0).",
+                        ),
+                    },
+                    required=["port"],
+                ),
+                "description": "Connections the pods may open besides DNS and the platform's "
+                "pods: a TCP port, in a namespace or outside the cluster.",
+            },
             "serviceAccountAnnotations": {
                 "type": "object",
                 "additionalProperties": _str(maxLength=2048),
@@ -334,6 +351,11 @@ def _librechat_spec() -> Schema:
                     )
                 },
                 description="LibreChat's RAG API (the ai-orchestrator service).",
+            ),
+            "storesNamespace": _str(
+                pattern=_NAME,
+                description="Where the in-cluster stores run (Meilisearch; on a laptop also "
+                "MongoDB, Redis and PostgreSQL): the services may connect there.",
             ),
             "configRef": _obj(
                 {"name": _str(pattern=_NAME)},

@@ -87,6 +87,11 @@ IMAGES: Mapping[str, Image] = {
         "0.8.0-pg16",
         "pgvector/pgvector on Docker Hub (LibreChat's compose pins 0.8.0 for the RAG API)",
     ),
+    "aws-load-balancer-controller": Image(
+        "public.ecr.aws/eks/aws-load-balancer-controller",
+        "v2.14.0",
+        "kubernetes-sigs/aws-load-balancer-controller releases (chart 1.14.0 ships v2.14.0)",
+    ),
     "pause": Image(
         "registry.k8s.io/pause",
         "3.10",

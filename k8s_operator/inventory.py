@@ -35,6 +35,10 @@ MONGO_CA_FILE = f"{MONGO_CA_DIR}/ca.pem"
 RAG_SERVICE = "ai-orchestrator"
 """The inventory service that is LibreChat's RAG API (``RAG_API_URL`` points at it)."""
 
+LIBRECHAT_EGRESS = (443, 6379, 7700, 27017)
+"""What LibreChat's API reaches: HTTPS (S3, the identity provider), Redis, Meilisearch,
+MongoDB."""
+
 LIBRECHAT_WRITABLE = ("/app/uploads", "/app/client/public/images", "/app/api/logs", "/app/data")
 """Where LibreChat's API writes (local uploads, generated images, logs, temporary credentials):
 empty directories, since every pod's root filesystem is read-only."""
@@ -68,6 +72,9 @@ class ServiceDefaults:
     secret_keys: tuple[str, ...] = ()
     """Environment entries taken from the same-named keys of the platform's shared Secret
     (``spec.secretsRef``), one by one (never the whole Secret)."""
+    egress_ports: tuple[int, ...] = ()
+    """TCP ports it reaches outside the cluster and in the stores' namespace (providers,
+    model downloads, databases)."""
 
     @property
     def route_pool(self) -> bool:
@@ -85,6 +92,7 @@ def _pool(name: str, tier: int, low: int, high: int, routes: str) -> ServiceDefa
         None,
         port=LIBRECHAT_PORT,
         writable=LIBRECHAT_WRITABLE,
+        egress_ports=LIBRECHAT_EGRESS,
     )
 
 
@@ -109,6 +117,7 @@ INVENTORY: tuple[ServiceDefaults, ...] = (
         config={"HOME": "/app", "XDG_CACHE_HOME": "/app/.cache"},
         config_maps=((GATEWAY_CONFIG_MAP, "/etc/litellm"),),
         secret_keys=("LITELLM_MASTER_KEY",),
+        egress_ports=(443,),
     ),
     _pool("streaming", 2, 5, 50, "the chat SSE streams (resumable streams in Redis)"),
     ServiceDefaults(
@@ -128,6 +137,7 @@ INVENTORY: tuple[ServiceDefaults, ...] = (
             "EMBEDDINGS_MODEL": "http://{platform}-vector-embedding:8080",
         },
         secret_keys=("JWT_SECRET",),
+        egress_ports=(5432,),
     ),
     ServiceDefaults(
         "vector-embedding",
@@ -140,6 +150,7 @@ INVENTORY: tuple[ServiceDefaults, ...] = (
         args=("--model-id", EMBEDDING_MODEL, "--port", "8080"),
         writable=("/data",),
         config={"HUGGINGFACE_HUB_CACHE": "/data"},
+        egress_ports=(443,),
     ),
 )
 """What a ``LibreChat`` runs besides its API, in the seed's order."""
@@ -243,6 +254,7 @@ API_SERVICE = ServiceDefaults(
     None,
     port=LIBRECHAT_PORT,
     writable=LIBRECHAT_WRITABLE,
+    egress_ports=LIBRECHAT_EGRESS,
 )
 """LibreChat's own API (``/health`` on port 3080), the front door next to the route pools."""
 

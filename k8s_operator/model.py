@@ -45,6 +45,8 @@ class ServiceSpec:
     """(ConfigMap, mount path) pairs mounted read-only."""
     service_account_annotations: Mapping[str, str] = field(default_factory=dict)
     """Annotations of the ServiceAccount (IRSA's role)."""
+    egress: tuple[tuple[int, str | None], ...] = ()
+    """(port, namespace) connections the pods may open; namespace None: outside the cluster."""
 
     @property
     def desired_replicas(self) -> int:
@@ -82,4 +84,5 @@ class ServiceSpec:
             writable_paths=tuple(spec.get("writablePaths") or ()),
             config_maps=tuple((m["name"], m["mountPath"]) for m in spec.get("configMaps") or []),
             service_account_annotations=dict(spec.get("serviceAccountAnnotations") or {}),
+            egress=tuple((int(e["port"]), e.get("namespace")) for e in spec.get("egress") or []),
         )

@@ -144,6 +144,16 @@ def _enabled(spec: Mapping[str, Any], name: str) -> bool:
     return name in overrides and bool(overrides[name].get("enabled", True))
 
 
+def _egress(spec: Mapping[str, Any], defaults: ServiceDefaults) -> list[Obj]:
+    """A service's ports outside the cluster and, when the platform names one, in the stores'
+    namespace."""
+    rules: list[Obj] = [{"port": port} for port in defaults.egress_ports]
+    stores = spec.get("storesNamespace")
+    if stores:
+        rules += [{"port": port, "namespace": stores} for port in defaults.egress_ports]
+    return rules
+
+
 def _own_secret(spec: Mapping[str, Any], service: str) -> str | None:
     """The Secret a service reads whole: the RAG API's database, the gateway's provider keys."""
     section, field = {
@@ -160,6 +170,8 @@ def _pool_spec(
     """A pool of LibreChat's API image at ``version`` with the platform's LibreChat settings."""
     spec = body["spec"]
     return {
+        "public": True,
+        "egress": _egress(spec, defaults),
         "image": f"{spec.get('image') or LIBRECHAT_IMAGE}:{version}",
         "port": defaults.port,
         "tier": defaults.tier,
@@ -219,6 +231,7 @@ def inventory_services(
                 "probe": {"path": defaults.probe_path, "periodSeconds": 10},
                 "config": {k: v.format(platform=platform) for k, v in defaults.config.items()},
                 "writablePaths": list(defaults.writable),
+                "egress": _egress(spec, defaults),
             }
             if defaults.args:
                 service_spec["args"] = list(defaults.args)

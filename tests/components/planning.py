@@ -9,12 +9,25 @@ from typing import Any
 
 from components.mocks import PlannedResource
 from components.plan import Plan, locate, plan_env
+from components.platform import EdgeWiring
 from components.stackfile import default_program_dir
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 """Key marking a secret value in the inputs the engine receives."""
 
 ENVS = ("laptop", "staging", "production")
+
+SAMPLE_EDGE = EdgeWiring(
+    certificate_arn="arn:aws:acm:eu-west-1:111122223333:certificate/origin",
+    security_groups="sg-0cloudfront,sg-0healthchecks",
+    ratelimit_redis_host="master.lc-stg-euw1-ratelimit.abc123.euw1.cache.amazonaws.com",
+)
+"""The region's way in as plain strings, for the pure renderings of the cloud platforms."""
+
+
+def edge_for(kind: str) -> EdgeWiring | None:
+    """:data:`SAMPLE_EDGE` for a cloud kind, None for the laptop."""
+    return None if kind == "laptop" else SAMPLE_EDGE
 
 
 @cache

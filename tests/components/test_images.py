@@ -134,12 +134,13 @@ def test_every_image_a_plan_deploys_is_pinned_and_public_or_the_projects_own(env
     } <= used
     assert {row.repository for row in images.IMAGES.values()} - used <= {
         # Not in every environment: the pause image is the autoscaler's headroom (made by the
-        # operator at run time), pgvector is the laptop's PostgreSQL, Kong and Keycloak run in
-        # the clouds.
+        # operator at run time), pgvector is the laptop's PostgreSQL (and the clouds' migration
+        # Job), Kong, Keycloak and the load balancer controller run in the clouds.
         "registry.k8s.io/pause",
         "docker.io/pgvector/pgvector",
         "docker.io/library/kong",
         "quay.io/keycloak/keycloak",
+        "public.ecr.aws/eks/aws-load-balancer-controller",
     }
 
 

@@ -15,7 +15,9 @@ def test_production_tree_has_each_region_and_its_components() -> None:
     assert set(t) == {"global", "us-east-1", "eu-west-1", "ap-southeast-1"}
     for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
         kinds = {c.split()[0] for c in t[region]}
-        assert kinds == {"(providers)", "Network", "Cluster", "DataStores", "Platform"}
+        assert kinds == {
+            "(providers)", "Network", "Cluster", "DataStores", "RegionalIngress", "Platform"
+        }  # fmt: skip
     assert {c.split()[0] for c in t["global"]} >= {"GlobalDatabases", "Edge", "Replication"}
     assert sum(sum(c.values()) for comps in t.values() for c in comps.values()) == len(
         plan_of("production").custom

@@ -10,7 +10,7 @@ from components.k8s_objects import PRIVILEGED_NAMESPACES, network_policies, plat
 from components.librechat import API_VERSION
 from components.platform import rendered_objects
 
-from .planning import ENVS, plan_of
+from .planning import ENVS, edge_for, plan_of
 
 
 def _objects(kind: str) -> list[dict[str, object]]:
@@ -20,6 +20,7 @@ def _objects(kind: str) -> list[dict[str, object]]:
         image_tag="v1",
         labels={"project": "librechat"},
         kms_key_arn="arn:k",
+        edge=edge_for(kind),
     )
 
 
@@ -111,6 +112,7 @@ def test_encrypted_storage_class_uses_the_regions_key() -> None:
                 "kube-prometheus-stack",
                 "timescaledb",
                 "meilisearch",
+                "aws-load-balancer-controller",
             },
         ),
         ("laptop", {"kube-prometheus-stack", "meilisearch", "mongodb", "redis", "postgresql"}),

@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from components.platform import rendered_objects
+from components.platform import rag_migration, rendered_objects
 from k8s_operator import crds
+from k8s_operator.images import IMAGES
 from k8s_operator.kube import Kube, KubeError
 from tests.conftest import PlatformSession
+
+from .planning import edge_for
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +77,9 @@ def test_rendered_objects_pass_validation_and_admission(kube: Kube, kind: str) -
         image_tag="v0.8.8-rc1",
         labels={"librechat.io/environment": kind},
         kms_key_arn=None if kind == "laptop" else "arn:aws:kms:eu-west-1:111122223333:key/test",
+        edge=edge_for(kind),
     )
+    objects.append(rag_migration(IMAGES, labels={}))
     for kind in KINDS_FIRST:
         for obj in objects:
             if obj["kind"] == kind:
@@ -89,7 +94,7 @@ def test_rendered_objects_pass_validation_and_admission(kube: Kube, kind: str) -
             kube.apply(obj, dry_run=True)
         except KubeError as exc:
             rejected.append(f"{obj['kind']} {obj['metadata']['name']}: {exc.reason}")
-    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+    for deployment in (o for o in objects if o["kind"] in ("Deployment", "Job")):
         namespace = kube.get("Namespace", None, deployment["metadata"]["namespace"])
         assert namespace is not None
         labels = namespace["metadata"].get("labels", {})
