@@ -40,6 +40,29 @@ PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk"
 """Ports opened to the VPC (and nothing else) by the data security group."""
 
 
+def _data_ingress(
+    vpc_cidr: str, peer_cidrs: tuple[str, ...]
+) -> list[aws.ec2.SecurityGroupIngressArgsDict]:
+    """The stores' ports from the region's VPC; the writers' from the secondaries' VPCs (over the
+    peering: a cross-region peering cannot name a security group, so their CIDRs)."""
+    rules: list[aws.ec2.SecurityGroupIngressArgsDict] = [
+        {"protocol": "tcp", "from_port": p, "to_port": p, "cidr_blocks": [vpc_cidr]}
+        for p in PORTS.values()
+    ]
+    if peer_cidrs:
+        rules += [
+            {
+                "protocol": "tcp",
+                "from_port": PORTS[store],
+                "to_port": PORTS[store],
+                "cidr_blocks": list(peer_cidrs),
+                "description": f"{store} writes from the secondary regions",
+            }
+            for store in ("docdb", "aurora")
+        ]
+    return rules
+
+
 @dataclass(frozen=True)
 class DataStoresArgs:
     """Inputs of :class:`DataStores`."""
@@ -68,6 +91,8 @@ class DataStoresArgs:
     """S3 key of the Flink application jar in the artifacts bucket."""
     tags: dict[str, str]
     """Tags for every resource."""
+    peer_cidrs: tuple[str, ...] = ()
+    """The primary only: the secondary regions' VPC CIDRs, which reach its writers."""
 
 
 class DataStores(pulumi.ComponentResource):
@@ -79,6 +104,10 @@ class DataStores(pulumi.ComponentResource):
     redis_uri: pulumi.Output[str]
     ratelimit_redis_host: pulumi.Output[str]
     aurora_endpoint: pulumi.Output[str]
+    """Where this region writes to Aurora: the primary's writer, a secondary's reader endpoint
+    (Aurora's global write forwarding sends the writes on to the primary)."""
+    aurora_writer: pulumi.Output[str]
+    """This region's cluster endpoint (the primary's is the global writer)."""
 
     def __init__(
         self, name: str, args: DataStoresArgs, opts: pulumi.ResourceOptions | None = None
@@ -99,10 +128,7 @@ class DataStores(pulumi.ComponentResource):
             f"{name}-data",
             description="Data stores: reachable from the VPC only",
             vpc_id=args.vpc_id,
-            ingress=[
-                {"protocol": "tcp", "from_port": p, "to_port": p, "cidr_blocks": [args.vpc_cidr]}
-                for p in PORTS.values()
-            ],
+            ingress=_data_ingress(args.vpc_cidr, args.peer_cidrs),
             egress=[],
             tags=named(tags, f"{args.prefix}-data"),
             opts=child_opts(self),
@@ -110,7 +136,7 @@ class DataStores(pulumi.ComponentResource):
         self.mongo_uri = self._documentdb(name)
         self.redis_uri = self._redis(name)
         self.ratelimit_redis_host = self._ratelimit_redis(name)
-        self.aurora_endpoint = self._aurora(name)
+        self.aurora_writer, self.aurora_endpoint = self._aurora(name)
         self._opensearch(name)
         self.files_bucket = SecureBucket(
             f"{name}-files",
@@ -250,7 +276,7 @@ class DataStores(pulumi.ComponentResource):
         )
         return group.primary_endpoint_address
 
-    def _aurora(self, name: str) -> pulumi.Output[str]:
+    def _aurora(self, name: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         a = self._args
         ident = f"{a.prefix}-aurora"
         subnets = aws.rds.SubnetGroup(
@@ -259,7 +285,11 @@ class DataStores(pulumi.ComponentResource):
         params = aws.rds.ClusterParameterGroup(
             f"{name}-aurora",
             family="aurora-postgresql16",
-            parameters=[{"name": "rds.force_ssl", "value": "1"}],
+            parameters=[
+                {"name": "rds.force_ssl", "value": "1"},
+                # Forwarded writes are visible to the session that made them (read your writes).
+                {"name": "apg_write_forward.consistency_mode", "value": "SESSION"},
+            ],
             tags=a.tags,
             opts=child_opts(self),
         )
@@ -270,6 +300,8 @@ class DataStores(pulumi.ComponentResource):
             engine="aurora-postgresql",
             engine_version=AURORA_ENGINE_VERSION,
             global_cluster_identifier=a.aurora_global_id,
+            # A secondary's writes go on to the primary (its reader endpoint takes them).
+            enable_global_write_forwarding=None if a.primary else True,
             database_name="rag" if a.primary else None,
             master_username=AURORA_MASTER_USER if a.primary else None,
             master_password=a.secrets["auroraMasterPassword"] if a.primary else None,
@@ -300,7 +332,7 @@ class DataStores(pulumi.ComponentResource):
                 tags=a.tags,
                 opts=child_opts(self),
             )
-        return cluster.endpoint
+        return cluster.endpoint, cluster.endpoint if a.primary else cluster.reader_endpoint
 
     def _opensearch(self, name: str) -> None:
         a = self._args

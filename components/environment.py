@@ -26,6 +26,7 @@ from .k8s_objects import APP_NAMESPACE
 from .librechat import librechat_service_accounts
 from .monitoring import RECEIVER_KEY
 from .network import Network, NetworkArgs
+from .peering import RegionPeering, RegionPeeringArgs
 from .platform import EdgeWiring, Platform, PlatformArgs, RagDatabase
 from .regions import EDGE_REGION, KNOWN_REGIONS, availability_zones
 from .replication import RegionBucket, Replication, ReplicationArgs
@@ -130,6 +131,7 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
     buckets: list[RegionBucket] = []
     origins: list[RegionalOrigin] = []
     primary_stores: DataStores | None = None
+    primary_network: tuple[Network, aws.Provider] | None = None
     clusters: dict[str, pulumi.Output[str]] = {}
     for region in cloud.regions:
         short = KNOWN_REGIONS[region].short
@@ -151,6 +153,18 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
             ),
             opts=in_region,
         )
+        if primary_network is None:
+            primary_network = (network, aws_provider)
+        else:
+            _peer(
+                prefix,
+                region,
+                cloud=cloud,
+                network=network,
+                primary=primary_network,
+                tags=spec.tags,
+                opts=in_region,
+            )
         cluster = Cluster(
             f"{prefix}-eks",
             ClusterArgs(
@@ -181,6 +195,9 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 secrets=spec.secrets.data,
                 flink_code_key=cloud.flink_code_key,
                 tags=spec.tags,
+                peer_cidrs=tuple(cloud.vpc_cidrs[r] for r in cloud.regions[1:])
+                if primary_stores is None
+                else (),
             ),
             opts=pulumi.ResourceOptions(
                 parent=group,
@@ -206,12 +223,14 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                 labels=spec.tags,
                 env_secrets={
                     **spec.secrets.librechat,
-                    "MONGO_URI": stores.mongo_uri,
+                    # A global cluster's secondaries are read-only, and LibreChat takes one
+                    # MongoDB URI: every region writes (and reads) at the primary's cluster.
+                    "MONGO_URI": primary_stores.mongo_uri,
                     "REDIS_URI": stores.redis_uri,
                 },
                 kms_key_arn=stores.kms_key_arn,
-                keycloak_db_host=stores.aurora_endpoint,
-                keycloak_db_password=spec.secrets.data["auroraMasterPassword"],
+                keycloak_db_host=primary_stores.aurora_writer,
+                keycloak_db_password=spec.secrets.data["keycloakDbPassword"],
                 edge=_edge_wiring(
                     RegionalIngress(
                         f"{prefix}-ingress",
@@ -246,6 +265,8 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
                     master_user=AURORA_MASTER_USER,
                     master_password=spec.secrets.data["auroraMasterPassword"],
                     rag_password=spec.secrets.data["ragDbPassword"],
+                    keycloak_password=spec.secrets.data["keycloakDbPassword"],
+                    migrate=stores is primary_stores,
                 ),
                 files=_librechat_files(
                     prefix, region, cluster=cluster, stores=stores, tags=spec.tags, opts=in_region
@@ -343,4 +364,34 @@ def _edge_wiring(
             role_arn=ingress.controller_role_arn,
             image=(image.repository, image.tag),
         ),
+    )
+
+
+def _peer(
+    prefix: str,
+    region: str,
+    *,
+    cloud: CloudSpec,
+    network: Network,
+    primary: tuple[Network, aws.Provider],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> RegionPeering:
+    """Peer a secondary region's VPC with the primary's (the writers live there)."""
+    primary_network, primary_provider = primary
+    return RegionPeering(
+        f"{prefix}-peering",
+        RegionPeeringArgs(
+            prefix=prefix,
+            primary_region=cloud.primary_region,
+            primary_vpc_id=primary_network.vpc_id,
+            primary_cidr=cloud.vpc_cidrs[cloud.primary_region],
+            primary_route_tables=primary_network.private_route_table_ids,
+            secondary_vpc_id=network.vpc_id,
+            secondary_cidr=cloud.vpc_cidrs[region],
+            secondary_route_tables=network.private_route_table_ids,
+            primary_provider=primary_provider,
+            tags=tags,
+        ),
+        opts=opts,
     )

@@ -184,8 +184,10 @@ def platform_releases(
                 "database": {
                     "vendor": "postgres",
                     "hostname": keycloak_db_host,
+                    # Its own database and role (components.rag_database), on the primary's
+                    # writer: Keycloak migrates its schema at start, which no secondary forwards.
                     "database": "keycloak",
-                    "username": "librechat",
+                    "username": "keycloak",
                     "existingSecret": "keycloak-db",
                 },
             },

@@ -64,6 +64,7 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
         extra |= {"domainName": f"{name}.cloudfront.mock", "hostedZoneId": "Z2FDTNDATAQYW2"}
     elif typ in ("aws:docdb/cluster:Cluster", "aws:rds/cluster:Cluster"):
         extra["endpoint"] = f"{name}.cluster.mock"
+        extra["readerEndpoint"] = f"{name}.cluster-ro.mock"
     elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
         extra["configurationEndpointAddress"] = f"{name}.cache.mock"
         extra["primaryEndpointAddress"] = f"master.{name}.cache.mock"

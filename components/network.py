@@ -60,6 +60,8 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
+    private_route_table_ids: list[pulumi.Output[str]]
+    """One per zone: where routes to the other regions' VPCs go (:mod:`components.peering`)."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -86,6 +88,7 @@ class Network(pulumi.ComponentResource):
         )
         layout = subnet_layout(args.cidr, args.zones)
         self.public_subnet_ids, self.private_subnet_ids = [], []
+        self.private_route_table_ids = []
         nat_ids: list[pulumi.Output[str]] = []
         for plan in layout:
             public = aws.ec2.Subnet(
@@ -131,13 +134,21 @@ class Network(pulumi.ComponentResource):
                 },
                 opts=child_opts(self),
             )
+            # Routes are resources of their own (none inline), so peering can add its routes.
             rt = aws.ec2.RouteTable(
                 f"{name}-private-{plan.zone}",
                 vpc_id=vpc.id,
-                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat_ids[i % len(nat_ids)]}],
                 tags=named(tags, f"{name}-private-{plan.zone}"),
                 opts=child_opts(self),
             )
+            aws.ec2.Route(
+                f"{name}-private-{plan.zone}-nat",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat_ids[i % len(nat_ids)],
+                opts=child_opts(self),
+            )
+            self.private_route_table_ids.append(rt.id)
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{plan.zone}",
                 subnet_id=private.id,

@@ -242,6 +242,11 @@ class RagDatabase:
     """Its password, a secret Output."""
     rag_password: pulumi.Output[str]
     """The RAG API's own role's password, a secret Output."""
+    keycloak_password: pulumi.Output[str]
+    """Keycloak's own role's password, a secret Output."""
+    migrate: bool
+    """True in the primary region only: there the Job makes the roles (the global database
+    replicates them; a secondary forwards no DDL)."""
     """SLO rules, dashboards, scrape targets and alert routing (None: none of them)."""
 
 
@@ -344,17 +349,19 @@ class Platform(pulumi.ComponentResource):
         deps: list[pulumi.Resource],
         labels: dict[str, str],
     ) -> pulumi.Resource:
-        """The RAG API's Secret, the migration's own Secret and the Job, which the LibreChat
-        resource waits for (Pulumi waits for a Job to complete)."""
+        """The RAG API's Secret and, in the primary region, the migration's own Secret and the
+        Job, which the LibreChat resource waits for (Pulumi waits for a Job to complete)."""
         keys = {
             rag_db.RAG_SECRET: rag_db.rag_secret_keys(database.host, database.rag_password),
-            rag_db.MIGRATION_SECRET: rag_db.migration_secret_keys(
+        }
+        if database.migrate:
+            keys[rag_db.MIGRATION_SECRET] = rag_db.migration_secret_keys(
                 database.host,
                 database.master_user,
                 database.master_password,
                 database.rag_password,
-            ),
-        }
+                database.keycloak_password,
+            )
         secrets = [
             k8s.core.v1.Secret(
                 f"{name}-secret-{APP_NAMESPACE}-{secret_name}",
@@ -365,6 +372,8 @@ class Platform(pulumi.ComponentResource):
             )
             for secret_name, data in keys.items()
         ]
+        if not database.migrate:
+            return secrets[0]
         job = rag_migration(images.with_overrides(args.image_overrides), labels)
         return k8s.batch.v1.Job(
             f"{name}-job-{APP_NAMESPACE}-{rag_db.JOB_NAME}",

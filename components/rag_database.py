@@ -1,15 +1,17 @@
-"""The RAG API's database on Aurora PostgreSQL: its own role, the ``vector`` extension, and the
-migration Job that makes both before the RAG API starts.
+"""The platform's roles on Aurora PostgreSQL — the RAG API's (with the ``vector`` extension) and
+Keycloak's (with its own database) — and the migration Job that makes them before either starts.
 
 What belongs here: the script the Job runs (:data:`MIGRATION_SCRIPT`, plain ``psql``, idempotent:
 run it again and it changes nothing but the role's password, which it sets to the current one),
 the Job and the two Secrets' keys, as plain dicts. The Platform component creates them with the
 secret values; the region's ``LibreChat`` names the RAG API's Secret in ``rag.databaseSecretRef``.
 
-The migration connects with Aurora's master user, held only by the Job's Secret; the RAG API
-connects as its own role (``rag``), which owns nothing but what it creates in the ``rag``
-database's ``public`` schema. LibreChat's RAG API reads ``DB_HOST``, ``DB_PORT``,
-``POSTGRES_DB``, ``POSTGRES_USER`` and ``POSTGRES_PASSWORD``.
+The migration connects with Aurora's master user, held only by the Job's Secret, and runs in the
+primary region only (DDL is not forwarded from a secondary; the global database replicates it).
+The RAG API connects as its own role (``rag``), which owns nothing but what it creates in the
+``rag`` database's ``public`` schema; LibreChat's RAG API reads ``DB_HOST``, ``DB_PORT``,
+``POSTGRES_DB``, ``POSTGRES_USER`` and ``POSTGRES_PASSWORD``. Keycloak connects as ``keycloak``
+to its own database ``keycloak``, never with the master credentials.
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ MIGRATION_SECRET = "rag-db-migration"
 """The Secret only the migration Job reads: the master user's ``PGUSER``/``PGPASSWORD``, and
 ``RAG_PASSWORD`` to set."""
 
+KEYCLOAK_ROLE = "keycloak"
+"""Keycloak's login role, owner of its database of the same name."""
+
 JOB_NAME = "rag-db-migrate"
 """The migration Job."""
 
 MIGRATION_SCRIPT = f"""\
-psql -v ON_ERROR_STOP=1 -v rag_password="$RAG_PASSWORD" <<'SQL'
+psql -v ON_ERROR_STOP=1 -v rag_password="$RAG_PASSWORD" \\
+  -v keycloak_password="$KEYCLOAK_PASSWORD" <<'SQL'
 CREATE EXTENSION IF NOT EXISTS vector;
 SELECT format('CREATE ROLE {ROLE} LOGIN PASSWORD %L', :'rag_password')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}')
@@ -44,11 +50,23 @@ SELECT format('ALTER ROLE {ROLE} WITH LOGIN PASSWORD %L', :'rag_password')
 \\gexec
 GRANT CONNECT ON DATABASE {DATABASE} TO {ROLE};
 GRANT USAGE, CREATE ON SCHEMA public TO {ROLE};
+SELECT format('CREATE ROLE {KEYCLOAK_ROLE} LOGIN PASSWORD %L', :'keycloak_password')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{KEYCLOAK_ROLE}')
+\\gexec
+SELECT format('ALTER ROLE {KEYCLOAK_ROLE} WITH LOGIN PASSWORD %L', :'keycloak_password')
+\\gexec
+GRANT {KEYCLOAK_ROLE} TO CURRENT_USER;
+SELECT 'CREATE DATABASE {KEYCLOAK_ROLE} OWNER {KEYCLOAK_ROLE}'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{KEYCLOAK_ROLE}')
+\\gexec
+REVOKE ALL ON DATABASE {KEYCLOAK_ROLE} FROM PUBLIC;
 SQL
 """
 """What the Job runs with ``sh -ec``: ``PGHOST``, ``PGPORT``, ``PGDATABASE``, ``PGUSER``,
-``PGPASSWORD`` and ``PGSSLMODE`` say where and as whom (libpq reads them), ``RAG_PASSWORD`` the
-role's password (quoted by ``format(%L)``, never spliced into the SQL text)."""
+``PGPASSWORD`` and ``PGSSLMODE`` say where and as whom (libpq reads them), ``RAG_PASSWORD`` and
+``KEYCLOAK_PASSWORD`` the roles' passwords (quoted by ``format(%L)``, never spliced into the SQL
+text). The master user is granted Keycloak's role so that it may make the role own its database
+(PostgreSQL 16 asks that of a non-superuser, as Aurora's master user is)."""
 
 
 def rag_secret_keys(host: Any, password: Any, port: int = 5432) -> dict[str, Any]:
@@ -63,7 +81,7 @@ def rag_secret_keys(host: Any, password: Any, port: int = 5432) -> dict[str, Any
 
 
 def migration_secret_keys(
-    host: Any, master_user: str, master_password: Any, rag_password: Any
+    host: Any, master_user: str, master_password: Any, rag_password: Any, keycloak_password: Any
 ) -> dict[str, Any]:
     """The migration Job's Secret (libpq's variables, and the password to give the role)."""
     return {
@@ -74,6 +92,7 @@ def migration_secret_keys(
         "PGPASSWORD": master_password,
         "PGSSLMODE": "require",
         "RAG_PASSWORD": rag_password,
+        "KEYCLOAK_PASSWORD": keycloak_password,
     }
 
 

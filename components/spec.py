@@ -60,12 +60,13 @@ DATA_SECRET_KEYS: tuple[str, ...] = (
     "auroraMasterPassword",
     "redisAuthToken",
     "ragDbPassword",
+    "keycloakDbPassword",
     "primaryProviderKey",
     "fallbackProviderKey",
 )
-"""Secrets only the cloud environments need: the data stores' credentials, the RAG API's own
-database password, and the API keys of the AI gateway's two providers (the laptop's gateway
-calls the simulator's mock LLMs)."""
+"""Secrets only the cloud environments need: the data stores' credentials, the RAG API's and
+Keycloak's own database passwords, and the API keys of the AI gateway's two providers (the
+laptop's gateway calls the simulator's mock LLMs)."""
 
 
 @dataclass(frozen=True)

@@ -57,4 +57,4 @@ def test_data_store_credentials_are_secret_inputs() -> None:
     for secret in plan.of_type("kubernetes:core/v1:Secret"):
         if secret.inputs["metadata"]["name"] in {"rag-db", "rag-db-migration"}:
             assert is_secret(secret.inputs["stringData"])
-    assert len(DATA_SECRET_KEYS) == 6
+    assert len(DATA_SECRET_KEYS) == 7

@@ -5,6 +5,7 @@ with its password (and not without it); run again, it changes nothing but a rota
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,19 +14,20 @@ from components.datastores import AURORA_MASTER_USER
 from components.rag_database import (
     DATABASE,
     JOB_NAME,
+    KEYCLOAK_ROLE,
     MIGRATION_SCRIPT,
     MIGRATION_SECRET,
     RAG_SECRET,
     ROLE,
     migration_job,
 )
-from components.stackfile import placeholder
+from components.stackfile import default_program_dir, load_stack, placeholder
 from k8s_operator.images import IMAGES
 from k8s_operator.inventory import RAG_SERVICE as RAG
 from k8s_operator.platform import inventory_services
 from tests.postgres_server import Postgres, postgres
 
-from .planning import plan_of, unwrap
+from .planning import plan_of, region_of, unwrap
 
 PASSWORD = 'it\'s a "quoted" pass; DROP ROLE rag;--'
 """Quotes, a semicolon and SQL in the password: it must arrive as data, never as SQL."""
@@ -38,11 +40,11 @@ def server() -> Iterator[Postgres]:
         yield running
 
 
-def _migrate(server: Postgres, password: str) -> None:
+def _migrate(server: Postgres, password: str, keycloak: str = "keycloak-secret") -> None:
     job = migration_job(namespace="librechat", image=IMAGES["pgvector"].ref, labels={})
     (container,) = job["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["sh", "-ec", MIGRATION_SCRIPT]
-    env = server.env(PGDATABASE=DATABASE, RAG_PASSWORD=password)
+    env = server.env(PGDATABASE=DATABASE, RAG_PASSWORD=password, KEYCLOAK_PASSWORD=keycloak)
     done = server.run(container["command"], env)
     assert done.returncode == 0, done.stderr
 
@@ -72,6 +74,18 @@ def test_the_migration_makes_the_extension_and_a_role_that_can_use_it(server: Po
         _as_rag(server, "SELECT 1", password="wrong")
 
 
+def test_keycloak_gets_its_own_role_and_database_and_nobody_else_may_enter_it(
+    server: Postgres,
+) -> None:
+    _migrate(server, PASSWORD, keycloak="kc 'quoted'")
+    as_keycloak = {"PGUSER": KEYCLOAK_ROLE, "PGPASSWORD": "kc 'quoted'", "PGDATABASE": "keycloak"}
+    server.sql("CREATE TABLE realm (id text primary key)", **as_keycloak)
+    owner = server.sql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname='keycloak'")
+    assert owner == KEYCLOAK_ROLE
+    with pytest.raises(RuntimeError, match="permission denied for database"):
+        server.sql("SELECT 1", PGUSER=ROLE, PGPASSWORD=PASSWORD, PGDATABASE="keycloak")
+
+
 def test_the_migration_is_idempotent_and_rotates_the_password(server: Postgres) -> None:
     _migrate(server, PASSWORD)
     _migrate(server, PASSWORD)
@@ -93,29 +107,42 @@ def test_the_job_runs_restricted_with_only_its_own_secret() -> None:
 
 
 @pytest.mark.parametrize("env", ["staging", "production"])
-def test_every_region_migrates_and_the_rag_api_connects_as_its_own_role(env: str) -> None:
+def test_the_primary_migrates_and_every_region_connects_as_its_own_roles(env: str) -> None:
     plan = plan_of(env)
-    regions = plan.of_type("librechat:environment:Region")
+    primary = json.loads(load_stack(default_program_dir(), env).config["librechat:regions"])[0]
     jobs = [j for j in plan.of_type("kubernetes:batch/v1:Job") if JOB_NAME in j.name]
-    assert len(jobs) == len(regions)
-    for job in jobs:
-        (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
-        assert container["image"] == IMAGES["pgvector"].ref
-    secrets = {
-        (s.name, s.inputs["metadata"]["name"]): unwrap(s.inputs["stringData"])
+    assert [region_of(plan, j) for j in jobs] == [primary]  # DDL is not forwarded
+    (container,) = jobs[0].inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == IMAGES["pgvector"].ref
+    secrets = [
+        (region_of(plan, s), s.inputs["metadata"]["name"], unwrap(s.inputs["stringData"]))
         for s in plan.of_type("kubernetes:core/v1:Secret")
-    }
-    rag = [v for (_, n), v in secrets.items() if n == RAG_SECRET]
-    migration = [v for (_, n), v in secrets.items() if n == MIGRATION_SECRET]
-    assert len(rag) == len(migration) == len(regions)
-    for values in rag:
-        assert values["POSTGRES_USER"] == ROLE
-        assert values["POSTGRES_DB"] == DATABASE
-        assert values["POSTGRES_PASSWORD"] == placeholder("librechat:ragDbPassword")
-    for values in migration:
-        assert values["PGUSER"] == AURORA_MASTER_USER
-        assert values["PGSSLMODE"] == "require"
-        assert values["RAG_PASSWORD"] == placeholder("librechat:ragDbPassword")
+    ]
+    (migration,) = [v for r, n, v in secrets if n == MIGRATION_SECRET and r == primary]
+    assert [r for r, n, _ in secrets if n == MIGRATION_SECRET] == [primary]
+    assert migration["PGUSER"] == AURORA_MASTER_USER
+    assert migration["PGSSLMODE"] == "require"
+    assert migration["RAG_PASSWORD"] == placeholder("librechat:ragDbPassword")
+    assert migration["KEYCLOAK_PASSWORD"] == placeholder("librechat:keycloakDbPassword")
+    clusters = {region_of(plan, c): c.name for c in plan.of_type("aws:rds/cluster:Cluster")}
+    for region, name, values in secrets:
+        if name == RAG_SECRET:
+            assert values["POSTGRES_USER"] == ROLE
+            assert values["POSTGRES_DB"] == DATABASE
+            assert values["POSTGRES_PASSWORD"] == placeholder("librechat:ragDbPassword")
+            # The primary's writer; a secondary's reader endpoint, which forwards writes.
+            endpoint = "cluster" if region == primary else "cluster-ro"
+            assert values["DB_HOST"] == f"{clusters[region]}.{endpoint}.mock"
+        if name == "keycloak-db":
+            assert values["password"] == placeholder("librechat:keycloakDbPassword")
+    for cluster in plan.of_type("aws:rds/cluster:Cluster"):
+        secondary = region_of(plan, cluster) != primary
+        assert bool(cluster.inputs.get("enableGlobalWriteForwarding")) == secondary
+    for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
+        if release.inputs["name"] == "keycloak":
+            database = unwrap(release.inputs["values"])["database"]
+            assert database["username"] == KEYCLOAK_ROLE != AURORA_MASTER_USER
+            assert database["hostname"] == f"{clusters[primary]}.cluster.mock"
     for cr in (r for r in plan.resources if r.type.endswith(":LibreChat")):
         body = {"metadata": {"name": "librechat", "namespace": "librechat", "uid": "u"}}
         body["spec"] = unwrap(cr.inputs["spec"])
