@@ -43,8 +43,8 @@ PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk"
 def _data_ingress(
     vpc_cidr: str, peer_cidrs: tuple[str, ...]
 ) -> list[aws.ec2.SecurityGroupIngressArgsDict]:
-    """The stores' ports from the region's VPC; the writers' from the secondaries' VPCs (over the
-    peering: a cross-region peering cannot name a security group, so their CIDRs)."""
+    """The stores' ports from the region's VPC; the writers' from the other regions' VPCs (over
+    the peering: a cross-region peering cannot name a security group, so their CIDRs)."""
     rules: list[aws.ec2.SecurityGroupIngressArgsDict] = [
         {"protocol": "tcp", "from_port": p, "to_port": p, "cidr_blocks": [vpc_cidr]}
         for p in PORTS.values()
@@ -56,7 +56,7 @@ def _data_ingress(
                 "from_port": PORTS[store],
                 "to_port": PORTS[store],
                 "cidr_blocks": list(peer_cidrs),
-                "description": f"{store} writes from the secondary regions",
+                "description": f"{store} writes from the other regions",
             }
             for store in ("docdb", "aurora")
         ]
@@ -92,7 +92,10 @@ class DataStoresArgs:
     tags: dict[str, str]
     """Tags for every resource."""
     peer_cidrs: tuple[str, ...] = ()
-    """The primary only: the secondary regions' VPC CIDRs, which reach its writers."""
+    """The other regions' VPC CIDRs, which reach this region's writers when it is the writer."""
+    writer: bool = True
+    """True where the global clusters write now (``CloudSpec.writer``): elsewhere Aurora forwards
+    writes there."""
 
 
 class DataStores(pulumi.ComponentResource):
@@ -104,10 +107,10 @@ class DataStores(pulumi.ComponentResource):
     redis_uri: pulumi.Output[str]
     ratelimit_redis_host: pulumi.Output[str]
     aurora_endpoint: pulumi.Output[str]
-    """Where this region writes to Aurora: the primary's writer, a secondary's reader endpoint
-    (Aurora's global write forwarding sends the writes on to the primary)."""
+    """Where this region writes to Aurora: the writer region's cluster endpoint there, elsewhere
+    the region's reader endpoint (Aurora's global write forwarding sends the writes on)."""
     aurora_writer: pulumi.Output[str]
-    """This region's cluster endpoint (the primary's is the global writer)."""
+    """This region's cluster endpoint (the writer region's is the global writer)."""
 
     def __init__(
         self, name: str, args: DataStoresArgs, opts: pulumi.ResourceOptions | None = None
@@ -300,8 +303,8 @@ class DataStores(pulumi.ComponentResource):
             engine="aurora-postgresql",
             engine_version=AURORA_ENGINE_VERSION,
             global_cluster_identifier=a.aurora_global_id,
-            # A secondary's writes go on to the primary (its reader endpoint takes them).
-            enable_global_write_forwarding=None if a.primary else True,
+            # A secondary's writes go on to the writer (its reader endpoint takes them).
+            enable_global_write_forwarding=None if a.writer else True,
             database_name="rag" if a.primary else None,
             master_username=AURORA_MASTER_USER if a.primary else None,
             master_password=a.secrets["auroraMasterPassword"] if a.primary else None,
@@ -332,7 +335,7 @@ class DataStores(pulumi.ComponentResource):
                 tags=a.tags,
                 opts=child_opts(self),
             )
-        return cluster.endpoint, cluster.endpoint if a.primary else cluster.reader_endpoint
+        return cluster.endpoint, cluster.endpoint if a.writer else cluster.reader_endpoint
 
     def _opensearch(self, name: str) -> None:
         a = self._args

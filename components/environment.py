@@ -7,6 +7,7 @@ resource tree its shape. No config reading happens here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -128,157 +129,22 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
         ),
         opts=pulumi.ResourceOptions(parent=glob, provider=primary),
     )
+    bases: dict[str, _RegionBase] = {}
+    for region in cloud.regions:
+        bases[region] = _region_base(spec, cloud, dbs, region, primary=bases.get(cloud.regions[0]))
+    for n, first in enumerate(cloud.regions):
+        for second in cloud.regions[n + 1 :]:
+            _peer(bases[second], bases[first], cloud=cloud, tags=spec.tags)
+    writer = bases[cloud.writer].stores
     buckets: list[RegionBucket] = []
     origins: list[RegionalOrigin] = []
-    primary_stores: DataStores | None = None
-    primary_network: tuple[Network, aws.Provider] | None = None
     clusters: dict[str, pulumi.Output[str]] = {}
-    for region in cloud.regions:
-        short = KNOWN_REGIONS[region].short
-        prefix = f"lc-{kind}-{short}"
-        group = Region(region)
-        aws_provider = aws.Provider(
-            f"aws-{region}", region=region, opts=pulumi.ResourceOptions(parent=group)
+    for region, base in bases.items():
+        clusters[region] = base.cluster.name
+        platform = _region_platform(spec, cloud, base, writer=writer)
+        buckets.append(
+            RegionBucket(region, base.stores.files_bucket, base.stores.kms_key_arn, base.provider)
         )
-        in_region = pulumi.ResourceOptions(parent=group, provider=aws_provider)
-        network = Network(
-            f"{prefix}-net",
-            NetworkArgs(
-                region=region,
-                cidr=cloud.vpc_cidrs[region],
-                zones=availability_zones(region),
-                nat_per_az=cloud.nat_per_az,
-                flow_log_retention_days=365 if cloud.deletion_protection else 30,
-                tags=spec.tags,
-            ),
-            opts=in_region,
-        )
-        if primary_network is None:
-            primary_network = (network, aws_provider)
-        else:
-            _peer(
-                prefix,
-                region,
-                cloud=cloud,
-                network=network,
-                primary=primary_network,
-                tags=spec.tags,
-                opts=in_region,
-            )
-        cluster = Cluster(
-            f"{prefix}-eks",
-            ClusterArgs(
-                cluster_name=f"librechat-{spec.kind.value}-{region}",
-                region=region,
-                version=cloud.kubernetes_version,
-                subnet_ids=network.private_subnet_ids,
-                private_endpoint=cloud.private_endpoint,
-                nodes=cloud.nodes,
-                log_retention_days=365 if cloud.deletion_protection else 30,
-                tags=spec.tags,
-            ),
-            opts=in_region,
-        )
-        clusters[region] = cluster.name
-        stores = DataStores(
-            f"{prefix}-data",
-            DataStoresArgs(
-                prefix=prefix,
-                primary=primary_stores is None,
-                vpc_id=network.vpc_id,
-                vpc_cidr=cloud.vpc_cidrs[region],
-                subnet_ids=network.private_subnet_ids,
-                sizes=cloud.data,
-                deletion_protection=cloud.deletion_protection,
-                docdb_global_id=dbs.docdb_id,
-                aurora_global_id=dbs.aurora_id,
-                secrets=spec.secrets.data,
-                flink_code_key=cloud.flink_code_key,
-                tags=spec.tags,
-                peer_cidrs=tuple(cloud.vpc_cidrs[r] for r in cloud.regions[1:])
-                if primary_stores is None
-                else (),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=group,
-                provider=aws_provider,
-                depends_on=[primary_stores] if primary_stores else [],
-            ),
-        )
-        primary_stores = primary_stores or stores
-        kube = k8s.Provider(
-            f"k8s-{region}",
-            kubeconfig=cluster.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=group),
-        )
-        platform = Platform(
-            f"{prefix}-platform",
-            PlatformArgs(
-                kind=spec.kind.value,
-                region=region,
-                image_tag=spec.librechat_image_tag,
-                operator_image=spec.operator_image,
-                image_overrides=spec.image_overrides,
-                labels=spec.tags,
-                env_secrets={
-                    **spec.secrets.librechat,
-                    # A global cluster's secondaries are read-only, and LibreChat takes one
-                    # MongoDB URI: every region writes (and reads) at the primary's cluster.
-                    "MONGO_URI": primary_stores.mongo_uri,
-                    "REDIS_URI": stores.redis_uri,
-                },
-                kms_key_arn=stores.kms_key_arn,
-                keycloak_db_host=primary_stores.aurora_writer,
-                keycloak_db_password=spec.secrets.data["keycloakDbPassword"],
-                edge=_edge_wiring(
-                    RegionalIngress(
-                        f"{prefix}-ingress",
-                        RegionalIngressArgs(
-                            prefix=prefix,
-                            region=region,
-                            domain=cloud.domain,
-                            hosted_zone_id=cloud.hosted_zone_id,
-                            vpc_id=network.vpc_id,
-                            vpc_cidr=cloud.vpc_cidrs[region],
-                            oidc_provider_arn=cluster.oidc_provider_arn,
-                            oidc_issuer_url=cluster.oidc_issuer_url,
-                            tags=spec.tags,
-                        ),
-                        opts=in_region,
-                    ),
-                    cluster=cluster,
-                    network=network,
-                    stores=stores,
-                    region=region,
-                    image=images.with_overrides(spec.image_overrides)[
-                        "aws-load-balancer-controller"
-                    ],
-                    redis_auth_token=spec.secrets.data["redisAuthToken"],
-                ),
-                provider_keys={
-                    spec.gateway.primary.api_key_env: spec.secrets.data["primaryProviderKey"],
-                    spec.gateway.fallback.api_key_env: spec.secrets.data["fallbackProviderKey"],
-                },
-                rag_database=RagDatabase(
-                    host=stores.aurora_endpoint,
-                    master_user=AURORA_MASTER_USER,
-                    master_password=spec.secrets.data["auroraMasterPassword"],
-                    rag_password=spec.secrets.data["ragDbPassword"],
-                    keycloak_password=spec.secrets.data["keycloakDbPassword"],
-                    migrate=stores is primary_stores,
-                ),
-                files=_librechat_files(
-                    prefix, region, cluster=cluster, stores=stores, tags=spec.tags, opts=in_region
-                ),
-                gateway=spec.gateway,
-                observability=spec.observability,
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=group, providers={"kubernetes": kube}, depends_on=[cluster]
-            ),
-        )
-        buckets.append(RegionBucket(region, stores.files_bucket, stores.kms_key_arn, aws_provider))
         if platform.ingress_hostname is not None:
             origins.append(RegionalOrigin(region, platform.ingress_hostname))
     if len(buckets) > 1:
@@ -368,30 +234,187 @@ def _edge_wiring(
 
 
 def _peer(
-    prefix: str,
-    region: str,
-    *,
-    cloud: CloudSpec,
-    network: Network,
-    primary: tuple[Network, aws.Provider],
-    tags: dict[str, str],
-    opts: pulumi.ResourceOptions,
+    requester: _RegionBase, accepter: _RegionBase, *, cloud: CloudSpec, tags: dict[str, str]
 ) -> RegionPeering:
-    """Peer a secondary region's VPC with the primary's (the writers live there)."""
-    primary_network, primary_provider = primary
+    """Peer two regions' VPCs (a mesh: whichever region writes, every other reaches it)."""
     return RegionPeering(
-        f"{prefix}-peering",
+        f"{requester.prefix}-peering-{accepter.region}",
         RegionPeeringArgs(
-            prefix=prefix,
-            primary_region=cloud.primary_region,
-            primary_vpc_id=primary_network.vpc_id,
-            primary_cidr=cloud.vpc_cidrs[cloud.primary_region],
-            primary_route_tables=primary_network.private_route_table_ids,
-            secondary_vpc_id=network.vpc_id,
-            secondary_cidr=cloud.vpc_cidrs[region],
-            secondary_route_tables=network.private_route_table_ids,
-            primary_provider=primary_provider,
+            prefix=requester.prefix,
+            primary_region=accepter.region,
+            primary_vpc_id=accepter.network.vpc_id,
+            primary_cidr=cloud.vpc_cidrs[accepter.region],
+            primary_route_tables=accepter.network.private_route_table_ids,
+            secondary_vpc_id=requester.network.vpc_id,
+            secondary_cidr=cloud.vpc_cidrs[requester.region],
+            secondary_route_tables=requester.network.private_route_table_ids,
+            primary_provider=accepter.provider,
             tags=tags,
         ),
-        opts=opts,
+        opts=requester.in_region,
+    )
+
+
+@dataclass(frozen=True)
+class _RegionBase:
+    """What a region is built on: its group, provider, network, cluster and stores."""
+
+    region: str
+    prefix: str
+    group: pulumi.ComponentResource
+    provider: aws.Provider
+    network: Network
+    cluster: Cluster
+    stores: DataStores
+
+    @property
+    def in_region(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.group, provider=self.provider)
+
+
+def _region_base(
+    spec: EnvironmentSpec,
+    cloud: CloudSpec,
+    dbs: GlobalDatabases,
+    region: str,
+    *,
+    primary: _RegionBase | None,
+) -> _RegionBase:
+    """A region's network, cluster and data stores (the first region's stores create the global
+    clusters' writers; the others join them)."""
+    prefix = f"lc-{SHORT_KIND[spec.kind]}-{KNOWN_REGIONS[region].short}"
+    group = Region(region)
+    provider = aws.Provider(
+        f"aws-{region}", region=region, opts=pulumi.ResourceOptions(parent=group)
+    )
+    in_region = pulumi.ResourceOptions(parent=group, provider=provider)
+    network = Network(
+        f"{prefix}-net",
+        NetworkArgs(
+            region=region,
+            cidr=cloud.vpc_cidrs[region],
+            zones=availability_zones(region),
+            nat_per_az=cloud.nat_per_az,
+            flow_log_retention_days=365 if cloud.deletion_protection else 30,
+            tags=spec.tags,
+        ),
+        opts=in_region,
+    )
+    cluster = Cluster(
+        f"{prefix}-eks",
+        ClusterArgs(
+            cluster_name=f"librechat-{spec.kind.value}-{region}",
+            region=region,
+            version=cloud.kubernetes_version,
+            subnet_ids=network.private_subnet_ids,
+            private_endpoint=cloud.private_endpoint,
+            nodes=cloud.nodes,
+            log_retention_days=365 if cloud.deletion_protection else 30,
+            tags=spec.tags,
+        ),
+        opts=in_region,
+    )
+    stores = DataStores(
+        f"{prefix}-data",
+        DataStoresArgs(
+            prefix=prefix,
+            primary=primary is None,
+            vpc_id=network.vpc_id,
+            vpc_cidr=cloud.vpc_cidrs[region],
+            subnet_ids=network.private_subnet_ids,
+            sizes=cloud.data,
+            deletion_protection=cloud.deletion_protection,
+            docdb_global_id=dbs.docdb_id,
+            aurora_global_id=dbs.aurora_id,
+            secrets=spec.secrets.data,
+            flink_code_key=cloud.flink_code_key,
+            tags=spec.tags,
+            # Any region may become the writer (a switchover): every one admits the others.
+            peer_cidrs=tuple(cloud.vpc_cidrs[r] for r in cloud.regions if r != region),
+            writer=region == cloud.writer,
+        ),
+        opts=pulumi.ResourceOptions(
+            parent=group,
+            provider=provider,
+            depends_on=[primary.stores] if primary else [],
+        ),
+    )
+    return _RegionBase(region, prefix, group, provider, network, cluster, stores)
+
+
+def _region_platform(
+    spec: EnvironmentSpec, cloud: CloudSpec, base: _RegionBase, *, writer: DataStores
+) -> Platform:
+    """A region's in-cluster platform, wired to its stores and to the writer region's."""
+    region, prefix, cluster, stores = base.region, base.prefix, base.cluster, base.stores
+    kube = k8s.Provider(
+        f"k8s-{region}",
+        kubeconfig=cluster.kubeconfig,
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(parent=base.group),
+    )
+    ingress = RegionalIngress(
+        f"{prefix}-ingress",
+        RegionalIngressArgs(
+            prefix=prefix,
+            region=region,
+            domain=cloud.domain,
+            hosted_zone_id=cloud.hosted_zone_id,
+            vpc_id=base.network.vpc_id,
+            vpc_cidr=cloud.vpc_cidrs[region],
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            tags=spec.tags,
+        ),
+        opts=base.in_region,
+    )
+    return Platform(
+        f"{prefix}-platform",
+        PlatformArgs(
+            kind=spec.kind.value,
+            region=region,
+            image_tag=spec.librechat_image_tag,
+            operator_image=spec.operator_image,
+            image_overrides=spec.image_overrides,
+            labels=spec.tags,
+            env_secrets={
+                **spec.secrets.librechat,
+                # A global cluster's secondaries are read-only, and LibreChat takes one MongoDB
+                # URI: every region writes (and reads) at the writer region's cluster.
+                "MONGO_URI": writer.mongo_uri,
+                "REDIS_URI": stores.redis_uri,
+            },
+            kms_key_arn=stores.kms_key_arn,
+            keycloak_db_host=writer.aurora_writer,
+            keycloak_db_password=spec.secrets.data["keycloakDbPassword"],
+            edge=_edge_wiring(
+                ingress,
+                cluster=cluster,
+                network=base.network,
+                stores=stores,
+                region=region,
+                image=images.with_overrides(spec.image_overrides)["aws-load-balancer-controller"],
+                redis_auth_token=spec.secrets.data["redisAuthToken"],
+            ),
+            provider_keys={
+                spec.gateway.primary.api_key_env: spec.secrets.data["primaryProviderKey"],
+                spec.gateway.fallback.api_key_env: spec.secrets.data["fallbackProviderKey"],
+            },
+            rag_database=RagDatabase(
+                host=stores.aurora_endpoint,
+                master_user=AURORA_MASTER_USER,
+                master_password=spec.secrets.data["auroraMasterPassword"],
+                rag_password=spec.secrets.data["ragDbPassword"],
+                keycloak_password=spec.secrets.data["keycloakDbPassword"],
+                migrate=region == cloud.writer,
+            ),
+            files=_librechat_files(
+                prefix, region, cluster=cluster, stores=stores, tags=spec.tags, opts=base.in_region
+            ),
+            gateway=spec.gateway,
+            observability=spec.observability,
+        ),
+        opts=pulumi.ResourceOptions(
+            parent=base.group, providers={"kubernetes": kube}, depends_on=[cluster]
+        ),
     )

@@ -172,11 +172,20 @@ class CloudSpec:
     """Managed data-store sizes of each region."""
     flink_code_key: str
     """S3 key, in each region's artifacts bucket, of the analytics Flink application jar."""
+    writer_region: str = ""
+    """Where the global clusters write now (``librechat:writerRegion``; empty: the first region).
+    Set it after a managed switchover of the global clusters: every service follows, and no
+    cluster is replaced (the first region keeps the clusters' creation settings)."""
 
     @property
     def primary_region(self) -> str:
-        """The first region."""
+        """The first region: where the global clusters were created (their master user)."""
         return self.regions[0]
+
+    @property
+    def writer(self) -> str:
+        """The region the global clusters write in now."""
+        return self.writer_region or self.regions[0]
 
 
 @dataclass(frozen=True)

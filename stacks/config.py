@@ -207,7 +207,18 @@ def _cloud(cfg: pulumi.Config, kind: EnvironmentKind) -> CloudSpec:
         nodes=_nodes(cfg, kind),
         data=_sizes(cfg),
         flink_code_key=_get(cfg, "flinkCodeKey", str),
+        writer_region=_writer(cfg, regions),
     )
+
+
+def _writer(cfg: pulumi.Config, regions: tuple[str, ...]) -> str:
+    """``librechat:writerRegion``: one of the regions (default the first)."""
+    writer = _get(cfg, "writerRegion", str, required=False) or regions[0]
+    if writer not in regions:
+        raise ConfigError(
+            _key("writerRegion"), f"must be one of the regions {list(regions)}, got {writer!r}"
+        )
+    return str(writer)
 
 
 def _alert_receiver(cfg: pulumi.Config) -> pulumi.Output[dict[str, Any]] | None:
