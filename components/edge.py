@@ -97,12 +97,24 @@ class EdgeArgs:
     """Subscribe to Shield Advanced and protect the distribution and zone."""
     tags: dict[str, str]
     """Tags for every resource."""
+    arc_provider: pulumi.ProviderResource | None = None
+    """The AWS provider in ARC's control-plane region (us-west-2) for the recovery cluster and
+    its routing controls; None: no routing controls (records follow health checks only)."""
+
+
+ARC_REGION = "us-west-2"
+"""Route 53 Application Recovery Controller's control-plane API lives here only."""
 
 
 class Edge(pulumi.ComponentResource):
-    """Global entry: TLS at CloudFront, WAF, DDoS protection and health-checked DNS routing."""
+    """Global entry: TLS at CloudFront, WAF, DDoS protection and health-checked DNS routing, with
+    a Route 53 ARC routing control per region that can drain it."""
 
     distribution_domain: pulumi.Output[str]
+    routing_controls: dict[str, pulumi.Output[str]]
+    """Region -> its routing control's ARN (empty without ARC)."""
+    arc_cluster_endpoints: pulumi.Output[list[str]] | None
+    """The recovery cluster's data-plane endpoints (where routing control states are set)."""
 
     def __init__(
         self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None
@@ -110,7 +122,9 @@ class Edge(pulumi.ComponentResource):
         super().__init__("librechat:edge:Edge", name, None, opts)
         self._args = args
         cert_arn = self._certificate(name)
-        self._regional_records(name)
+        self.routing_controls, self.arc_cluster_endpoints = {}, None
+        arc_checks = self._recovery_controls(name) if args.arc_provider is not None else {}
+        self._regional_records(name, arc_checks)
         acl = aws.wafv2.WebAcl(
             f"{name}-waf",
             scope="CLOUDFRONT",
@@ -192,8 +206,60 @@ class Edge(pulumi.ComponentResource):
         )
         return valid.certificate_arn
 
-    def _regional_records(self, name: str) -> None:
-        """Per-region names, health checks, latency records and failover records."""
+    def _recovery_controls(self, name: str) -> dict[str, aws.route53.HealthCheck]:
+        """A recovery cluster, a control panel, a routing control per region (On unless someone
+        drains the region), a safety rule that keeps at least one On, and a Route 53 health
+        check that follows each control."""
+        a = self._args
+        in_arc = pulumi.ResourceOptions(parent=self, provider=a.arc_provider)
+        cluster = aws.route53recoverycontrol.Cluster(
+            f"{name}-arc", name=f"{a.prefix}-arc", tags=a.tags, opts=in_arc
+        )
+        panel = aws.route53recoverycontrol.ControlPanel(
+            f"{name}-arc",
+            cluster_arn=cluster.arn,
+            name=f"{a.prefix}-regions",
+            tags=a.tags,
+            opts=in_arc,
+        )
+        controls = {
+            origin.region: aws.route53recoverycontrol.RoutingControl(
+                f"{name}-arc-{origin.region}",
+                cluster_arn=cluster.arn,
+                control_panel_arn=panel.arn,
+                name=origin.region,
+                opts=in_arc,
+            )
+            for origin in a.origins
+        }
+        aws.route53recoverycontrol.SafetyRule(
+            f"{name}-arc-one-region-on",
+            name="at-least-one-region-on",
+            control_panel_arn=panel.arn,
+            asserted_controls=[c.arn for c in controls.values()],
+            wait_period_ms=5000,
+            rule_config={"inverted": False, "threshold": 1, "type": "ATLEAST"},
+            tags=a.tags,
+            opts=in_arc,
+        )
+        self.routing_controls = {region: c.arn for region, c in controls.items()}
+        self.arc_cluster_endpoints = cluster.cluster_endpoints.apply(
+            lambda endpoints: [e.endpoint or "" for e in endpoints or []]
+        )
+        return {
+            region: aws.route53.HealthCheck(
+                f"{name}-arc-{region}",
+                type="RECOVERY_CONTROL",
+                routing_control_arn=control.arn,
+                tags={**a.tags, "Name": f"routing control {region}"},
+                opts=child_opts(self),
+            )
+            for region, control in controls.items()
+        }
+
+    def _regional_records(self, name: str, arc_checks: dict[str, aws.route53.HealthCheck]) -> None:
+        """Per-region names, health checks, latency records and failover records; with ARC, a
+        region serves only while both its origin answers and its routing control is On."""
         a = self._args
         checks: dict[str, aws.route53.HealthCheck] = {}
         for origin in a.origins:
@@ -220,6 +286,18 @@ class Edge(pulumi.ComponentResource):
                 tags={**a.tags, "Name": host},
                 opts=child_opts(self),
             )
+            if origin.region in arc_checks:
+                checks[origin.region] = aws.route53.HealthCheck(
+                    f"{name}-serving-{origin.region}",
+                    type="CALCULATED",
+                    child_healthchecks=[
+                        checks[origin.region].id,
+                        arc_checks[origin.region].id,
+                    ],
+                    child_health_threshold=2,
+                    tags={**a.tags, "Name": f"{origin.region} serving"},
+                    opts=child_opts(self),
+                )
             aws.route53.Record(
                 f"{name}-latency-{origin.region}",
                 zone_id=a.hosted_zone_id,

@@ -20,7 +20,7 @@ from k8s_operator.images import Image
 from .buckets import object_access_policy
 from .cluster import Cluster, ClusterArgs, irsa_trust_policy
 from .datastores import AURORA_MASTER_USER, DataStores, DataStoresArgs
-from .edge import Edge, EdgeArgs, RegionalOrigin
+from .edge import ARC_REGION, Edge, EdgeArgs, RegionalOrigin
 from .global_data import GlobalDatabases, GlobalDatabasesArgs
 from .ingress import RegionalIngress, RegionalIngressArgs, controller_values
 from .k8s_objects import APP_NAMESPACE
@@ -165,12 +165,19 @@ def _cloud(spec: EnvironmentSpec, cloud: CloudSpec) -> None:
             origins=origins,
             shield_advanced=cloud.shield_advanced,
             tags=spec.tags,
+            arc_provider=aws.Provider(
+                "aws-arc", region=ARC_REGION, opts=pulumi.ResourceOptions(parent=glob)
+            ),
         ),
         opts=pulumi.ResourceOptions(parent=glob, provider=edge_provider),
     )
     pulumi.export("regions", list(cloud.regions))
+    pulumi.export("writerRegion", cloud.writer)
     pulumi.export("clusters", clusters)
     pulumi.export("distribution", edge.distribution_domain)
+    # What the region-failover experiment reads (ARC_CLUSTER_ENDPOINTS, ARC_*_ROUTING_CONTROL_ARN).
+    pulumi.export("routingControls", edge.routing_controls)
+    pulumi.export("arcClusterEndpoints", edge.arc_cluster_endpoints)
 
 
 def _librechat_files(

@@ -7,6 +7,7 @@ providers (no cloud, no Pulumi CLI), and the monitor subclass that remembers eac
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,48 @@ class PlannedResource:
     """Provider reference (``<provider urn>::<id>``), None for components and providers."""
 
 
+_OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+    "aws:lambda/function:Function": lambda name, _: {
+        "qualifiedArn": f"arn:aws:lambda:us-east-1:0:function:{name}:1",
+        "version": "1",
+    },
+    "aws:cloudfront/distribution:Distribution": lambda name, _: {
+        "domainName": f"{name}.cloudfront.mock",
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+    },
+    "aws:docdb/cluster:Cluster": lambda name, _: {
+        "endpoint": f"{name}.cluster.mock",
+        "readerEndpoint": f"{name}.cluster-ro.mock",
+    },
+    "aws:rds/cluster:Cluster": lambda name, _: {
+        "endpoint": f"{name}.cluster.mock",
+        "readerEndpoint": f"{name}.cluster-ro.mock",
+    },
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, _: {
+        "configurationEndpointAddress": f"{name}.cache.mock",
+        "primaryEndpointAddress": f"master.{name}.cache.mock",
+    },
+    "aws:msk/cluster:Cluster": lambda name, _: {
+        "bootstrapBrokersSaslIam": f"b-1.{name}.kafka.mock:9098"
+    },
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda _, __: {"latestVersion": 1},
+    "aws:route53recoverycontrol/cluster:Cluster": lambda _, __: {
+        "clusterEndpoints": [
+            {"endpoint": f"https://host-{i}.route53-recovery-cluster.mock/v1", "region": region}
+            for i, region in enumerate(("us-east-1", "us-west-2", "eu-west-1"))
+        ]
+    },
+    "aws:route53/record:Record": lambda name, inputs: {"fqdn": inputs.get("name", name)},
+    "aws:acm/certificateValidation:CertificateValidation": lambda _, inputs: {
+        "certificateArn": inputs.get("certificateArn", "")
+    },
+    "kubernetes:core/v1:Service": lambda name, _: {
+        "status": {"loadBalancer": {"ingress": [{"hostname": f"{name}.elb.mock"}]}}
+    },
+}
+"""Outputs of a resource type that its inputs do not give (name, inputs -> outputs)."""
+
+
 def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs a real provider would add, just enough for the program's applies."""
     extra: dict[str, Any] = {"arn": f"arn:aws:mock:::{name}"}
@@ -58,26 +101,10 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             }
             for domain in domains
         ]
-    elif typ == "aws:lambda/function:Function":
-        extra |= {"qualifiedArn": f"arn:aws:lambda:us-east-1:0:function:{name}:1", "version": "1"}
-    elif typ == "aws:cloudfront/distribution:Distribution":
-        extra |= {"domainName": f"{name}.cloudfront.mock", "hostedZoneId": "Z2FDTNDATAQYW2"}
-    elif typ in ("aws:docdb/cluster:Cluster", "aws:rds/cluster:Cluster"):
-        extra["endpoint"] = f"{name}.cluster.mock"
-        extra["readerEndpoint"] = f"{name}.cluster-ro.mock"
-    elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
-        extra["configurationEndpointAddress"] = f"{name}.cache.mock"
-        extra["primaryEndpointAddress"] = f"master.{name}.cache.mock"
-    elif typ == "aws:msk/cluster:Cluster":
-        extra["bootstrapBrokersSaslIam"] = f"b-1.{name}.kafka.mock:9098"
-    elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
-        extra["latestVersion"] = 1
-    elif typ == "aws:route53/record:Record":
-        extra["fqdn"] = inputs.get("name", name)
-    elif typ == "aws:acm/certificateValidation:CertificateValidation":
-        extra["certificateArn"] = inputs.get("certificateArn", "")
-    elif typ == "kubernetes:core/v1:Service":
-        extra["status"] = {"loadBalancer": {"ingress": [{"hostname": f"{name}.elb.mock"}]}}
+    else:
+        outputs = _OUTPUTS.get(typ)
+        if outputs is not None:
+            extra |= outputs(name, inputs)
     return {**extra, **inputs}
 
 

@@ -94,11 +94,13 @@ def test_shield_advanced_protects_production_only() -> None:
 
 def test_route53_routes_by_latency_with_health_checks_and_fails_over() -> None:
     plan = plan_of("production")
-    checks = plan.of_type("aws:route53/healthCheck:HealthCheck")
+    checks = [
+        c
+        for c in plan.of_type("aws:route53/healthCheck:HealthCheck")
+        if c.inputs["type"] == "HTTPS"
+    ]
     assert len(checks) == 3
-    assert all(
-        c.inputs["type"] == "HTTPS" and c.inputs["resourcePath"] == "/health" for c in checks
-    )
+    assert all(c.inputs["resourcePath"] == "/health" for c in checks)
     records = plan.of_type("aws:route53/record:Record")
     latency = [r for r in records if "latencyRoutingPolicies" in r.inputs]
     assert sorted(r.inputs["latencyRoutingPolicies"][0]["region"] for r in latency) == [
@@ -113,3 +115,40 @@ def test_route53_routes_by_latency_with_health_checks_and_fails_over() -> None:
         if "failoverRoutingPolicies" in r.inputs
     )
     assert failover == ["PRIMARY", "SECONDARY"]
+
+
+def test_each_region_serves_only_while_its_routing_control_is_on() -> None:
+    """Route 53 ARC: a routing control per region (in ARC's us-west-2 control plane), a safety
+    rule keeping one On, and every latency and failover record gated by a calculated check that
+    needs both the region's origin and its control."""
+    plan = plan_of("production")
+    controls = {
+        r.inputs["name"]: r
+        for r in plan.of_type("aws:route53recoverycontrol/routingControl:RoutingControl")
+    }
+    assert sorted(controls) == ["ap-southeast-1", "eu-west-1", "us-east-1"]
+    for control in controls.values():
+        assert provider_region(plan, control) == "us-west-2"
+    (rule,) = plan.of_type("aws:route53recoverycontrol/safetyRule:SafetyRule")
+    assert rule.inputs["ruleConfig"] == {"inverted": False, "threshold": 1, "type": "ATLEAST"}
+    assert sorted(rule.inputs["assertedControls"]) == sorted(
+        f"arn:aws:mock:::{c.name}" for c in controls.values()
+    )
+    checks = {f"{c.name}-id": c for c in plan.of_type("aws:route53/healthCheck:HealthCheck")}
+    records = [
+        r
+        for r in plan.of_type("aws:route53/record:Record")
+        if "latencyRoutingPolicies" in r.inputs or "failoverRoutingPolicies" in r.inputs
+    ]
+    assert len(records) == 5
+    for record in records:
+        gate = checks[record.inputs["healthCheckId"]]
+        assert gate.inputs["type"] == "CALCULATED"
+        assert gate.inputs["childHealthThreshold"] == 2
+        children = [checks[c] for c in gate.inputs["childHealthchecks"]]
+        (https,) = [c for c in children if c.inputs["type"] == "HTTPS"]
+        (arc,) = [c for c in children if c.inputs["type"] == "RECOVERY_CONTROL"]
+        region = https.inputs["fqdn"].split(".origin.")[0]
+        assert record.inputs["records"]
+        assert region in gate.inputs["tags"]["Name"]
+        assert arc.inputs["routingControlArn"] == f"arn:aws:mock:::{controls[region].name}"
