@@ -96,6 +96,7 @@ KINDS: dict[str, Kind] = {
     "PodDisruptionBudget": Kind("/apis/policy/v1", "poddisruptionbudgets"),
     "NetworkPolicy": Kind("/apis/networking.k8s.io/v1", "networkpolicies"),
     "CronJob": Kind("/apis/batch/v1", "cronjobs"),
+    "Job": Kind("/apis/batch/v1", "jobs"),
     "StorageClass": Kind("/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
     "PriorityClass": Kind("/apis/scheduling.k8s.io/v1", "priorityclasses", namespaced=False),
     "Node": Kind("/api/v1", "nodes", namespaced=False),
