@@ -156,14 +156,6 @@ def _msk(i: dict[str, Any], table: dict[str, Any], _: dict[str, PlannedResource]
     return cost, f"{n} x {info['instanceType']} + {gib} GiB each", True
 
 
-def _flink(i: dict[str, Any], table: dict[str, Any], _: dict[str, PlannedResource]) -> Priced:
-    par = i["applicationConfiguration"]["flinkApplicationConfiguration"]["parallelismConfiguration"]
-    kpus = -(-int(par["parallelism"]) // int(par.get("parallelismPerKpu", 1))) + 1
-    cost = kpus * float(table["flink_kpu_hourly"]) * _hours(table)
-    cost += kpus * float(table["flink_running_storage_gb_month_per_kpu"])
-    return cost, f"{kpus} KPU (incl. 1 orchestration KPU)", True
-
-
 def _health_check(
     i: dict[str, Any], table: dict[str, Any], _: dict[str, PlannedResource]
 ) -> Priced:
@@ -202,7 +194,6 @@ PRICERS: dict[str, Pricer] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": _redis,
     "aws:opensearch/domain:Domain": _opensearch,
     "aws:msk/cluster:Cluster": _msk,
-    "aws:kinesisanalyticsv2/application:Application": _flink,
     "aws:kms/key:Key": _monthly("kms_key_month", "customer-managed key"),
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:wafv2/webAcl:WebAcl": _waf,

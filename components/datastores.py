@@ -2,7 +2,7 @@
 
 What belongs here: the regional DataStores component and its Args — DocumentDB (a member of the
 global cluster), ElastiCache Redis, Aurora PostgreSQL (a member of the Global Database; pgvector),
-OpenSearch and the files bucket. The event layer (MSK, Flink, Glue Schema Registry) is its child
+OpenSearch and the files bucket. The event layer (MSK, Glue Schema Registry) is its child
 :class:`components.streaming.EventStreams`; the global clusters are in
 :mod:`components.global_data` and cross-region replication in :mod:`components.replication`.
 """
@@ -87,8 +87,6 @@ class DataStoresArgs:
     """The Aurora Global Database this region joins."""
     secrets: dict[str, pulumi.Output[str]]
     """Data-store credentials (secret Outputs) by config key."""
-    flink_code_key: str
-    """S3 key of the Flink application jar in the artifacts bucket."""
     tags: dict[str, str]
     """Tags for every resource."""
     peer_cidrs: tuple[str, ...] = ()
@@ -154,7 +152,6 @@ class DataStores(pulumi.ComponentResource):
                 security_group_id=self.sg.id,
                 kms_key_arn=self.key.arn,
                 sizes=args.sizes,
-                flink_code_key=args.flink_code_key,
                 tags=tags,
             ),
             opts=child_opts(self),

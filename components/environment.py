@@ -334,7 +334,6 @@ def _region_base(
             docdb_global_id=dbs.docdb_id,
             aurora_global_id=dbs.aurora_id,
             secrets=spec.secrets.data,
-            flink_code_key=cloud.flink_code_key,
             tags=spec.tags,
             # Any region may become the writer (a switchover): every one admits the others.
             peer_cidrs=tuple(cloud.vpc_cidrs[r] for r in cloud.regions if r != region),

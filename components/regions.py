@@ -35,7 +35,7 @@ KNOWN_REGIONS: dict[str, RegionInfo] = {
         RegionInfo("ap-northeast-1", "apne1", ("a", "c", "d"), "Asia"),
     )
 }
-"""Regions with EKS, DocumentDB global clusters, Aurora Global Database, MSK and Flink."""
+"""Regions with EKS, DocumentDB global clusters, Aurora Global Database and MSK."""
 
 EDGE_REGION = "us-east-1"
 """CloudFront's certificates (ACM), Lambda@Edge functions and CLOUDFRONT-scope WAF live here."""

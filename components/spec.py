@@ -128,8 +128,6 @@ class DataStoreSizes:
     """MSK brokers (a multiple of three, one per zone)."""
     msk_volume_gib: int
     """EBS size of each broker."""
-    flink_parallelism: int
-    """Parallelism of the analytics Flink application (KPUs = parallelism / per-KPU)."""
     backup_retention_days: int
     """Automated backup retention of DocumentDB, Aurora and Redis snapshots."""
 
@@ -170,8 +168,6 @@ class CloudSpec:
     """Worker nodes of each regional cluster."""
     data: DataStoreSizes
     """Managed data-store sizes of each region."""
-    flink_code_key: str
-    """S3 key, in each region's artifacts bucket, of the analytics Flink application jar."""
     writer_region: str = ""
     """Where the global clusters write now (``librechat:writerRegion``; empty: the first region).
     Set it after a managed switchover of the global clusters: every service follows, and no

@@ -216,8 +216,9 @@ ELSEWHERE: tuple[Elsewhere, ...] = (
         "analytics-engine",
         3,
         (2, 8),
-        "Managed Service for Apache Flink (components.streaming)",
-        "a managed service outside the cluster",
+        "removed",
+        "Managed Flink needs a job, and none of ours exists yet; an empty application with a jar "
+        "nobody builds would cost money and prove nothing (MSK and the schema registry stay)",
     ),
     Elsewhere(
         "event-store",

@@ -178,7 +178,6 @@ def _sizes(cfg: pulumi.Config) -> DataStoreSizes:
         msk_instance_type=_field(obj, p, "mskInstanceType", str),
         msk_brokers=_field(obj, p, "mskBrokers", int, 3),
         msk_volume_gib=_field(obj, p, "mskVolumeGiB", int, 1),
-        flink_parallelism=_field(obj, p, "flinkParallelism", int, 1),
         backup_retention_days=_field(obj, p, "backupRetentionDays", int, 1),
     )
     for name, value in (
@@ -206,7 +205,6 @@ def _cloud(cfg: pulumi.Config, kind: EnvironmentKind) -> CloudSpec:
         hosted_zone_id=_get(cfg, "hostedZoneId", str),
         nodes=_nodes(cfg, kind),
         data=_sizes(cfg),
-        flink_code_key=_get(cfg, "flinkCodeKey", str),
         writer_region=_writer(cfg, regions),
     )
 
