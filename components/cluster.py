@@ -21,10 +21,13 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 )
-"""Managed policies every worker node role needs."""
+"""Managed policies every worker node role needs. The VPC CNI's rights are not among them: the
+``vpc-cni`` add-on has its own IRSA role (:data:`CNI_POLICY`), so no pod inherits them."""
+
+CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+"""What the VPC CNI (``kube-system/aws-node``) needs: assign addresses to pods."""
 
 
 def irsa_trust_policy(
@@ -208,7 +211,9 @@ class Cluster(pulumi.ComponentResource):
                     },
                 }
             ],
-            metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 2},
+            # IMDSv2 only, and one hop: a pod cannot reach the node's metadata (and its role);
+            # pods get AWS rights through IRSA alone.
+            metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
             tags=tags,
             opts=child_opts(self),
         )
@@ -236,6 +241,7 @@ class Cluster(pulumi.ComponentResource):
                 opts=child_opts(self, depends_on=attachments),
             )
         self._ebs_csi(name, cluster, oidc, tags)
+        self._vpc_cni(name, cluster, oidc, tags)
         self.name = cluster.name
         self.kms_key_arn = key.arn
         self.oidc_provider_arn = oidc.arn
@@ -246,6 +252,34 @@ class Cluster(pulumi.ComponentResource):
             cluster.certificate_authority.apply(lambda c: c.data or ""),
         ).apply(lambda v: kubeconfig(v[0], args.region, v[1], v[2]))
         self.register_outputs({"name": cluster.name, "oidc_provider_arn": oidc.arn})
+
+    def _vpc_cni(
+        self,
+        name: str,
+        cluster: aws.eks.Cluster,
+        oidc: aws.iam.OpenIdConnectProvider,
+        tags: dict[str, str],
+    ) -> None:
+        """The VPC CNI add-on with its own IRSA role (not the nodes' role)."""
+        role = aws.iam.Role(
+            f"{name}-vpc-cni",
+            assume_role_policy=pulumi.Output.all(oidc.arn, oidc.url).apply(
+                lambda v: irsa_trust_policy(v[0], v[1], "kube-system", "aws-node")
+            ),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        attach = aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-cni", role=role.name, policy_arn=CNI_POLICY, opts=child_opts(self)
+        )
+        aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=cluster.name,
+            addon_name="vpc-cni",
+            service_account_role_arn=role.arn,
+            tags=tags,
+            opts=child_opts(self, depends_on=[attach]),
+        )
 
     def _ebs_csi(
         self,

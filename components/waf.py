@@ -23,6 +23,16 @@ AUTH_PATHS = ("/api/auth/", "/oauth/")
 AUTH_RATE_LIMIT = 1000
 """Requests per client IP per 5 minutes allowed on the auth endpoints."""
 
+LARGE_BODY_PATHS = ("/api/files", "/api/agents/chat")
+"""Where a body may pass the Common Rule Set's 8 KB limit: file uploads and the chat start (a
+long prompt, pasted text). Everywhere else the limit still blocks."""
+
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+"""The Common Rule Set's rule that blocks bodies over 8 KB."""
+
+BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
+"""The label that rule adds to a request it matches (its action overridden to count)."""
+
 
 def _visibility(metric: str) -> dict[str, Any]:
     return {
@@ -32,12 +42,18 @@ def _visibility(metric: str) -> dict[str, Any]:
     }
 
 
-def _managed(name: str, priority: int) -> dict[str, Any]:
+def _managed(name: str, priority: int, *, count: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An AWS managed group; the rules in ``count`` only count (and label) what they match."""
+    group: dict[str, Any] = {"vendor_name": "AWS", "name": name}
+    if count:
+        group["rule_action_overrides"] = [
+            {"name": rule, "action_to_use": {"count": {}}} for rule in count
+        ]
     return {
         "name": name,
         "priority": priority,
         "override_action": {"none": {}},
-        "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": name}},
+        "statement": {"managed_rule_group_statement": group},
         "visibility_config": _visibility(name),
     }
 
@@ -54,11 +70,34 @@ def _starts_with(path: str) -> dict[str, Any]:
 
 
 def web_acl_rules() -> list[dict[str, Any]]:
-    """IP reputation, the common and known-bad-inputs groups, and a rate limit on auth."""
+    """IP reputation, the common and known-bad-inputs groups, the common group's body limit
+    everywhere but uploads and the chat start, and a rate limit on auth."""
     return [
         _managed("AWSManagedRulesAmazonIpReputationList", 0),
-        _managed("AWSManagedRulesCommonRuleSet", 1),
+        _managed("AWSManagedRulesCommonRuleSet", 1, count=(BODY_SIZE_RULE,)),
         _managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+        {
+            "name": "large-body-outside-uploads-and-chat",
+            "priority": 4,
+            "action": {"block": {}},
+            "statement": {
+                "and_statement": {
+                    "statements": [
+                        {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
+                        {
+                            "not_statement": {
+                                "statement": {
+                                    "or_statement": {
+                                        "statements": [_starts_with(p) for p in LARGE_BODY_PATHS]
+                                    }
+                                }
+                            }
+                        },
+                    ]
+                }
+            },
+            "visibility_config": _visibility("large-body-outside-uploads-and-chat"),
+        },
         {
             "name": "rate-limit-auth",
             "priority": 3,
@@ -90,6 +129,8 @@ def statement_wcu(statement: dict[str, Any]) -> int:
             return sum(statement_wcu(s) for s in statement[logical]["statements"])
     if "not_statement" in statement:
         return statement_wcu(statement["not_statement"]["statement"])
+    if "label_match_statement" in statement:
+        return 1
     if "byte_match_statement" in statement:
         match = statement["byte_match_statement"]
         base = 10 if match["positional_constraint"] in ("CONTAINS", "CONTAINS_WORD") else 2

@@ -33,8 +33,24 @@ def test_each_cluster_has_an_oidc_provider_used_by_an_irsa_role() -> None:
     assert len(providers) == 3
     assert all(p.inputs["clientIdLists"] == ["sts.amazonaws.com"] for p in providers)
     addons = plan.of_type("aws:eks/addon:Addon")
-    assert len(addons) == 3
+    assert (
+        sorted(a.inputs["addonName"] for a in addons)
+        == ["aws-ebs-csi-driver"] * 3 + ["vpc-cni"] * 3
+    )
     assert all(a.inputs["serviceAccountRoleArn"] for a in addons)
+
+
+def test_the_nodes_role_holds_no_cni_rights_and_pods_cannot_reach_its_credentials() -> None:
+    """The VPC CNI's rights are its add-on's IRSA role's; IMDSv2 with one hop keeps pods away
+    from the node's metadata (and the node role's credentials)."""
+    plan = plan_of("production")
+    attachments = plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    cni = [a for a in attachments if a.inputs["policyArn"].endswith("/AmazonEKS_CNI_Policy")]
+    assert cni
+    assert all(a.name.endswith("-vpc-cni") for a in cni)
+    for template in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        options = template.inputs["metadataOptions"]
+        assert options == {"httpTokens": "required", "httpPutResponseHopLimit": 1}
 
 
 def test_irsa_trust_policy_pins_one_service_account() -> None:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from components.waf import AUTH_PATHS, MAX_WCU, statement_wcu, web_acl_rules, web_acl_wcu
+from components.waf import (
+    AUTH_PATHS,
+    BODY_SIZE_LABEL,
+    BODY_SIZE_RULE,
+    MAX_WCU,
+    statement_wcu,
+    web_acl_rules,
+    web_acl_wcu,
+)
 
 from .planning import plan_of, provider_region, snake
 
@@ -49,7 +59,7 @@ def test_the_deployed_waf_is_the_rule_list_and_fits_the_wcu_budget(env: str) -> 
 
 
 def test_wcu_arithmetic_follows_the_waf_rules() -> None:
-    assert web_acl_wcu(web_acl_rules()) == 25 + 700 + 200 + 2 + 2 + 2
+    assert web_acl_wcu(web_acl_rules()) == 25 + 700 + 200 + 2 + 2 + 2 + (1 + 2 + 2)
     contains = {
         "byte_match_statement": {
             "positional_constraint": "CONTAINS",
@@ -152,3 +162,43 @@ def test_each_region_serves_only_while_its_routing_control_is_on() -> None:
         assert record.inputs["records"]
         assert region in gate.inputs["tags"]["Name"]
         assert arc.inputs["routingControlArn"] == f"arn:aws:mock:::{controls[region].name}"
+
+
+def _matches(statement: dict[str, Any], path: str, labels: set[str]) -> bool:
+    """WAF's meaning of the statements the body-size rule uses, for one request."""
+    if "and_statement" in statement:
+        return all(_matches(s, path, labels) for s in statement["and_statement"]["statements"])
+    if "or_statement" in statement:
+        return any(_matches(s, path, labels) for s in statement["or_statement"]["statements"])
+    if "not_statement" in statement:
+        return not _matches(statement["not_statement"]["statement"], path, labels)
+    if "label_match_statement" in statement:
+        return statement["label_match_statement"]["key"] in labels
+    match = statement["byte_match_statement"]
+    assert match["positional_constraint"] == "STARTS_WITH"
+    assert match["field_to_match"] == {"uri_path": {}}
+    return path.startswith(match["search_string"])
+
+
+@pytest.mark.parametrize(
+    ("path", "blocked"),
+    [
+        ("/api/files", False),  # an upload
+        ("/api/files/images", False),
+        ("/api/agents/chat/agents", False),  # the chat start: a long prompt
+        ("/api/convos/update", True),
+        ("/api/auth/login", True),
+        ("/api/agents", True),  # agent definitions stay under the limit
+    ],
+)
+def test_large_bodies_pass_only_on_uploads_and_the_chat_start(path: str, blocked: bool) -> None:
+    rules = web_acl_rules()
+    (common,) = [r for r in rules if r["name"] == "AWSManagedRulesCommonRuleSet"]
+    overrides = common["statement"]["managed_rule_group_statement"]["rule_action_overrides"]
+    # Only the body-size rule counts instead of blocking; the group's other rules still block.
+    assert overrides == [{"name": BODY_SIZE_RULE, "action_to_use": {"count": {}}}]
+    (rule,) = [r for r in rules if r["statement"].get("and_statement")]
+    assert rule["action"] == {"block": {}}
+    assert rule["priority"] > common["priority"]  # after the group has labelled the request
+    assert _matches(rule["statement"], path, {BODY_SIZE_LABEL}) is blocked
+    assert _matches(rule["statement"], path, set()) is False  # a small body always passes
