@@ -117,6 +117,8 @@ class ClusterArgs:
     """Retention of the control-plane log group."""
     tags: dict[str, str]
     """Tags for every resource."""
+    api_access_cidrs: tuple[str, ...] = ()
+    """The public endpoint's allowed sources (when it is public)."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -169,6 +171,9 @@ class Cluster(pulumi.ComponentResource):
                 "subnet_ids": args.subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": not args.private_endpoint,
+                "public_access_cidrs": None
+                if args.private_endpoint
+                else list(args.api_access_cidrs),
             },
             access_config={"authentication_mode": "API"},
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),

@@ -315,6 +315,7 @@ def _region_base(
             version=cloud.kubernetes_version,
             subnet_ids=network.private_subnet_ids,
             private_endpoint=cloud.private_endpoint,
+            api_access_cidrs=cloud.api_access_cidrs,
             nodes=cloud.nodes,
             log_retention_days=365 if cloud.deletion_protection else 30,
             tags=spec.tags,

@@ -168,6 +168,9 @@ class CloudSpec:
     """Worker nodes of each regional cluster."""
     data: DataStoreSizes
     """Managed data-store sizes of each region."""
+    api_access_cidrs: tuple[str, ...] = ()
+    """Where the EKS API's public endpoint may be reached from (``librechat:apiAccessCidrs``;
+    required when the endpoint is public, never ``0.0.0.0/0``)."""
     writer_region: str = ""
     """Where the global clusters write now (``librechat:writerRegion``; empty: the first region).
     Set it after a managed switchover of the global clusters: every service follows, and no

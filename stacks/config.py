@@ -191,13 +191,37 @@ def _sizes(cfg: pulumi.Config) -> DataStoreSizes:
     return sizes
 
 
+def _api_access(cfg: pulumi.Config, *, private: bool) -> tuple[str, ...]:
+    """``librechat:apiAccessCidrs``: who may reach a public EKS API (required then, never the
+    whole internet)."""
+    raw = _get(cfg, "apiAccessCidrs", list, required=not private) or []
+    cidrs = []
+    for value in raw:
+        try:
+            network = ipaddress.ip_network(str(value))
+        except ValueError:
+            raise ConfigError(_key("apiAccessCidrs"), f"{value!r} is not a CIDR") from None
+        if network.prefixlen == 0:
+            raise ConfigError(
+                _key("apiAccessCidrs"), f"{value} opens the cluster's API to the whole internet"
+            )
+        cidrs.append(str(network))
+    if not private and not cidrs:
+        raise ConfigError(
+            _key("apiAccessCidrs"), "must name at least one CIDR (the endpoint is public)"
+        )
+    return tuple(cidrs)
+
+
 def _cloud(cfg: pulumi.Config, kind: EnvironmentKind) -> CloudSpec:
     regions = _regions(cfg, kind)
+    private = bool(_get(cfg, "privateEndpoint", bool))
     return CloudSpec(
         regions=regions,
         vpc_cidrs=_cidrs(cfg, regions),
         kubernetes_version=_get(cfg, "kubernetesVersion", str),
-        private_endpoint=_get(cfg, "privateEndpoint", bool),
+        private_endpoint=private,
+        api_access_cidrs=_api_access(cfg, private=private),
         nat_per_az=_get(cfg, "natPerAz", bool),
         deletion_protection=_get(cfg, "deletionProtection", bool),
         shield_advanced=_get(cfg, "shieldAdvanced", bool),

@@ -25,6 +25,9 @@ def test_production_api_endpoint_is_private_and_staging_public() -> None:
             vpc = cluster.inputs["vpcConfig"]
             assert vpc["endpointPrivateAccess"] is True
             assert vpc["endpointPublicAccess"] is public
+            # A public endpoint admits the configured CIDRs only, never the whole internet.
+            assert bool(vpc.get("publicAccessCidrs")) is public
+            assert "0.0.0.0/0" not in vpc.get("publicAccessCidrs", [])
 
 
 def test_each_cluster_has_an_oidc_provider_used_by_an_irsa_role() -> None:

@@ -83,3 +83,13 @@ def test_brokers_must_spread_over_three_zones() -> None:
     err = _fails("staging", {"librechat:dataStores": json.dumps({**sizes, "mskBrokers": 4})})
     assert err.key == "librechat:dataStores.mskBrokers"
     assert "multiple of 3" in str(err)
+
+
+def test_a_public_cluster_api_needs_narrow_cidrs() -> None:
+    err = _fails("staging", {"librechat:apiAccessCidrs": None})
+    assert err.key == "librechat:apiAccessCidrs"
+    assert "required" in str(err)
+    err = _fails("staging", {"librechat:apiAccessCidrs": json.dumps(["0.0.0.0/0"])})
+    assert "whole internet" in str(err)
+    err = _fails("staging", {"librechat:apiAccessCidrs": json.dumps(["10.0.0.300/8"])})
+    assert "is not a CIDR" in str(err)
