@@ -74,6 +74,8 @@ class SecureBucketArgs:
     """Customer-managed key for SSE-KMS."""
     tags: dict[str, str]
     """Tags of the bucket."""
+    protect: bool = False
+    """Pulumi refuses to delete the bucket (production's stores)."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -86,7 +88,9 @@ class SecureBucket(pulumi.ComponentResource):
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("librechat:buckets:SecureBucket", name, None, opts)
-        bucket = aws.s3.Bucket(name, force_destroy=False, tags=args.tags, opts=child_opts(self))
+        bucket = aws.s3.Bucket(
+            name, force_destroy=False, tags=args.tags, opts=child_opts(self, protect=args.protect)
+        )
         block = aws.s3.BucketPublicAccessBlock(
             name,
             bucket=bucket.id,

@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from k8s_operator.inventory import MONGO_CA_FILE
 
 from .buckets import SecureBucket, SecureBucketArgs
-from .common import child_opts, named
+from .common import assume_role_policy, child_opts, named
 from .spec import DataStoreSizes
 from .streaming import EventStreams, EventStreamsArgs
 
@@ -35,6 +35,14 @@ AURORA_MASTER_USER = "librechat"
 
 RATELIMIT_NODE_TYPE = "cache.t4g.medium"
 """Kong's rate-limit Redis: a primary and a replica of this size per region."""
+
+BACKUP_POLICIES = (
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
+)
+"""AWS's managed policies for AWS Backup's role (databases, and S3)."""
 
 PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk": 9098}
 """Ports opened to the VPC (and nothing else) by the data security group."""
@@ -122,7 +130,7 @@ class DataStores(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=self._args.deletion_protection),
         )
         self.kms_key_arn = self.key.arn
         self.sg = aws.ec2.SecurityGroup(
@@ -141,9 +149,10 @@ class DataStores(pulumi.ComponentResource):
         self._opensearch(name)
         self.files_bucket = SecureBucket(
             f"{name}-files",
-            SecureBucketArgs(kms_key_arn=self.key.arn, tags=tags),
+            SecureBucketArgs(kms_key_arn=self.key.arn, tags=tags, protect=args.deletion_protection),
             opts=child_opts(self),
         )
+        self._backup(name)
         EventStreams(
             f"{name}-events",
             EventStreamsArgs(
@@ -153,10 +162,62 @@ class DataStores(pulumi.ComponentResource):
                 kms_key_arn=self.key.arn,
                 sizes=args.sizes,
                 tags=tags,
+                protect=args.deletion_protection,
             ),
             opts=child_opts(self),
         )
         self.register_outputs({"kms_key_arn": self.key.arn})
+
+    def _backup(self, name: str) -> None:
+        """AWS Backup of the region's stores: DocumentDB, Aurora and the files bucket, daily into
+        a vault under the region's key, kept as long as the stores' own backups."""
+        a = self._args
+        vault = aws.backup.Vault(
+            f"{name}-backup",
+            name=f"{a.prefix}-stores",
+            kms_key_arn=self.key.arn,
+            tags=a.tags,
+            opts=child_opts(self, protect=a.deletion_protection),
+        )
+        plan = aws.backup.Plan(
+            f"{name}-backup",
+            name=f"{a.prefix}-stores-daily",
+            rules=[
+                {
+                    "rule_name": "daily",
+                    "target_vault_name": vault.name,
+                    "schedule": "cron(0 5 * * ? *)",
+                    "start_window": 60,
+                    "completion_window": 360,
+                    "lifecycle": {"delete_after": a.sizes.backup_retention_days},
+                }
+            ],
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        role = aws.iam.Role(
+            f"{name}-backup",
+            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-backup-{policy.rsplit('/', 1)[1]}",
+                role=role.name,
+                policy_arn=policy,
+                opts=child_opts(self),
+            )
+            for policy in BACKUP_POLICIES
+        ]
+        aws.backup.Selection(
+            f"{name}-backup",
+            name=f"{a.prefix}-stores",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[self._docdb.arn, self._aurora_cluster.arn, self.files_bucket.arn],
+            opts=child_opts(self, depends_on=attachments),
+        )
 
     def _documentdb(self, name: str) -> pulumi.Output[str]:
         a = self._args
@@ -175,7 +236,7 @@ class DataStores(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         protect = a.deletion_protection
-        cluster = aws.docdb.Cluster(
+        cluster = self._docdb = aws.docdb.Cluster(
             f"{name}-docdb",
             cluster_identifier=ident,
             engine="docdb",
@@ -194,7 +255,7 @@ class DataStores(pulumi.ComponentResource):
             skip_final_snapshot=not protect,
             final_snapshot_identifier=f"{ident}-final" if protect else None,
             tags=a.tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=self._args.deletion_protection),
         )
         for i in range(a.sizes.docdb_instances):
             aws.docdb.ClusterInstance(
@@ -244,7 +305,7 @@ class DataStores(pulumi.ComponentResource):
             subnet_group_name=subnets.name,
             security_group_ids=[self.sg.id],
             tags=a.tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=self._args.deletion_protection),
         )
         return pulumi.Output.all(
             group.configuration_endpoint_address, a.secrets["redisAuthToken"]
@@ -294,7 +355,7 @@ class DataStores(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         protect = a.deletion_protection
-        cluster = aws.rds.Cluster(
+        cluster = self._aurora_cluster = aws.rds.Cluster(
             f"{name}-aurora",
             cluster_identifier=ident,
             engine="aurora-postgresql",
@@ -318,7 +379,7 @@ class DataStores(pulumi.ComponentResource):
             skip_final_snapshot=not protect,
             final_snapshot_identifier=f"{ident}-final" if protect else None,
             tags=a.tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=self._args.deletion_protection),
         )
         for i in range(a.sizes.aurora_instances):
             aws.rds.ClusterInstance(
@@ -362,5 +423,5 @@ class DataStores(pulumi.ComponentResource):
             },
             vpc_options={"subnet_ids": a.subnet_ids, "security_group_ids": [self.sg.id]},
             tags=a.tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=self._args.deletion_protection),
         )

@@ -44,7 +44,7 @@ class GlobalDatabases(pulumi.ComponentResource):
             engine_version=DOCDB_ENGINE_VERSION,
             storage_encrypted=True,
             deletion_protection=args.deletion_protection,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=args.deletion_protection),
         )
         aurora = aws.rds.GlobalCluster(
             f"{name}-aurora",
@@ -55,7 +55,7 @@ class GlobalDatabases(pulumi.ComponentResource):
             storage_encrypted=True,
             deletion_protection=args.deletion_protection,
             tags=args.tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=args.deletion_protection),
         )
         self.docdb_id = docdb.id
         self.aurora_id = aurora.id

@@ -35,6 +35,8 @@ class PlannedResource:
     """Inputs as the engine receives them (camelCase; secrets wrapped in the secret signature)."""
     provider: str | None = None
     """Provider reference (``<provider urn>::<id>``), None for components and providers."""
+    protect: bool = False
+    """Pulumi refuses to delete it (``protect``)."""
 
 
 _OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
@@ -146,10 +148,11 @@ class RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: PlanMocks) -> None:
         super().__init__(mocks)
-        self.registrations: list[tuple[str, str, str, str | None, bool]] = []
+        self.registrations: list[tuple[str, str, str, str | None, bool, bool]] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        """Register as the mock monitor does, then remember (urn, type, name, parent, custom)."""
+        """Register as the mock monitor does, then remember (urn, type, name, parent, custom,
+        protect)."""
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(
@@ -159,6 +162,7 @@ class RecordingMonitor(MockMonitor):
                     request.name,
                     request.parent or None,
                     bool(request.custom),
+                    bool(request.protect),
                 )
             )
         return response
@@ -174,6 +178,7 @@ class RecordingMonitor(MockMonitor):
                 custom,
                 mocks.inputs.get((typ, name), {}),
                 mocks.providers.get((typ, name)),
+                protect,
             )
-            for urn, typ, name, parent, custom in self.registrations
+            for urn, typ, name, parent, custom, protect in self.registrations
         ]

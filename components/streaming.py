@@ -36,6 +36,8 @@ class EventStreamsArgs:
     """Broker type, count and volume."""
     tags: dict[str, str]
     """Tags for every resource."""
+    protect: bool = False
+    """Pulumi refuses to delete the cluster (production)."""
 
 
 class EventStreams(pulumi.ComponentResource):
@@ -79,5 +81,5 @@ class EventStreams(pulumi.ComponentResource):
                 "broker_logs": {"cloudwatch_logs": {"enabled": True, "log_group": logs.name}}
             },
             tags=a.tags,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=a.protect),
         )

@@ -117,3 +117,55 @@ def test_aurora_runs_a_postgresql_version_that_ships_pgvector() -> None:
         assert cluster.inputs["engine"] == "aurora-postgresql"
         major, minor = (int(p) for p in cluster.inputs["engineVersion"].split(".")[:2])
         assert (major, minor) >= (15, 2)
+
+
+STATEFUL = (
+    "aws:docdb/cluster:Cluster",
+    "aws:docdb/globalCluster:GlobalCluster",
+    "aws:rds/cluster:Cluster",
+    "aws:rds/globalCluster:GlobalCluster",
+    "aws:opensearch/domain:Domain",
+    "aws:msk/cluster:Cluster",
+    "aws:backup/vault:Vault",
+)
+"""Resources whose deletion loses data."""
+
+
+@pytest.mark.parametrize(("env", "protected"), [("production", True), ("staging", False)])
+def test_production_refuses_to_delete_what_holds_data(env: str, protected: bool) -> None:
+    plan = plan_of(env)
+    for typ in STATEFUL:
+        found = plan.of_type(typ)
+        assert found, typ
+        assert all(r.protect is protected for r in found), typ
+    stores = [
+        g
+        for g in plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+        if "ratelimit" not in g.name
+    ]
+    assert all(g.protect is protected for g in stores)
+    keys = [k for k in plan.of_type("aws:kms/key:Key") if k.name.endswith("-data-data")]
+    assert keys
+    assert all(k.protect is protected for k in keys)
+    files = [b for b in plan.of_type("aws:s3/bucket:Bucket") if "-files" in b.name]
+    assert files
+    assert all(b.protect is protected for b in files)
+
+
+@pytest.mark.parametrize("env", CLOUD)
+def test_aws_backup_keeps_every_regions_stores(env: str) -> None:
+    plan = plan_of(env)
+    regions = plan.of_type("librechat:environment:Region")
+    selections = plan.of_type("aws:backup/selection:Selection")
+    assert len(selections) == len(regions)
+    docdb = {f"arn:aws:mock:::{c.name}" for c in plan.of_type("aws:docdb/cluster:Cluster")}
+    aurora = {f"arn:aws:mock:::{c.name}" for c in plan.of_type("aws:rds/cluster:Cluster")}
+    for selection in selections:
+        covered = set(selection.inputs["resources"])
+        assert len(covered & docdb) == len(covered & aurora) == 1
+        assert any(":::" in r and "-files" in r for r in covered)
+    for plan_resource in plan.of_type("aws:backup/plan:Plan"):
+        (rule,) = plan_resource.inputs["rules"]
+        assert rule["lifecycle"]["deleteAfter"] >= 7
+    for vault in plan.of_type("aws:backup/vault:Vault"):
+        assert vault.inputs["kmsKeyArn"]
