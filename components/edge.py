@@ -102,6 +102,9 @@ class EdgeArgs:
     its routing controls; None: no routing controls (records follow health checks only)."""
 
 
+EDGE_LOG_RETENTION_DAYS = 90
+"""How long WAF's and CloudFront's logs are kept."""
+
 ARC_REGION = "us-west-2"
 """Route 53 Application Recovery Controller's control-plane API lives here only."""
 
@@ -140,6 +143,7 @@ class Edge(pulumi.ComponentResource):
         )
         router = self._router(name)
         dist = self._distribution(name, cert_arn, acl.arn, router.qualified_arn)
+        self._logging(name, acl, dist)
         for record_type in ("A", "AAAA"):
             aws.route53.Record(
                 f"{name}-alias-{record_type.lower()}",
@@ -323,6 +327,58 @@ class Edge(pulumi.ComponentResource):
                 records=[origin.hostname],
                 opts=child_opts(self),
             )
+
+    def _logging(self, name: str, acl: aws.wafv2.WebAcl, dist: aws.cloudfront.Distribution) -> None:
+        """WAF's decisions and CloudFront's access logs, each into a CloudWatch log group (in
+        us-east-1, with the edge); credentials and cookies are redacted from WAF's log."""
+        a = self._args
+        waf_logs = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=f"aws-waf-logs-{a.prefix}",  # WAF writes only to groups named so
+            retention_in_days=EDGE_LOG_RETENTION_DAYS,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logs",
+            resource_arn=acl.arn,
+            log_destination_configs=[waf_logs.arn],
+            redacted_fields=[
+                {"single_header": {"name": "authorization"}},
+                {"single_header": {"name": "cookie"}},
+            ],
+            opts=child_opts(self),
+        )
+        cdn_logs = aws.cloudwatch.LogGroup(
+            f"{name}-cdn-logs",
+            name=f"/aws/cloudfront/{a.prefix}",
+            retention_in_days=EDGE_LOG_RETENTION_DAYS,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        source = aws.cloudwatch.LogDeliverySource(
+            f"{name}-cdn-logs",
+            name=f"{a.prefix}-cdn-access",
+            log_type="ACCESS_LOGS",
+            resource_arn=dist.arn,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{name}-cdn-logs",
+            name=f"{a.prefix}-cdn-access",
+            delivery_destination_configuration={"destination_resource_arn": cdn_logs.arn},
+            output_format="json",
+            tags=a.tags,
+            opts=child_opts(self),
+        )
+        aws.cloudwatch.LogDelivery(
+            f"{name}-cdn-logs",
+            delivery_source_name=source.name,
+            delivery_destination_arn=destination.arn,
+            tags=a.tags,
+            opts=child_opts(self),
+        )
 
     def _router(self, name: str) -> aws.lambda_.Function:
         a = self._args

@@ -202,3 +202,31 @@ def test_large_bodies_pass_only_on_uploads_and_the_chat_start(path: str, blocked
     assert rule["priority"] > common["priority"]  # after the group has labelled the request
     assert _matches(rule["statement"], path, {BODY_SIZE_LABEL}) is blocked
     assert _matches(rule["statement"], path, set()) is False  # a small body always passes
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_waf_and_cloudfront_log_to_cloudwatch(env: str) -> None:
+    plan = plan_of(env)
+    (acl,) = plan.of_type("aws:wafv2/webAcl:WebAcl")
+    (dist,) = plan.of_type("aws:cloudfront/distribution:Distribution")
+    groups = {
+        f"arn:aws:mock:::{g.name}": g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    (waf,) = plan.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    assert waf.inputs["resourceArn"] == f"arn:aws:mock:::{acl.name}"
+    (target,) = waf.inputs["logDestinationConfigs"]
+    assert groups[target].inputs["name"].startswith("aws-waf-logs-")
+    redacted = {f["singleHeader"]["name"] for f in waf.inputs["redactedFields"]}
+    assert redacted == {"authorization", "cookie"}
+    (source,) = plan.of_type("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    assert source.inputs["resourceArn"] == f"arn:aws:mock:::{dist.name}"
+    assert source.inputs["logType"] == "ACCESS_LOGS"
+    (destination,) = plan.of_type("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    configured = destination.inputs["deliveryDestinationConfiguration"]
+    assert configured["destinationResourceArn"] in groups
+    (delivery,) = plan.of_type("aws:cloudwatch/logDelivery:LogDelivery")
+    assert delivery.inputs["deliverySourceName"] == source.inputs["name"]
+    assert delivery.inputs["deliveryDestinationArn"] == f"arn:aws:mock:::{destination.name}"
+    for typ in ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",):
+        for resource in plan.of_type(typ):
+            assert provider_region(plan, resource) == "us-east-1"
