@@ -128,6 +128,8 @@ class Cluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
+    node_security_group: pulumi.Output[str]
+    """EKS's cluster security group, on every managed node (and so on every pod)."""
     kms_key_arn: pulumi.Output[str]
 
     def __init__(
@@ -248,6 +250,9 @@ class Cluster(pulumi.ComponentResource):
         self._ebs_csi(name, cluster, oidc, tags)
         self._vpc_cni(name, cluster, oidc, tags)
         self.name = cluster.name
+        self.node_security_group = cluster.vpc_config.apply(
+            lambda c: c.cluster_security_group_id or ""
+        )
         self.kms_key_arn = key.arn
         self.oidc_provider_arn = oidc.arn
         self.oidc_issuer_url = oidc.url

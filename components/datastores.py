@@ -49,12 +49,13 @@ PORTS = {"docdb": 27017, "redis": 6379, "aurora": 5432, "opensearch": 443, "msk"
 
 
 def _data_ingress(
-    vpc_cidr: str, peer_cidrs: tuple[str, ...]
+    clients: pulumi.Output[str], peer_cidrs: tuple[str, ...]
 ) -> list[aws.ec2.SecurityGroupIngressArgsDict]:
-    """The stores' ports from the region's VPC; the writers' from the other regions' VPCs (over
-    the peering: a cross-region peering cannot name a security group, so their CIDRs)."""
+    """The stores' ports from the cluster's nodes (their security group: every pod, nothing else
+    in the VPC); the writers' from the other regions' VPCs (over the peering: a cross-region
+    peering cannot name a security group, so their CIDRs)."""
     rules: list[aws.ec2.SecurityGroupIngressArgsDict] = [
-        {"protocol": "tcp", "from_port": p, "to_port": p, "cidr_blocks": [vpc_cidr]}
+        {"protocol": "tcp", "from_port": p, "to_port": p, "security_groups": [clients]}
         for p in PORTS.values()
     ]
     if peer_cidrs:
@@ -81,8 +82,9 @@ class DataStoresArgs:
     """True in the primary region: it holds the global clusters' writers and master users."""
     vpc_id: pulumi.Output[str]
     """The region's VPC."""
-    vpc_cidr: str
-    """Only this CIDR may reach the data stores."""
+    client_security_group: pulumi.Output[str]
+    """The security group of the cluster's nodes (EKS's cluster security group): the stores'
+    only clients in the region."""
     subnet_ids: list[pulumi.Output[str]]
     """Private subnets, one per zone."""
     sizes: DataStoreSizes
@@ -137,7 +139,7 @@ class DataStores(pulumi.ComponentResource):
             f"{name}-data",
             description="Data stores: reachable from the VPC only",
             vpc_id=args.vpc_id,
-            ingress=_data_ingress(args.vpc_cidr, args.peer_cidrs),
+            ingress=_data_ingress(args.client_security_group, args.peer_cidrs),
             egress=[],
             tags=named(tags, f"{args.prefix}-data"),
             opts=child_opts(self),

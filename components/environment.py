@@ -328,7 +328,7 @@ def _region_base(
             prefix=prefix,
             primary=primary is None,
             vpc_id=network.vpc_id,
-            vpc_cidr=cloud.vpc_cidrs[region],
+            client_security_group=cluster.node_security_group,
             subnet_ids=network.private_subnet_ids,
             sizes=cloud.data,
             deletion_protection=cloud.deletion_protection,

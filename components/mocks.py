@@ -92,6 +92,10 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             "endpoint": f"https://{name}.eks.mock",
             "certificateAuthority": {"data": "bW9jaw=="},
         }
+        inputs = {
+            **inputs,
+            "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{name}"},
+        }
     elif typ == "aws:acm/certificate:Certificate":
         domains = [inputs.get("domainName", name), *inputs.get("subjectAlternativeNames", [])]
         extra["domainValidationOptions"] = [

@@ -29,6 +29,13 @@ def _by_region(plan: Plan, typ: str, *, skip: str = "") -> dict[str, Any]:
     return {region_of(plan, r): r for r in plan.of_type(typ) if not skip or skip not in r.name}
 
 
+def _eks(plan: Plan, region: str) -> str:
+    (cluster,) = [
+        c for c in plan.of_type("aws:eks/cluster:Cluster") if region_of(plan, c) == region
+    ]
+    return str(cluster.name)
+
+
 def _writes(plan: Plan, writer: str) -> None:
     """Every service writes in ``writer``'s region, and Aurora forwards from the others."""
     docdb = _by_region(plan, "aws:docdb/cluster:Cluster")
@@ -80,7 +87,11 @@ def test_every_region_reaches_the_writer_and_writes_there(env: str) -> None:
             continue
         region = region_of(plan, group)
         others = {cidrs[r] for r in regions if r != region}
-        from_others = [r for r in group.inputs["ingress"] if set(r["cidrBlocks"]) & others]
+        from_others = [r for r in group.inputs["ingress"] if set(r.get("cidrBlocks", [])) & others]
+        # Inside the region, the cluster's nodes (every pod) and nothing else in the VPC.
+        local = [r for r in group.inputs["ingress"] if r not in from_others]
+        assert all(r.get("securityGroups") == [f"sg-{_eks(plan, region)}"] for r in local)
+        assert not any(r.get("cidrBlocks") for r in local)
         assert {(r["fromPort"], r["toPort"]) for r in from_others} == (
             {(27017, 27017), (5432, 5432)} if others else set()
         )
