@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
@@ -187,3 +188,50 @@ def compare_counts(a: Plan, b: Plan) -> dict[str, tuple[int, int]]:
     """Type -> (count in a, count in b) for every type whose count differs."""
     ca, cb = type_counts(a), type_counts(b)
     return {t: (ca[t], cb[t]) for t in sorted(set(ca) | set(cb)) if ca[t] != cb[t]}
+
+
+SECRET_MASK = "[secret]"
+"""What a secret input shows as in a reviewed plan (as ``pulumi preview`` prints it)."""
+
+_SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+"""The engine's signature key of a wrapped value, and its value for a secret."""
+
+
+def masked(value: Any) -> Any:
+    """``value`` with every secret-wrapped subtree replaced by :data:`SECRET_MASK`, and assets
+    and archives (a Lambda's code) as their contents."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: masked(asset) for name, asset in value.assets.items()}}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return {"path": str(value.path)}
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]:
+            return SECRET_MASK
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(v) for v in value]
+    return value
+
+
+def steps(plan: Plan) -> list[dict[str, Any]]:
+    """Every resource as a ``create`` step with its new state — type, URN, parent, provider,
+    ``protect`` and inputs, secrets masked — in the shape of ``pulumi preview --json``'s
+    ``steps``, so a reviewer or a script reads what would be created without the code."""
+    return [
+        {
+            "op": "create",
+            "urn": r.urn,
+            "newState": {
+                "type": r.type,
+                "urn": r.urn,
+                "custom": r.custom,
+                "parent": r.parent or "",
+                "provider": r.provider or "",
+                "protect": r.protect,
+                "inputs": masked(r.inputs),
+            },
+        }
+        for r in plan.resources
+    ]

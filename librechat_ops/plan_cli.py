@@ -12,7 +12,7 @@ from rich.tree import Tree
 
 from components.costs import CostEstimate, estimate
 from components.errors import ComponentsError, ConfigError
-from components.plan import Plan, compare_counts, plan_env, tree
+from components.plan import Plan, compare_counts, plan_env, steps, tree
 from components.stackfile import default_program_dir
 
 from .console import console, err_console, fail
@@ -114,6 +114,14 @@ def plan(
         str, typer.Option("--env", help="Stack to plan: laptop, staging or production.")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    inputs: Annotated[
+        bool,
+        typer.Option(
+            "--inputs",
+            help="With --json: add every resource's type, name, parent, protect and inputs "
+            "(secrets masked) as `steps`, in the shape of `pulumi preview --json`.",
+        ),
+    ] = False,
     compare: Annotated[
         str | None,
         typer.Option("--compare", metavar="ENV2", help="Also plan ENV2 and show the difference."),
@@ -129,10 +137,14 @@ def plan(
     region and component, and a monthly estimate of fixed charges from the committed price table.
     Secret (``secure:``) values are replaced by placeholders that stay marked secret.
     """
+    if inputs and not as_json:
+        fail("--inputs adds to the JSON plan", "run `librechat-ops plan --env ENV --json --inputs`")
     first, first_cost = _evaluate(env, program)
     other = _evaluate(compare, program) if compare else None
     if as_json:
         out = _summary(first, first_cost)
+        if inputs:
+            out["steps"] = steps(first)
         if other is not None:
             out["compare"] = {
                 "env": other[0].env,

@@ -59,3 +59,36 @@ def test_bad_config_names_the_key_and_the_file(tmp_path: Path) -> None:
     assert "librechat:regions: unknown region 'us-east-9'" in _stderr(result)
     assert "Pulumi.staging.yaml" in _stderr(result)
     assert "Traceback" not in result.output
+
+
+def test_plan_json_inputs_shows_every_resource_with_secrets_masked() -> None:
+    result = runner.invoke(app, ["plan", "--env", "staging", "--json", "--inputs"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    steps = data["steps"]
+    assert sum(s["newState"]["custom"] for s in steps) == data["resources"]
+    states = [s["newState"] for s in steps]
+    shared = next(
+        state
+        for state in states
+        if state["type"] == "kubernetes:core/v1:Secret"
+        and state["inputs"]["metadata"]["name"] == "librechat-shared"
+    )
+    assert shared["inputs"]["stringData"] == "[secret]"
+    assert "offline-plan-secret-placeholder" not in result.stdout
+    edge = next(
+        state
+        for state in states
+        if state["type"] == "kubernetes:core/v1:Service"
+        and state["inputs"]["metadata"]["name"] == "kong-edge"
+    )
+    assert edge["inputs"]["spec"]["type"] == "LoadBalancer"
+    assert edge["parent"]
+    router = next(s for s in states if s["type"] == "aws:lambda/function:Function")
+    assert "exports.handler" in router["inputs"]["code"]["archive"]["index.js"]["text"]
+
+
+def test_inputs_without_json_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["plan", "--env", "staging", "--inputs"])
+    assert result.exit_code == 2
+    assert "--json --inputs" in _stderr(result)
