@@ -197,15 +197,23 @@ _SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb4
 """The engine's signature key of a wrapped value, and its value for a secret."""
 
 
-def masked(value: Any) -> Any:
-    """``value`` with every secret-wrapped subtree replaced by :data:`SECRET_MASK`, and assets
-    and archives (a Lambda's code) as their contents."""
+def _asset(value: Any) -> Any:
+    """An asset or archive as its contents (a Lambda's code), or None for anything else."""
     if isinstance(value, pulumi.AssetArchive):
         return {"archive": {name: masked(asset) for name, asset in value.assets.items()}}
     if isinstance(value, pulumi.StringAsset):
         return {"text": value.text}
     if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
         return {"path": str(value.path)}
+    return None
+
+
+def masked(value: Any) -> Any:
+    """``value`` with every secret-wrapped subtree replaced by :data:`SECRET_MASK`, and assets
+    and archives as their contents."""
+    asset = _asset(value)
+    if asset is not None:
+        return asset
     if isinstance(value, dict):
         if value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]:
             return SECRET_MASK
