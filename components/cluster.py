@@ -26,6 +26,9 @@ NODE_POLICIES = (
 """Managed policies every worker node role needs. The VPC CNI's rights are not among them: the
 ``vpc-cni`` add-on has its own IRSA role (:data:`CNI_POLICY`), so no pod inherits them."""
 
+EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+"""What the EBS CSI driver needs: create, attach and delete volumes."""
+
 CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
 """What the VPC CNI (``kube-system/aws-node``) needs: assign addresses to pods."""
 
@@ -247,8 +250,13 @@ class Cluster(pulumi.ComponentResource):
                 tags=tags,
                 opts=child_opts(self, depends_on=attachments),
             )
-        self._ebs_csi(name, cluster, oidc, tags)
-        self._vpc_cni(name, cluster, oidc, tags)
+        # The EBS CSI driver (encrypted gp3 volumes for in-cluster stores) and the VPC CNI (its
+        # rights not on the nodes' role), each through IRSA.
+        for suffix, addon in (
+            ("ebs-csi", ("aws-ebs-csi-driver", "ebs-csi-controller-sa", EBS_CSI_POLICY)),
+            ("vpc-cni", ("vpc-cni", "aws-node", CNI_POLICY)),
+        ):
+            self._irsa_addon(f"{name}-{suffix}", cluster, oidc, tags, addon)
         self.name = cluster.name
         self.node_security_group = cluster.vpc_config.apply(
             lambda c: c.cluster_security_group_id or ""
@@ -263,60 +271,32 @@ class Cluster(pulumi.ComponentResource):
         ).apply(lambda v: kubeconfig(v[0], args.region, v[1], v[2]))
         self.register_outputs({"name": cluster.name, "oidc_provider_arn": oidc.arn})
 
-    def _vpc_cni(
+    def _irsa_addon(
         self,
         name: str,
         cluster: aws.eks.Cluster,
         oidc: aws.iam.OpenIdConnectProvider,
         tags: dict[str, str],
+        addon: tuple[str, str, str],
     ) -> None:
-        """The VPC CNI add-on with its own IRSA role (not the nodes' role)."""
+        """An EKS add-on with its own IRSA role: (add-on, its kube-system ServiceAccount, the
+        managed policy it needs)."""
+        addon_name, account, policy = addon
         role = aws.iam.Role(
-            f"{name}-vpc-cni",
+            name,
             assume_role_policy=pulumi.Output.all(oidc.arn, oidc.url).apply(
-                lambda v: irsa_trust_policy(v[0], v[1], "kube-system", "aws-node")
+                lambda v: irsa_trust_policy(v[0], v[1], "kube-system", account)
             ),
             tags=tags,
             opts=child_opts(self),
         )
         attach = aws.iam.RolePolicyAttachment(
-            f"{name}-vpc-cni", role=role.name, policy_arn=CNI_POLICY, opts=child_opts(self)
+            name, role=role.name, policy_arn=policy, opts=child_opts(self)
         )
         aws.eks.Addon(
-            f"{name}-vpc-cni",
+            name,
             cluster_name=cluster.name,
-            addon_name="vpc-cni",
-            service_account_role_arn=role.arn,
-            tags=tags,
-            opts=child_opts(self, depends_on=[attach]),
-        )
-
-    def _ebs_csi(
-        self,
-        name: str,
-        cluster: aws.eks.Cluster,
-        oidc: aws.iam.OpenIdConnectProvider,
-        tags: dict[str, str],
-    ) -> None:
-        """The EBS CSI driver (encrypted gp3 volumes for in-cluster stores), through IRSA."""
-        role = aws.iam.Role(
-            f"{name}-ebs-csi",
-            assume_role_policy=pulumi.Output.all(oidc.arn, oidc.url).apply(
-                lambda v: irsa_trust_policy(v[0], v[1], "kube-system", "ebs-csi-controller-sa")
-            ),
-            tags=tags,
-            opts=child_opts(self),
-        )
-        attach = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
-            opts=child_opts(self),
-        )
-        aws.eks.Addon(
-            f"{name}-ebs-csi",
-            cluster_name=cluster.name,
-            addon_name="aws-ebs-csi-driver",
+            addon_name=addon_name,
             service_account_role_arn=role.arn,
             tags=tags,
             opts=child_opts(self, depends_on=[attach]),

@@ -180,16 +180,17 @@ def ensure(cache_dir: Path) -> Path:
     return target
 
 
-def check(exchanges: Iterable[Exchange], modules: Path) -> Report:
-    """Run the checker over ``exchanges`` with the packages installed in ``modules`` (from
-    :func:`ensure`)."""
+def _run_checker(
+    script: str, modules: Path, stdin: str, what: str, extra: Iterable[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run one of this folder's Node checkers on ``stdin``; a verdict is exit 0 or 1, anything
+    else (or no answer in time) is a :class:`ContractError` naming ``what``."""
     node = _program("node")
-    lines = "".join(exchange.to_json() + "\n" for exchange in exchanges)
-    command = [node, str(HERE / "check.cjs"), "--modules", str(modules), "--json"]
+    command = [node, str(HERE / script), "--modules", str(modules), *extra]
     try:
         done = subprocess.run(
             command,
-            input=lines,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=_CHECK_TIMEOUT_S,
@@ -197,16 +198,24 @@ def check(exchanges: Iterable[Exchange], modules: Path) -> Report:
         )
     except subprocess.TimeoutExpired as exc:
         raise ContractError(
-            f"the contract checker gave no verdict within {_CHECK_TIMEOUT_S} s",
-            hint="check fewer exchanges at once, or look for a hung node process",
+            f"the {what} gave no verdict within {_CHECK_TIMEOUT_S} s",
+            hint="check less at once, or look for a hung node process",
         ) from exc
     if done.returncode not in (0, 1):
         raise ContractError(
-            f"the contract checker stopped (exit {done.returncode}): "
+            f"the {what} stopped (exit {done.returncode}): "
             + " | ".join(done.stderr.strip().splitlines()[:2]),
-            hint=f"pass the folder ensure() returned; `node {HERE / 'check.cjs'} --modules "
-            f"{modules} FILE` shows the whole error",
+            hint=f"pass the folder ensure() returned; `node {HERE / script} --modules {modules} "
+            "FILE` shows the whole error",
         )
+    return done
+
+
+def check(exchanges: Iterable[Exchange], modules: Path) -> Report:
+    """Run the checker over ``exchanges`` with the packages installed in ``modules`` (from
+    :func:`ensure`)."""
+    lines = "".join(exchange.to_json() + "\n" for exchange in exchanges)
+    done = _run_checker("check.cjs", modules, lines, "contract checker", ["--json"])
     try:
         rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
         summary = rows.pop()
@@ -249,29 +258,7 @@ class ConfigVerdict:
 def check_config(config: Any, modules: Path) -> ConfigVerdict:
     """Judge ``config`` (a ``librechat.yaml`` as parsed) with ``configSchema`` of the packages
     installed in ``modules`` (from :func:`ensure`)."""
-    node = _program("node")
-    command = [node, str(HERE / "check_config.cjs"), "--modules", str(modules)]
-    try:
-        done = subprocess.run(
-            command,
-            input=json.dumps(config),
-            capture_output=True,
-            text=True,
-            timeout=_CHECK_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ContractError(
-            f"the configuration checker gave no verdict within {_CHECK_TIMEOUT_S} s",
-            hint="look for a hung node process",
-        ) from exc
-    if done.returncode not in (0, 1):
-        raise ContractError(
-            f"the configuration checker stopped (exit {done.returncode}): "
-            + " | ".join(done.stderr.strip().splitlines()[:2]),
-            hint=f"`node {HERE / 'check_config.cjs'} --modules {modules} FILE` shows the whole "
-            "error",
-        )
+    done = _run_checker("check_config.cjs", modules, json.dumps(config), "configuration checker")
     try:
         row = json.loads(done.stdout)
         return ConfigVerdict(
