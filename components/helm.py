@@ -56,6 +56,12 @@ def _image(row: Image) -> dict[str, str]:
     return {"repository": row.repository, "tag": row.tag}
 
 
+def _bitnami_image(row: Image) -> dict[str, str]:
+    """A Bitnami chart's ``image`` values (it joins ``registry/repository:tag`` itself)."""
+    registry, repository = row.repository.split("/", 1)
+    return {"registry": registry, "repository": repository, "tag": row.tag}
+
+
 def platform_releases(
     *,
     kind: str,
@@ -212,7 +218,7 @@ def _laptop_stores(images: Mapping[str, Image]) -> list[ReleaseSpec]:
             f"{BITNAMI}/mongodb",
             "16.3.0",
             None,
-            {"auth": {"enabled": False}},
+            {"image": _bitnami_image(images["bitnami-mongodb"]), "auth": {"enabled": False}},
         ),
         ReleaseSpec(
             "redis",
@@ -220,7 +226,11 @@ def _laptop_stores(images: Mapping[str, Image]) -> list[ReleaseSpec]:
             f"{BITNAMI}/redis",
             "20.5.0",
             None,
-            {"architecture": "standalone", "auth": {"enabled": False}},
+            {
+                "image": _bitnami_image(images["bitnami-redis"]),
+                "architecture": "standalone",
+                "auth": {"enabled": False},
+            },
         ),
         ReleaseSpec(
             "postgresql",
@@ -228,6 +238,7 @@ def _laptop_stores(images: Mapping[str, Image]) -> list[ReleaseSpec]:
             f"{BITNAMI}/postgresql",
             "16.2.5",
             None,
-            {"image": _image(images["pgvector"])},
+            # Bitnami's own image (its chart runs Bitnami's scripts), which carries pgvector.
+            {"image": _bitnami_image(images["bitnami-postgresql"])},
         ),
     ]

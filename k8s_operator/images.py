@@ -87,6 +87,22 @@ IMAGES: Mapping[str, Image] = {
         "0.8.0-pg16",
         "pgvector/pgvector on Docker Hub (LibreChat's compose pins 0.8.0 for the RAG API)",
     ),
+    "bitnami-mongodb": Image(
+        "docker.io/bitnamilegacy/mongodb",
+        "8.0.3-debian-12-r0",
+        "Bitnami's legacy repository (the mongodb chart 16.3.0's own tag, moved there when "
+        "Bitnami stopped serving versioned tags under docker.io/bitnami in 2025)",
+    ),
+    "bitnami-redis": Image(
+        "docker.io/bitnamilegacy/redis",
+        "7.4.1-debian-12-r2",
+        "Bitnami's legacy repository (the redis chart 20.x's tag)",
+    ),
+    "bitnami-postgresql": Image(
+        "docker.io/bitnamilegacy/postgresql",
+        "16.4.0-debian-12-r13",
+        "Bitnami's legacy repository (Bitnami's PostgreSQL image carries pgvector)",
+    ),
     "aws-load-balancer-controller": Image(
         "public.ecr.aws/eks/aws-load-balancer-controller",
         "v2.14.0",

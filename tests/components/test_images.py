@@ -47,7 +47,8 @@ def _images_in(value: Any) -> Iterator[str]:
             if key == "image" and isinstance(item, str):
                 yield item
             elif key == "image" and isinstance(item, dict) and "repository" in item:
-                yield f"{item['repository']}:{item['tag']}"
+                registry = f"{item['registry']}/" if "registry" in item else ""
+                yield f"{registry}{item['repository']}:{item['tag']}"
             else:
                 yield from _images_in(item)
     elif isinstance(value, list):
@@ -134,13 +135,16 @@ def test_every_image_a_plan_deploys_is_pinned_and_public_or_the_projects_own(env
     } <= used
     assert {row.repository for row in images.IMAGES.values()} - used <= {
         # Not in every environment: the pause image is the autoscaler's headroom (made by the
-        # operator at run time), pgvector is the laptop's PostgreSQL (and the clouds' migration
-        # Job), Kong, Keycloak and the load balancer controller run in the clouds.
+        # operator at run time), pgvector is the clouds' migration Job's, Kong, Keycloak and
+        # the load balancer controller run in the clouds, the Bitnami stores on the laptop.
         "registry.k8s.io/pause",
         "docker.io/pgvector/pgvector",
         "docker.io/library/kong",
         "quay.io/keycloak/keycloak",
         "public.ecr.aws/eks/aws-load-balancer-controller",
+        "docker.io/bitnamilegacy/mongodb",
+        "docker.io/bitnamilegacy/redis",
+        "docker.io/bitnamilegacy/postgresql",
     }
 
 
