@@ -297,7 +297,8 @@ class Platform(pulumi.ComponentResource):
         )
         first = ("Namespace", "CustomResourceDefinition")
         namespaces = [self._create(name, o) for o in objects if o["kind"] in first]
-        plain = [o for o in objects if o["kind"] not in (*first, "LibreChat")]
+        edge = [o for o in objects if o["kind"] == "Service"]  # made once its controller runs
+        plain = [o for o in objects if o["kind"] not in (*first, "LibreChat", "Service")]
         created = [self._create(name, o, namespaces) for o in plain]
         if args.rag_database is not None:
             created.append(self._rag_database(name, args, args.rag_database, namespaces, labels))
@@ -310,10 +311,14 @@ class Platform(pulumi.ComponentResource):
         releases = self._releases(name, args, namespaces, alerting)
         if args.observability is not None:
             self._monitoring(name, args, args.observability, namespaces, releases)
+        # The load balancer is the controller's work, in front of Kong's pods: the Service
+        # waits for both releases (Pulumi then waits for its load balancer's host name).
         self.ingress_hostname = None
-        for resource in created:
-            if isinstance(resource, k8s.core.v1.Service):
-                self.ingress_hostname = resource.status.apply(_lb_hostname)
+        for obj in edge:
+            after = [*namespaces, releases["aws-load-balancer-controller"], releases["kong"]]
+            service = self._create(name, obj, after)
+            assert isinstance(service, k8s.core.v1.Service)
+            self.ingress_hostname = service.status.apply(_lb_hostname)
         self.register_outputs({})
 
     def _create(
