@@ -13,14 +13,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml constraints.txt README.md ./
+# Every package of pyproject's list, and what setup.py copies into the wheel (the Pulumi program).
+COPY pyproject.toml setup.py constraints.txt README.md Pulumi.yaml ./
 COPY librechat_ops ./librechat_ops
 COPY localplatform ./localplatform
+COPY librechat_sim ./librechat_sim
 COPY autoscaler ./autoscaler
 COPY components ./components
 COPY k8s_operator ./k8s_operator
 COPY loadtests ./loadtests
 COPY chaos ./chaos
+COPY slos ./slos
+COPY stacks ./stacks
 RUN pip install --constraint constraints.txt . \
     && rm -rf /src
 
