@@ -10,6 +10,7 @@ OpenSearch and the files bucket. The event layer (MSK, Glue Schema Registry) is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -297,13 +298,7 @@ class DataStores(pulumi.ComponentResource):
             num_node_groups=a.sizes.redis_shards,
             replicas_per_node_group=a.sizes.redis_replicas,
             parameter_group_name="default.redis7.cluster.on",
-            automatic_failover_enabled=True,
-            multi_az_enabled=True,
-            at_rest_encryption_enabled=True,
-            kms_key_id=self.key.arn,
-            transit_encryption_enabled=True,
-            auth_token=a.secrets["redisAuthToken"],
-            snapshot_retention_limit=a.sizes.backup_retention_days,
+            **self._redis_hardening(),
             subnet_group_name=subnets.name,
             security_group_ids=[self.sg.id],
             tags=a.tags,
@@ -312,6 +307,20 @@ class DataStores(pulumi.ComponentResource):
         return pulumi.Output.all(
             group.configuration_endpoint_address, a.secrets["redisAuthToken"]
         ).apply(lambda v: f"rediss://:{v[1]}@{v[0]}:6379")
+
+    def _redis_hardening(self) -> dict[str, Any]:
+        """What every Redis of the region shares: failover across zones, encryption at rest
+        (the region's key) and in transit, the auth token, snapshots kept as long as backups."""
+        a = self._args
+        return {
+            "automatic_failover_enabled": True,
+            "multi_az_enabled": True,
+            "at_rest_encryption_enabled": True,
+            "kms_key_id": self.key.arn,
+            "transit_encryption_enabled": True,
+            "auth_token": a.secrets["redisAuthToken"],
+            "snapshot_retention_limit": a.sizes.backup_retention_days,
+        }
 
     def _ratelimit_redis(self, name: str) -> pulumi.Output[str]:
         """Kong's rate-limit counters: a small Redis without cluster mode (Kong's rate-limiting
@@ -325,13 +334,7 @@ class DataStores(pulumi.ComponentResource):
             engine_version="7.1",
             node_type=RATELIMIT_NODE_TYPE,
             num_cache_clusters=2,
-            automatic_failover_enabled=True,
-            multi_az_enabled=True,
-            at_rest_encryption_enabled=True,
-            kms_key_id=self.key.arn,
-            transit_encryption_enabled=True,
-            auth_token=a.secrets["redisAuthToken"],
-            snapshot_retention_limit=a.sizes.backup_retention_days,
+            **self._redis_hardening(),
             subnet_group_name=f"{a.prefix}-redis",
             security_group_ids=[self.sg.id],
             tags=a.tags,

@@ -73,6 +73,11 @@ def _obj(props: dict[str, Schema], *, required: list[str] | None = None, **extra
     return schema
 
 
+def _name_ref(description: str) -> Schema:
+    """A reference by name to an object in the resource's namespace (a Secret, a ConfigMap)."""
+    return _obj({"name": _str(pattern=_NAME)}, required=["name"], description=description)
+
+
 def _image_ref() -> Schema:
     """An image reference pinned to a tag other than ``latest`` or to a digest."""
     return _str(
@@ -332,22 +337,18 @@ def _librechat_spec() -> Schema:
             ),
             "gateway": _obj(
                 {
-                    "keysSecretRef": _obj(
-                        {"name": _str(pattern=_NAME)},
-                        required=["name"],
-                        description="A Secret whose keys are the providers' API keys, named as "
-                        "the gateway's config.yaml reads them (os.environ/<NAME>).",
+                    "keysSecretRef": _name_ref(
+                        "A Secret whose keys are the providers' API keys, named as "
+                        "the gateway's config.yaml reads them (os.environ/<NAME>)."
                     )
                 },
                 description="The AI gateway (the ai-gateway service, LiteLLM).",
             ),
             "rag": _obj(
                 {
-                    "databaseSecretRef": _obj(
-                        {"name": _str(pattern=_NAME)},
-                        required=["name"],
-                        description="A Secret with DB_HOST, DB_PORT, POSTGRES_DB, POSTGRES_USER "
-                        "and POSTGRES_PASSWORD: the RAG API's database and its own role.",
+                    "databaseSecretRef": _name_ref(
+                        "A Secret with DB_HOST, DB_PORT, POSTGRES_DB, POSTGRES_USER "
+                        "and POSTGRES_PASSWORD: the RAG API's database and its own role."
                     )
                 },
                 description="LibreChat's RAG API (the ai-orchestrator service).",
@@ -357,11 +358,9 @@ def _librechat_spec() -> Schema:
                 description="Where the in-cluster stores run (Meilisearch; on a laptop also "
                 "MongoDB, Redis and PostgreSQL): the services may connect there.",
             ),
-            "configRef": _obj(
-                {"name": _str(pattern=_NAME)},
-                required=["name"],
-                description="A ConfigMap whose key librechat.yaml is LibreChat's configuration "
-                "file (mounted read-only; CONFIG_PATH points at it).",
+            "configRef": _name_ref(
+                "A ConfigMap whose key librechat.yaml is LibreChat's configuration "
+                "file (mounted read-only; CONFIG_PATH points at it)."
             ),
             "files": _obj(
                 {
@@ -382,23 +381,19 @@ def _librechat_spec() -> Schema:
             "mongodb": _obj(
                 {
                     "uriSecretRef": _secret_ref("Secret key holding the MongoDB URI."),
-                    "caRef": _obj(
-                        {"name": _str(pattern=_NAME)},
-                        required=["name"],
-                        description="A ConfigMap whose key ca.pem holds the certificate "
+                    "caRef": _name_ref(
+                        "A ConfigMap whose key ca.pem holds the certificate "
                         "authorities of MongoDB's TLS (DocumentDB's); mounted where the URI's "
-                        "tlsCAFile points.",
+                        "tlsCAFile points."
                     ),
                 }
             ),
             "meilisearch": _obj(
                 {"urlSecretRef": _secret_ref("Secret key holding the Meilisearch URL.")}
             ),
-            "secretsRef": _obj(
-                {"name": _str(pattern=_NAME)},
-                required=["name"],
-                description="Secret with CREDS_KEY, CREDS_IV, JWT_SECRET, JWT_REFRESH_SECRET, "
-                "MEILI_MASTER_KEY (identical in every replica and region).",
+            "secretsRef": _name_ref(
+                "Secret with CREDS_KEY, CREDS_IV, JWT_SECRET, JWT_REFRESH_SECRET, "
+                "MEILI_MASTER_KEY (identical in every replica and region)."
             ),
             "services": {
                 "type": "array",
