@@ -17,6 +17,7 @@ its name.
 
 from __future__ import annotations
 
+import json
 import math
 import zlib
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from autoscaler.prometheus import PrometheusSource
 from . import autoscaler_metrics
 from . import headroom as headroom_pods
 from .kube import Kube, Obj
+from .model import ServiceSpec
 
 PRELOAD = pd.Timedelta("16D")
 """History read on the first tick (what the weekly seasonal model needs) ..."""
@@ -70,6 +72,8 @@ class LoopState:
     """Start of the last interval fed to the controller."""
     headroom: int | None = None
     """Replicas of the headroom Deployment last applied (None: not applied by this process)."""
+    headroom_shape: str | None = None
+    """The target's requests and placement the headroom Deployment was last applied with."""
 
 
 def settings_for(spec: Mapping[str, Any], target: Mapping[str, Any]) -> AutoscalerSettings:
@@ -231,10 +235,15 @@ def _headroom(
         level=state.controller.keeper.level,
         minimum=int(wanted.get("minPods", 0)),
     )
-    if pods != state.headroom:
-        resources = target["spec"].get("resources") or {}
-        kube.apply(headroom_pods.deployment(body, resources, pods))
-        state.headroom = pods
+    spec = target["spec"]
+    shape = json.dumps(
+        [spec.get("resources"), spec.get("nodeSelector"), spec.get("tolerations")],
+        sort_keys=True,
+    )
+    if pods != state.headroom or shape != state.headroom_shape:
+        placement = ServiceSpec.from_resource(target).placement()
+        kube.apply(headroom_pods.deployment(body, spec.get("resources") or {}, pods, placement))
+        state.headroom, state.headroom_shape = pods, shape
     return pods
 
 

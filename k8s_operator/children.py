@@ -203,6 +203,7 @@ def deployment(svc: ServiceSpec) -> Obj:
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "topologySpreadConstraints": spread,
+                    **svc.placement(),
                     "containers": [_container(svc)],
                     "volumes": _volumes(svc),
                 },

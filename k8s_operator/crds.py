@@ -66,10 +66,18 @@ def _str(**extra: Any) -> Schema:
     return {"type": "string", **extra}
 
 
-def _obj(props: dict[str, Schema], *, required: list[str] | None = None, **extra: Any) -> Schema:
+def _obj(
+    props: dict[str, Schema],
+    *,
+    required: list[str] | None = None,
+    validations: list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> Schema:
     schema: Schema = {"type": "object", "properties": props, **extra}
     if required:
         schema["required"] = required
+    if validations:
+        schema["x-kubernetes-validations"] = validations
     return schema
 
 
@@ -104,6 +112,66 @@ def _secret_ref(description: str) -> Schema:
         description=description,
     )
 
+
+_LABEL_KEY = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+"""Kubernetes' qualified name (a label key): an optional DNS-subdomain prefix and a name."""
+
+_NODE_SELECTOR: Schema = {
+    "type": "object",
+    "additionalProperties": _str(
+        maxLength=63, pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+    ),
+    "maxProperties": 20,
+    "description": "Node labels the pods must carry (a node pool); a PredictiveAutoscaler's "
+    "headroom pods for this service use the same.",
+    "x-kubernetes-validations": [
+        {
+            "rule": f"self.all(k, size(k) <= 316 && k.matches('{_LABEL_KEY}'))",
+            "message": "nodeSelector keys must be label keys: an optional DNS prefix and '/', "
+            "then at most 63 letters, digits, '-', '_' and '.'",
+        }
+    ],
+}
+
+_TOLERATIONS: Schema = {
+    "type": "array",
+    "maxItems": 20,
+    "items": _obj(
+        {
+            "key": _str(maxLength=316),
+            "operator": _str(enum=["Equal", "Exists"], default="Equal"),
+            "value": _str(maxLength=63),
+            "effect": _str(enum=["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+            "tolerationSeconds": {"type": "integer", "format": "int64"},
+        },
+        # Kubernetes' own rules for a toleration (validateTolerations), refused here rather
+        # than by the Deployment the operator would write later.
+        validations=[
+            {
+                "rule": "self.operator != 'Exists' || !has(self.value) || self.value == ''",
+                "message": "a toleration with operator Exists takes no value",
+            },
+            {
+                "rule": "has(self.key) && self.key != '' || self.operator == 'Exists'",
+                "message": "a toleration without a key must use operator Exists",
+            },
+            {
+                "rule": "!has(self.tolerationSeconds) || "
+                "(has(self.effect) && self.effect == 'NoExecute')",
+                "message": "tolerationSeconds applies to the NoExecute effect only",
+            },
+            {
+                "rule": f"!has(self.key) || self.key == '' || self.key.matches('{_LABEL_KEY}')",
+                "message": "a toleration's key must be a label key",
+            },
+        ],
+    ),
+    "description": "Taints of the nodes the pods may run on (the same list as a pod's "
+    "tolerations); a PredictiveAutoscaler's headroom pods for this service use the same.",
+}
 
 _CONDITIONS: Schema = {
     "type": "array",
@@ -260,6 +328,8 @@ def _service_spec() -> Schema:
                 "description": "Annotations of the pods' ServiceAccount, e.g. "
                 "eks.amazonaws.com/role-arn (IRSA).",
             },
+            "nodeSelector": _NODE_SELECTOR,
+            "tolerations": _TOLERATIONS,
         },
         required=["image"],
         **{

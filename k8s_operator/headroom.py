@@ -48,9 +48,16 @@ def name_of(autoscaler: str) -> str:
     return f"{autoscaler}-headroom"
 
 
-def deployment(pa: Mapping[str, Any], resources: Mapping[str, Any], replicas: int) -> Obj:
+def deployment(
+    pa: Mapping[str, Any],
+    resources: Mapping[str, Any],
+    replicas: int,
+    placement: Mapping[str, Any] | None = None,
+) -> Obj:
     """The headroom Deployment of the PredictiveAutoscaler ``pa`` (its full object), with the
-    target's container ``resources`` per pod; owned by ``pa`` (deleted with it)."""
+    target's container ``resources`` per pod and its ``placement`` (``nodeSelector``,
+    ``tolerations``: the headroom warms the node pool the service runs on, nowhere else); owned
+    by ``pa`` (deleted with it)."""
     meta = pa["metadata"]
     labels = {
         COMPONENT_LABEL: meta["name"],
@@ -83,6 +90,7 @@ def deployment(pa: Mapping[str, Any], resources: Mapping[str, Any], replicas: in
                 "metadata": {"labels": labels},
                 "spec": {
                     "priorityClassName": PRIORITY_CLASS,
+                    **dict(placement or {}),
                     "terminationGracePeriodSeconds": 0,
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,

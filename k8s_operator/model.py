@@ -47,6 +47,10 @@ class ServiceSpec:
     """Annotations of the ServiceAccount (IRSA's role)."""
     egress: tuple[tuple[int, str | None], ...] = ()
     """(port, namespace) connections the pods may open; namespace None: outside the cluster."""
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Node labels the pods must carry."""
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    """Taints the pods tolerate (as in a pod spec)."""
 
     @property
     def desired_replicas(self) -> int:
@@ -85,4 +89,16 @@ class ServiceSpec:
             config_maps=tuple((m["name"], m["mountPath"]) for m in spec.get("configMaps") or []),
             service_account_annotations=dict(spec.get("serviceAccountAnnotations") or {}),
             egress=tuple((int(e["port"]), e.get("namespace")) for e in spec.get("egress") or []),
+            node_selector=dict(spec.get("nodeSelector") or {}),
+            tolerations=tuple(dict(t) for t in spec.get("tolerations") or ()),
         )
+
+    def placement(self) -> dict[str, Any]:
+        """The pod spec's ``nodeSelector`` and ``tolerations`` (only those set): where the
+        service's pods, and any headroom kept for them, may run."""
+        out: dict[str, Any] = {}
+        if self.node_selector:
+            out["nodeSelector"] = dict(self.node_selector)
+        if self.tolerations:
+            out["tolerations"] = [dict(t) for t in self.tolerations]
+        return out

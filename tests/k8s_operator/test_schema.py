@@ -263,6 +263,42 @@ MALFORMED: list[tuple[str, Callable[[], Obj], Callable[[Obj], None], str]] = [
         _set("spec.sloGuard", {"journey": "billing"}),
         "spec.sloGuard.journey",
     ),
+    (
+        "service nodeSelector key",
+        _service,
+        _set("spec.nodeSelector", {"pool/gpu/a100": "yes"}),
+        "nodeSelector keys must be label keys",
+    ),
+    (
+        "service nodeSelector value",
+        _service,
+        _set("spec.nodeSelector", {"pool": "a b"}),
+        "spec.nodeSelector.pool",
+    ),
+    (
+        "service toleration Exists with a value",
+        _service,
+        _set("spec.tolerations", [{"key": "gpu", "operator": "Exists", "value": "1"}]),
+        "operator Exists takes no value",
+    ),
+    (
+        "service toleration without key",
+        _service,
+        _set("spec.tolerations", [{"effect": "NoSchedule"}]),
+        "without a key must use operator Exists",
+    ),
+    (
+        "service tolerationSeconds not NoExecute",
+        _service,
+        _set("spec.tolerations", [{"key": "k", "effect": "NoSchedule", "tolerationSeconds": 5}]),
+        "NoExecute effect only",
+    ),
+    (
+        "service toleration effect",
+        _service,
+        _set("spec.tolerations", [{"key": "k", "effect": "Sometimes"}]),
+        "spec.tolerations[0].effect",
+    ),
     ("chaos max age 0", _chaos, _set("spec.sloGuard", {"maxAgeSeconds": 0}), "maxAgeSeconds"),
     ("chaos experiment name", _chaos, _set("spec.experiment", "Pod Kill!"), "spec.experiment"),
 ]
