@@ -4,13 +4,16 @@ What belongs here: :class:`Nowcaster` and :class:`NowcastSettings`. Each candida
 peak over the next ``lead + 1`` intervals: ``last-value`` is plain persistence; the others forecast
 the residual (demand minus the seasonal base) and add the base's peak: ``anchored`` keeps the last
 residual (persistence, moved along the season), ``recent-max`` the largest residual of the last
-``lead + 1`` intervals, ``smoothed-*`` an exponentially weighted level, and ``burst`` extrapolates
-the last rise. Each candidate has its own conformal calibration (:mod:`calibrate`). Two are chosen
-by running pinball loss (Koenker's quantile loss): the one whose upper bound scores best at the
-selection level sizes the pods; the one whose calibrated median scores best (pinball at 0.5, i.e.
-half the absolute error) is the reported point nowcast. When demand lands above every candidate's
-bound at the largest score it has seen (a surge no model expected), the ``burst`` candidate takes
-over for the next window: the faster reactive mode.
+``lead + 1`` intervals, ``smoothed-*`` an exponentially weighted level, ``toward-base-*`` plain
+persistence shrunk part of the way toward the base's peak (a persistence-anchored forecast
+combined with the season: on a noisy series the last value alone over-reacts to one interval),
+and ``burst`` extrapolates the last rise. Each candidate has its own conformal calibration
+(:mod:`calibrate`). Two are chosen by running pinball loss (Koenker's quantile loss): the one
+whose upper bound scores best at the selection level sizes the pods; the one whose calibrated
+median scores best (pinball at 0.5, i.e. half the absolute error) is the reported point nowcast.
+When demand lands above every candidate's bound at the largest score it has seen (a surge no
+model expected), the ``burst`` candidate takes over for the next window: the faster reactive
+mode.
 
 Anomalies come from the same kind of calibration, around a slow reference (the base plus a level
 with a one-day half-life, its errors standardised by a one-day scale, so that a surge does not
@@ -47,6 +50,10 @@ class NowcastSettings:
 
     smoothing: tuple[pd.Timedelta, ...] = (_2_MIN, _5_MIN)
     """Half-lives of the ``smoothed-*`` candidates' residual level."""
+    toward_base: tuple[float, ...] = (0.1, 0.25, 0.5)
+    """Weights of the base's peak in the ``toward-base-*`` candidates (the rest on the last value);
+    chosen on the development windows (Alibaba's 15-minute peaks: 1.009 times persistence's error
+    without them, 0.969 with them; NASA and WorldCup within 0.3 %)."""
     selection_halflife: pd.Timedelta = _3_DAYS
     """Half-life of the running pinball loss that ranks the candidates."""
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
@@ -107,6 +114,7 @@ class Nowcaster:
         self.settings, self.step, self.window, self.level = settings, step, lead + 1, level
         names = ["last-value", "anchored", "recent-max"]
         names += [f"smoothed-{int(h / pd.Timedelta('1min'))}m" for h in settings.smoothing]
+        names += [f"toward-base-{round(w * 100)}" for w in settings.toward_base]
         names.append("burst")
         loss_weight = 1 - 0.5 ** (step / settings.selection_halflife)
         self.candidates = {
@@ -240,6 +248,8 @@ class Nowcaster:
         }
         for i, h in enumerate(self.settings.smoothing):
             raws[f"smoothed-{int(h / pd.Timedelta('1min'))}m"] = base_peak + self.levels[i]
+        for w in self.settings.toward_base:
+            raws[f"toward-base-{round(w * 100)}"] = (1 - w) * self.last_value + w * base_peak
         return raws
 
     def _settle(self, candidate: _Candidate, time: pd.Timestamp) -> tuple[float, float]:
