@@ -18,13 +18,17 @@ import numpy as np
 import pandas as pd
 
 from .band import FitRecord
+from .capacity import pods_for
 from .events import EventCalendar
 from .prepare import BacktestSettings, Prepared, autoscaler_settings, prepare
 from .replay import PolicyRun, replay_hpa, replay_oracle, replay_predictive
 from .scoring import ForecastScore, score_forecast, seasonal_naive_mae, under_provisioned_split
+from .simulate import shortfall_floor
 
 HPA_BEST_TARGETS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 """HPA targets searched for ``hpa_best``: 0.30, 0.35, ..., 0.95."""
+SHORTFALL_SLACK = 1.2
+"""Realised shortfall the goal allows, as a multiple of the budget."""
 HPA_LOW_TARGETS = (0.25, 0.2, 0.15, 0.1, 0.05)
 """Searched, in this order, only when no target of :data:`HPA_BEST_TARGETS` keeps the budget: the
 first that does is reported as ``hpa_within_budget`` (what keeping it costs an HPA)."""
@@ -70,6 +74,11 @@ class BacktestResult:
     events: EventsSummary | None = None
     """The known events the predictive policy was told of, and each policy's shortfall during
     and outside them (``None`` without events)."""
+    floor_pod_hours: float | None = None
+    """The fewest pod-hours any policy — even one that knows the future — can pay on this window
+    while under-provisioning at most :data:`SHORTFALL_SLACK` times the budget of its intervals
+    (:func:`~autoscaler.simulate.shortfall_floor`; infinite when none can, ``None`` when the
+    start-up spans too many intervals to compute it)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,26 @@ def run_backtest(
         horizon=settings.horizon,
         fits=prepared.fits,
         events=_events(prepared, times, runs),
+        floor_pod_hours=_floor(prepared, budget),
     )
+
+
+def _floor(prepared: Prepared, budget: float) -> float | None:
+    """:attr:`BacktestResult.floor_pod_hours` for ``budget``."""
+    demand = prepared.demand
+    known = np.isfinite(demand)
+    capacity = prepared.pod_capacity
+    need = np.array([pods_for(v, capacity) if k else 0 for v, k in zip(demand, known, strict=True)])
+    settings = prepared.settings
+    steps = shortfall_floor(
+        need,
+        judged=len(need),
+        lead=prepared.lead,
+        low=settings.min_replicas,
+        high=settings.max_replicas,
+        allowed=math.floor(SHORTFALL_SLACK * budget * int(known.sum()) + 1e-9),
+    )
+    return None if steps is None else steps * (prepared.step / pd.Timedelta("1h"))
 
 
 def _events(
@@ -201,6 +229,7 @@ def _forecast_score(prepared: Prepared) -> ForecastScore:
 __all__ = [
     "HPA_BEST_TARGETS",
     "HPA_LOW_TARGETS",
+    "SHORTFALL_SLACK",
     "BacktestResult",
     "BacktestSettings",
     "EventsSummary",

@@ -13,14 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from .backtest import BacktestResult, Prepared, replay_predictive
+from .backtest import SHORTFALL_SLACK, BacktestResult, Prepared, replay_predictive
 
 BUDGETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 """Shortfall budgets swept by the frontier."""
 SAVING_GOAL = 0.20
 """Pod-hours the predictive policy must save against ``hpa_best``."""
-SHORTFALL_SLACK = 1.2
-"""Realised shortfall allowed, as a multiple of the budget."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,13 @@ class Verdict:
     """Predictive pod-hours as a multiple of the oracle's."""
     hpa_best_vs_oracle: float
     """``hpa_best`` pod-hours as a multiple of the oracle's."""
+    floor_vs_hpa_best: float | None = None
+    """The fewest pod-hours any policy keeping the shortfall within the goal's slack can pay
+    (:attr:`~autoscaler.backtest.BacktestResult.floor_pod_hours`, even knowing the future), as a
+    multiple of ``hpa_best``'s; ``None`` when not computed."""
+    reachable: bool | None = None
+    """False: no policy, not even one that knows the future, meets the goal on this window (the
+    floor is above 0.80 times ``hpa_best``); ``None`` when the floor was not computed."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ def verdict(result: BacktestResult) -> Verdict:
     oracle = result.policies["oracle"].score
     saving = 1 - pred.pod_hours / best.pod_hours if best.pod_hours > 0 else 0.0
     realised = pred.under_provisioned_pct / 100
+    floor = (
+        None if result.floor_pod_hours is None else _ratio(result.floor_pod_hours, best.pod_hours)
+    )
     shortfall_ok = realised <= SHORTFALL_SLACK * result.budget
     saving_ok = saving >= SAVING_GOAL
     return Verdict(
@@ -77,6 +85,8 @@ def verdict(result: BacktestResult) -> Verdict:
         met=shortfall_ok and saving_ok,
         predictive_vs_oracle=_ratio(pred.pod_hours, oracle.pod_hours),
         hpa_best_vs_oracle=_ratio(best.pod_hours, oracle.pod_hours),
+        floor_vs_hpa_best=floor,
+        reachable=None if floor is None else floor <= 1 - SAVING_GOAL,
     )
 
 

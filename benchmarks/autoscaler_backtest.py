@@ -11,6 +11,9 @@ realised shortfall as a multiple of B and its pod-hours as a multiple of ``hpa_b
 cheapest HPA target in 0.30..0.95 within B, in hindsight; ``*`` when no target keeps B, then the
 lowest), the goal (realised <= 1.2 B and pod-hours <= 0.80 x hpa_best), the 30-minute MASE and the
 peak nowcast's MAE relative to persistence, and the anomalies flagged (surge and drop episodes).
+``floor/best`` is the fewest pod-hours any policy, even one that knows the future, can pay while
+keeping the shortfall within 1.2 B, as a multiple of ``hpa_best``: above 0.80 the goal cannot be
+met on that window by any policy (``n/a``: a start-up of more than four intervals, not computed).
 With ``--events``, the traces that have a schedule of known events (WorldCup98: the 1998 match
 schedule, ``autoscaler/data/worldcup98_matches.yaml``) run twice per budget, without and with it,
 and the rows add each policy's under-provisioned share during the events (``pred@ev``,
@@ -85,7 +88,8 @@ def main() -> None:
     rows = []
     header = (
         f"{'trace':<11}{'window':<7}{'budget':>7}{'steps':>8}{'pred pod-h':>12}{'best pod-h':>12}"
-        f"{'best tgt':>9}{'pred/best':>10}{'real/B':>8}{'best/B':>8}{'pred/orc':>9}"
+        f"{'best tgt':>9}{'pred/best':>10}{'floor/best':>11}{'real/B':>8}{'best/B':>8}"
+        f"{'pred/orc':>9}"
         f"{'MASE':>7}{'peak/pers':>10}{'surges':>7}{'drops':>6}{'goal':>6}{'secs':>6}"
         f"{'events':>7}{'pred@ev':>8}{'best@ev':>8}"
     )
@@ -134,6 +138,7 @@ def main() -> None:
                             None if low is None else {**asdict(low[1].score), "target": low[0]}
                         ),
                         "oracle": asdict(orc),
+                        "floor_pod_hours": result.floor_pod_hours,
                         "forecast": asdict(f),
                         "goal": asdict(check),
                         "decisions": dict(result.reasons),
@@ -147,6 +152,7 @@ def main() -> None:
                     f"{name:<11}{window:<7}{budget:>7g}{len(result.times):>8}"
                     f"{pred.pod_hours:>12,.0f}{best.pod_hours:>12,.0f}"
                     f"{result.hpa_best_target:>8.2f}{star:1}{1 - check.saving:>10.3f}"
+                    f"{_num(check.floor_vs_hpa_best, 3):>11}"
                     f"{check.realised / budget:>8.2f}"
                     f"{best.under_provisioned_pct / 100 / budget:>8.2f}"
                     f"{check.predictive_vs_oracle:>9.2f}{_num(f.mase):>7}"
@@ -168,8 +174,8 @@ def _events(result: BacktestResult) -> str:
     return f"{result.events.count:>7}{split['predictive'][0]:>7.2f}%{split['hpa_best'][0]:>7.2f}%"
 
 
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _num(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 if __name__ == "__main__":

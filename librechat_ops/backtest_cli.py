@@ -107,7 +107,9 @@ def backtest(
     within the budget, chosen in hindsight. Reports pod-hours, under-provisioned time, SPEC
     theta_u/theta_o and scaling actions per policy; the 30-minute forecast's MASE; the peak
     nowcast's error against persistence; and the goal: realised shortfall <= 1.2 x the budget
-    with <= 0.80 x the pod-hours of hpa_best. With --events, each policy's shortfall during the
+    with <= 0.80 x the pod-hours of hpa_best, with the floor: the fewest pod-hours any policy,
+    even one that knows the future, can pay within that shortfall (above 0.80 x hpa_best, no
+    policy meets the goal on this window). With --events, each policy's shortfall during the
     events and outside them.
     """
     from autoscaler.backtest import BacktestSettings, prepare, run_backtest  # noqa: PLC0415
@@ -307,6 +309,15 @@ def _render(result: BacktestResult) -> None:
         f"pod-hours {1 - check.saving:.2f}x hpa_best's (goal <= 0.80x)",
         highlight=False,
     )
+    if check.floor_vs_hpa_best is not None:
+        floor = check.floor_vs_hpa_best
+        reach = "so the goal is out of reach" if not check.reachable else "the goal is reachable"
+        console.print(
+            f"floor: the fewest pod-hours any policy (even one that knows the future) can pay "
+            f"within {120 * check.budget:g} % shortfall is {floor:.2f}x hpa_best's: {reach} "
+            "on this window",
+            highlight=False,
+        )
 
 
 def _render_frontier(points: list[FrontierPoint]) -> None:
