@@ -235,14 +235,11 @@ def _headroom(
         level=state.controller.keeper.level,
         minimum=int(wanted.get("minPods", 0)),
     )
-    spec = target["spec"]
-    shape = json.dumps(
-        [spec.get("resources"), spec.get("nodeSelector"), spec.get("tolerations")],
-        sort_keys=True,
-    )
+    resources = target["spec"].get("resources") or {}
+    placement = ServiceSpec.from_resource(target).placement()
+    shape = json.dumps([resources, placement], sort_keys=True)
     if pods != state.headroom or shape != state.headroom_shape:
-        placement = ServiceSpec.from_resource(target).placement()
-        kube.apply(headroom_pods.deployment(body, spec.get("resources") or {}, pods, placement))
+        kube.apply(headroom_pods.deployment(body, resources, pods, placement))
         state.headroom, state.headroom_shape = pods, shape
     return pods
 
