@@ -309,13 +309,18 @@ def _render(result: BacktestResult) -> None:
         f"pod-hours {1 - check.saving:.2f}x hpa_best's (goal <= 0.80x)",
         highlight=False,
     )
-    if check.floor_vs_hpa_best is not None:
-        floor = check.floor_vs_hpa_best
-        reach = "so the goal is out of reach" if not check.reachable else "the goal is reachable"
+    floor, limit = check.floor_vs_hpa_best, 120 * check.budget
+    if floor is not None and math.isinf(floor):
+        console.print(
+            f"floor: no policy keeps the shortfall within {limit:g} % on this window (more "
+            "intervals need more pods than the maximum)",
+            highlight=False,
+        )
+    elif floor is not None:
+        reach = "the goal is not ruled out" if check.reachable else "no policy can meet the goal"
         console.print(
             f"floor: the fewest pod-hours any policy (even one that knows the future) can pay "
-            f"within {120 * check.budget:g} % shortfall is {floor:.2f}x hpa_best's: {reach} "
-            "on this window",
+            f"within {limit:g} % shortfall is {floor:.2f}x hpa_best's: {reach} on this window",
             highlight=False,
         )
 

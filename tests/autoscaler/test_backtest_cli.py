@@ -46,6 +46,17 @@ def test_backtest_writes_json_and_plot(tmp_path: Path, daily_trace: pd.Series) -
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "predictive" in done.stdout
     assert "goal" in done.stdout
+    floor = document["goal"]["floor_vs_hpa_best"]
+    assert (
+        0
+        < floor
+        <= document["policies"]["oracle"]["pod_hours"]
+        / (document["policies"]["hpa_best"]["pod_hours"])
+    )
+    assert document["goal"]["reachable"] == (floor <= 0.8)
+    assert f"can pay within 0.12 % shortfall is {floor:.2f}x hpa_best's" in " ".join(
+        done.stdout.split()
+    )
 
 
 def test_resample_changes_the_control_step(tmp_path: Path, daily_trace: pd.Series) -> None:
