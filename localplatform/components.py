@@ -172,6 +172,14 @@ def _scheduler(layout: Layout, b: Binaries) -> list[str]:
         str(b.kube_scheduler),
         f"--config={_scheduler_config(layout)}",
         *_secure_serving(layout, "kube-scheduler", ports.KUBE_SCHEDULER),
+        # Preemption's deletions in the scheduling cycle, as before 1.33. Asynchronous preemption
+        # (beta, on by default) can strand a preemptor: when two pending pods pick the same
+        # victim, the second finds it already deleted, its own deletion event arrived while its
+        # PreEnqueue gate was still shut, and nothing requeues it until the unschedulable pool's
+        # 5-minute flush (executor.go in 1.36.3 and 1.37.2 activates the preemptor only after
+        # an error or an in-memory preemption). Seen in CI: two service pods nominated to a node
+        # with room for both, pending for 120 s after their victims were gone.
+        "--feature-gates=SchedulerAsyncPreemption=false",
     ]
 
 
