@@ -9,6 +9,8 @@ when nothing changed.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -127,13 +129,50 @@ def status_changes(current: Mapping[str, Any] | None, wanted: Obj) -> Obj:
     return {k: v for k, v in wanted.items() if current.get(k) != v}
 
 
+class DesiredChildren:
+    """The children an owner wants, by (kind, name), remembered per (uid, generation) for the
+    ``size`` owners used last: a service's children change about 16 times while it comes up,
+    and computing all seven again for each event was a sixth of the child events' time.
+
+    The children depend only on the owner's identity and spec, and the generation changes with
+    every change of the spec, so an entry never goes stale. Safe across the child lanes'
+    threads; callers must not change what they get.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, int], dict[tuple[str, str], Obj]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, owner: Mapping[str, Any]) -> dict[tuple[str, str], Obj]:
+        """The owner's children, by (kind, name)."""
+        meta = owner["metadata"]
+        at = (str(meta["uid"]), int(meta.get("generation", 0)))
+        with self._lock:
+            found = self._entries.get(at)
+            if found is not None:
+                self._entries.move_to_end(at)
+                return found
+        wanted = {key(c): c for c in children(ServiceSpec.from_resource(owner))}
+        with self._lock:
+            self._entries[at] = wanted
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return wanted
+
+
 def restore_child(
-    kube: Kube, owner: Mapping[str, Any], child: Mapping[str, Any], *, gone: bool
+    kube: Kube,
+    owner: Mapping[str, Any],
+    child: Mapping[str, Any],
+    *,
+    gone: bool,
+    desired_children: DesiredChildren | None = None,
 ) -> bool:
     """One child changed (or was deleted, ``gone``): re-apply it if it is not what the owner
-    wants. Compares with the event's copy of the child, so no extra read is needed."""
-    svc = ServiceSpec.from_resource(owner)
-    wanted = {key(c): c for c in children(svc)}
+    wants. Compares with the event's copy of the child, so no extra read is needed.
+    ``desired_children`` remembers what owners want across events (computed afresh without)."""
+    wanted = (desired_children or DesiredChildren(1)).of(owner)
     desired = wanted.get((child["kind"], child["metadata"]["name"]))
     if desired is None or not (gone or drifted(dict(child), desired)):
         return False

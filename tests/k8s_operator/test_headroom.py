@@ -103,11 +103,13 @@ def _state(kube: Kube, namespace: str) -> str:
         )
         for p in _pods(kube, namespace)
     ]
+    listed = kube.request("GET", f"/api/v1/namespaces/{namespace}/events")["items"]
+    listed.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
     events = [
         (e["involvedObject"]["name"], e.get("reason"), e.get("message"))
-        for e in kube.request("GET", f"/api/v1/namespaces/{namespace}/events")["items"]
+        for e in listed
         if e.get("reason") in {"Preempted", "FailedScheduling", "Scheduled"}
-    ][-20:]
+    ][-30:]  # the newest, in the order they happened
     node = kube.request("GET", f"/api/v1/pods?fieldSelector=spec.nodeName%3D{NODE}")["items"]
     others = [
         (p["metadata"]["namespace"], p["metadata"]["name"], p["status"].get("phase"))

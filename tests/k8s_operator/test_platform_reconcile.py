@@ -38,6 +38,36 @@ def _ready(kube: Kube, namespace: str, name: str = "chat") -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
+def _wait_ready(kube: Kube, namespace: str, timeout: float, what: str) -> None:
+    """Wait for the platform's Ready; when it does not come, print why (its status, each
+    service's Ready condition, the pods not Running and the scheduler's complaints)."""
+    try:
+        wait_until(lambda: _ready(kube, namespace), timeout, what)
+    except BaseException:
+        lc = kube.get("LibreChat", namespace, "chat") or {}
+        print(f"\nplatform status: {lc.get('status')}")
+        for svc in kube.list("LibreChatService", namespace):
+            ready = [
+                (c.get("status"), c.get("reason"), c.get("message"))
+                for c in (svc.get("status") or {}).get("conditions") or []
+                if c.get("type") == "Ready"
+            ]
+            print(f"service {svc['metadata']['name']}: {ready}")
+        for pod in kube.list("Pod", namespace):
+            if pod["status"].get("phase") != "Running":
+                print(
+                    f"pod {pod['metadata']['name']}: {pod['status'].get('phase')} "
+                    f"on {pod['spec'].get('nodeName')} {pod['status'].get('conditions')}"
+                )
+        for event in kube.request("GET", f"/api/v1/namespaces/{namespace}/events")["items"]:
+            if event.get("type") == "Warning":
+                print(
+                    f"event {event['involvedObject']['name']}: {event.get('reason')} "
+                    f"{event.get('message')}"
+                )
+        raise
+
+
 def _service_names(kube: Kube, namespace: str) -> set[str]:
     return {s["metadata"]["name"] for s in kube.list("LibreChatService", namespace)}
 
@@ -67,7 +97,7 @@ def test_platform_runs_api_and_inventory_and_becomes_ready(
     )
     expected = {"chat-api"} | {f"chat-{s.name}" for s in INVENTORY}
     wait_until(lambda: _service_names(kube, namespace) == expected, 60, "8 services")
-    wait_until(lambda: _ready(kube, namespace), 120, "the platform to be Ready")
+    _wait_ready(kube, namespace, 120, "the platform to be Ready")
 
     lc = kube.get("LibreChat", namespace, "chat")
     assert lc is not None
@@ -138,7 +168,7 @@ def test_upgrade_across_the_redis_boundary_is_a_cold_hand_off(
 ) -> None:
     pool = [{"name": "streaming", "minReplicas": 1, "maxReplicas": 2}]
     kube.apply(_platform(namespace, "v0.8.7", services=pool))
-    wait_until(lambda: _ready(kube, namespace), 90, "the old release to be Ready")
+    _wait_ready(kube, namespace, 90, "the old release to be Ready")
     librechat = "librechat.io/service in (chat-api,chat-streaming)"
 
     seen: list[set[str]] = []
@@ -169,4 +199,4 @@ def test_upgrade_across_the_redis_boundary_is_a_cold_hand_off(
     assert any(s == {"v0.8.7"} for s in seen), "the watcher saw the old release"
     assert any(not s for s in seen), "a moment with no LibreChat pod at all: the cold hand-off"
     assert all(s != {"v0.8.7", "v0.8.8"} for s in seen), "old and new ran together on one Redis"
-    wait_until(lambda: _ready(kube, namespace), 60, "Ready after the upgrade")
+    _wait_ready(kube, namespace, 60, "Ready after the upgrade")
