@@ -350,15 +350,17 @@ def contains(actual: Any, desired: Any, parent: str = "", quantities: bool = Fal
     return actual == desired or str(actual) == str(desired)
 
 
-def drifted(actual: Obj | None, desired: Obj) -> bool:
-    """True when the live object is missing or differs from what the operator wants."""
+def drifted(actual: Obj | None, desired: Obj, *, spec_matched: bool = False) -> bool:
+    """True when the live object is missing or differs from what the operator wants.
+    ``spec_matched``: the caller knows the live spec is one found matching before (its
+    generation has not moved since), so only the labels and owner references are compared."""
     if actual is None:
         return True
     wanted = {k: v for k, v in desired.items() if k not in ("apiVersion", "kind", "metadata")}
     meta = desired["metadata"]
     live_meta = actual.get("metadata", {})
     return not (
-        contains(actual, wanted)
+        (spec_matched or contains(actual, wanted))
         and contains(live_meta.get("labels", {}), meta.get("labels", {}))
         and contains(live_meta.get("ownerReferences", []), meta.get("ownerReferences", []))
     )

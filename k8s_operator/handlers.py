@@ -279,6 +279,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo.statuses.start()
     memo.owners = {}  # (namespace, name) -> every LibreChatService as last seen
     memo.desired_children = services.DesiredChildren()
+    memo.matched_specs = services.MatchedSpecs()
     memo.children = ChildWatcher(
         memo.kube,
         CHILD_KINDS,
@@ -365,7 +366,12 @@ def _child_event(memo: kopf.Memo, type: str | None, body: Mapping[str, Any]) -> 
                 _statuses(memo).forget(body["metadata"]["namespace"], name)
             return
         services.restore_child(
-            _kube(memo), owner, body, gone=gone, desired_children=memo.desired_children
+            _kube(memo),
+            owner,
+            body,
+            gone=gone,
+            desired_children=memo.desired_children,
+            matched_specs=memo.matched_specs,
         )
         if kind == "Deployment" and _statuses(memo).observed(owner, body, gone=gone):
             # The owner's handler failed on a status write that was stored after all: kopf

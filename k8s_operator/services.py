@@ -161,6 +161,56 @@ class DesiredChildren:
         return wanted
 
 
+class MatchedSpecs:
+    """Deployments whose spec was found as their owner wants it: the Deployment's uid, with its
+    generation and its owner's (uid, generation) then, for the ``size`` checked last.
+
+    A Deployment changes about ten times while its pods come up, each time in its status only;
+    comparing its whole spec again each time was most of the drift checks' time. Its generation
+    moves with every change of its spec, and the owner's with every change of what it wants, so
+    while both stay the spec still matches. Safe across the child lanes' threads.
+    """
+
+    KINDS = frozenset({"Deployment"})
+    """Kinds whose ``metadata.generation`` moves with every change of the spec and whose
+    desired state is its spec alone."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[int, str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _state(
+        owner: Mapping[str, Any], child: Mapping[str, Any]
+    ) -> tuple[str, tuple[int, str, int]] | None:
+        meta = child["metadata"]
+        if child.get("kind") not in MatchedSpecs.KINDS or "generation" not in meta:
+            return None
+        owned = owner["metadata"]
+        at = (int(meta["generation"]), str(owned["uid"]), int(owned.get("generation", 0)))
+        return str(meta["uid"]), at
+
+    def matched(self, owner: Mapping[str, Any], child: Mapping[str, Any]) -> bool:
+        """True when this child's spec matched the owner's wish at these same generations."""
+        state = self._state(owner, child)
+        if state is None:
+            return False
+        with self._lock:
+            return self._entries.get(state[0]) == state[1]
+
+    def record(self, owner: Mapping[str, Any], child: Mapping[str, Any]) -> None:
+        """The child's spec was just found matching."""
+        state = self._state(owner, child)
+        if state is None:
+            return
+        with self._lock:
+            self._entries[state[0]] = state[1]
+            self._entries.move_to_end(state[0])
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
 def restore_child(
     kube: Kube,
     owner: Mapping[str, Any],
@@ -168,13 +218,21 @@ def restore_child(
     *,
     gone: bool,
     desired_children: DesiredChildren | None = None,
+    matched_specs: MatchedSpecs | None = None,
 ) -> bool:
     """One child changed (or was deleted, ``gone``): re-apply it if it is not what the owner
     wants. Compares with the event's copy of the child, so no extra read is needed.
-    ``desired_children`` remembers what owners want across events (computed afresh without)."""
+    ``desired_children`` remembers what owners want across events, ``matched_specs`` which
+    specs were found matching (without them, everything is computed and compared afresh)."""
     wanted = (desired_children or DesiredChildren(1)).of(owner)
     desired = wanted.get((child["kind"], child["metadata"]["name"]))
-    if desired is None or not (gone or drifted(dict(child), desired)):
+    if desired is None:
         return False
+    if not gone:
+        known = matched_specs is not None and matched_specs.matched(owner, child)
+        if not drifted(dict(child), desired, spec_matched=known):
+            if matched_specs is not None and not known:
+                matched_specs.record(owner, child)
+            return False
     kube.apply(desired)
     return True

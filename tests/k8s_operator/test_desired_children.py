@@ -1,5 +1,6 @@
-"""The desired-children memory of the child events: what it returns is what the owner's spec
-asks for, a new generation is computed afresh, and only the most recently used owners are kept."""
+"""The child events' memories: the desired children (what the owner's spec asks for, computed
+afresh for a new generation, only the owners used last kept) and the Deployment specs found
+matching (forgotten when either generation moves)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from k8s_operator import crds
 from k8s_operator.children import children, key
 from k8s_operator.model import ServiceSpec
-from k8s_operator.services import DesiredChildren
+from k8s_operator.services import DesiredChildren, MatchedSpecs
 
 
 def _owner(
@@ -76,3 +77,45 @@ def test_threads_get_the_same_answer() -> None:
         t.join()
     assert len(right) == 240
     assert all(right)
+
+
+def _child(kind: str, uid: str, generation: int | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "svc-a", "namespace": "ns", "uid": uid}
+    if generation is not None:
+        meta["generation"] = generation
+    return {"kind": kind, "metadata": meta}
+
+
+def test_a_matched_spec_holds_while_neither_generation_moves() -> None:
+    specs = MatchedSpecs()
+    owner, deployment = _owner("a", 1), _child("Deployment", "d1", 4)
+    assert not specs.matched(owner, deployment)
+    specs.record(owner, deployment)
+    assert specs.matched(owner, deployment)
+    assert not specs.matched(owner, _child("Deployment", "d1", 5))  # its spec changed
+    assert not specs.matched(_owner("a", 2), deployment)  # the owner wants something else
+    assert not specs.matched(owner, _child("Deployment", "d2", 4))  # deleted and made again
+
+
+def test_only_deployments_are_remembered() -> None:
+    specs = MatchedSpecs()
+    owner = _owner("a", 1)
+    for child in (_child("ConfigMap", "c1", None), _child("NetworkPolicy", "n1", 1)):
+        specs.record(owner, child)
+        assert not specs.matched(owner, child)
+    unversioned = _child("Deployment", "d1", None)
+    specs.record(owner, unversioned)
+    assert not specs.matched(owner, unversioned)
+
+
+def test_matched_specs_keep_the_last_checked() -> None:
+    specs = MatchedSpecs(size=2)
+    owner = _owner("a", 1)
+    first, second, third = (_child("Deployment", f"d{i}", 1) for i in range(3))
+    specs.record(owner, first)
+    specs.record(owner, second)
+    specs.record(owner, first)  # checked again: now the newest
+    specs.record(owner, third)  # evicts second
+    assert specs.matched(owner, first)
+    assert not specs.matched(owner, second)
+    assert specs.matched(owner, third)

@@ -172,6 +172,30 @@ def test_drifted_children_are_restored(
     wait_until(restored, 30, "the drifted and deleted children to be restored")
 
 
+def test_a_label_edit_on_a_settled_deployment_is_restored(
+    kube: Kube, operator: OperatorProcess, namespace: str
+) -> None:
+    """Once a Deployment's spec was found as wanted, later events compare its spec only when
+    its generation moved; a label edit moves no generation and must be restored all the same."""
+    kube.apply(_service(namespace))
+    wait_until(lambda: _ready(kube, namespace), 60, "the service to be Ready")
+    before = kube.get("Deployment", namespace, "search") or {}
+    kube.request(
+        "PATCH",
+        kube.path("Deployment", namespace, "search"),
+        {"metadata": {"labels": {"app.kubernetes.io/component": "tier-0"}}},
+        content_type="application/merge-patch+json",
+    )
+
+    def restored() -> dict[str, Any] | None:
+        d = kube.get("Deployment", namespace, "search") or {}
+        label = d["metadata"]["labels"].get("app.kubernetes.io/component")
+        return d if label == "tier-2" else None
+
+    after = wait_until(restored, 30, "the Deployment's label to be restored")
+    assert after["metadata"]["generation"] == before["metadata"]["generation"]
+
+
 def test_deleting_the_service_deletes_its_children(
     kube: Kube, operator: OperatorProcess, namespace: str
 ) -> None:
