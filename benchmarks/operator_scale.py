@@ -8,13 +8,15 @@ Prints figures; asserts nothing. Brings the local platform up if needed (and lea
 found it). Baselines in the same run: the writes the platform makes by itself before the operator
 starts; the floor, which is the same children for N services applied straight from this process
 without the operator, timed until every Deployment is available (what the platform alone costs
-on this machine); and 100 services before the full count. ``--creators`` clients create the
-services at once (kubectl would create them one by one). Each phase prints the CPU seconds each
-process used, and the operator phases the operator's own writes per service and the API server's
-busiest (resource, verb) pairs, every client together. A PredictiveAutoscaler and a
-ChaosSchedule sit beside the services (``--no-extras``: none), as in any real cluster. Steady
-writes are counted by the API server itself (``apiserver_request_total``, mutating verbs), leaving
-out what kwok writes to keep simulated nodes and pods alive (leases, node and pod status).
+on this machine); what the operator's own requests (service creations, status patches) cost the
+API server alone, with no children; and 100 services before the full count. ``--creators``
+clients create the services at once (kubectl would create them one by one). Each phase prints
+the CPU seconds each process used, and the operator phases the operator's own writes per service
+and the API server's busiest (resource, verb) pairs, every client together. A
+PredictiveAutoscaler and a ChaosSchedule sit beside the services (``--no-extras``: none), as in
+any real cluster. Steady writes are counted by the API server itself (``apiserver_request_total``,
+mutating verbs), leaving out what kwok writes to keep simulated nodes and pods alive (leases,
+node and pod status).
 """
 
 from __future__ import annotations
@@ -306,6 +308,53 @@ def platform_floor(
     return namespaces, elapsed
 
 
+def custom_resource_costs(kube: Kube, pids: dict[str, int], count: int, writers: int) -> None:
+    """What the operator's own requests cost the API server, with no operator running: ``count``
+    services created, then two status patches each (the "handled" write and the Ready flip, as
+    the operator writes them: merge patches conditional on the version read). No children are
+    made, so this is the custom resources' share of the API server's extra CPU in the operator
+    phase; the rest is what the children and their watchers cost."""
+    run = f"costs-{os.getpid()}"
+    [namespace] = make_namespaces(kube, f"bench-operator-{run}", 1)
+    collection = kube.path("LibreChatService", namespace)
+
+    def condition(ready: str) -> dict[str, Any]:
+        at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"type": "Ready", "status": ready, "reason": "Benchmark", "message": "",
+                "lastTransitionTime": at, "observedGeneration": 1}  # fmt: skip
+
+    versions: dict[int, str] = {}
+
+    def create(i: int) -> None:
+        made = kube.request("POST", collection, service_body(f"svc-{i:04d}", namespace, run))
+        versions[i] = made["metadata"]["resourceVersion"]
+
+    def status(ready: str, extra: dict[str, Any]) -> Callable[[int], None]:
+        def patch(i: int) -> None:
+            written = kube.patch_status(
+                "LibreChatService", namespace, f"svc-{i:04d}",
+                {**extra, "conditions": [condition(ready)]}, resource_version=versions[i],
+            )  # fmt: skip
+            versions[i] = written["metadata"]["resourceVersion"]
+
+        return patch
+
+    steps: list[tuple[str, Callable[[int], None]]] = [
+        ("service creations", create),
+        ("first status patches", status("False", {"observedGeneration": 1, "replicas": 0})),
+        ("Ready status patches", status("True", {"replicas": 1, "readyReplicas": 1})),
+    ]
+    for name, step in steps:
+        before = cpu_seconds(pids).get("kube-apiserver", 0.0)
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            list(pool.map(step, range(count)))
+        spent = cpu_seconds(pids).get("kube-apiserver", 0.0) - before
+        label = f"API server CPU: {count} {name}, no operator"
+        print(f"{label:58} {spent:7.1f} s ({spent / count * 1000:.2f} ms each)")
+    kube.delete("Namespace", None, namespace)
+    wait_for_earlier_runs(kube)
+
+
 def _seconds_after(stamp: str, start: float) -> float:
     moment = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return moment.timestamp() - start
@@ -455,6 +504,8 @@ def main() -> None:
             kube.delete("Namespace", None, ns)
         wait_for_earlier_runs(kube)
         settle(pids, idle_cores)
+        custom_resource_costs(kube, pids, args.services, args.creators)
+        settle(pids, idle_cores)
     log = Path(tempfile.mkdtemp()) / "operator.log"
     metrics_port = free_port()
     env = {
@@ -468,7 +519,7 @@ def main() -> None:
     ]  # fmt: skip
     with log.open("wb") as out:
         operator = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-    namespaces = []
+    namespaces: list[str] = []
     try:
         time.sleep(3)
         print(
