@@ -498,8 +498,9 @@ def main() -> None:
             kube, args.services, args.timeout, args.appliers, args.namespaces
         )
         print_cpu(cpu, cpu_seconds(pids), floor)
-        collections = read_apiserver(platform).collections - reading.collections
-        print(f"  kube-apiserver heap collections: {collections}")
+        ended = read_apiserver(platform)
+        print(f"  kube-apiserver heap collections: {ended.collections - reading.collections}")
+        print_mix(reading.mix, ended.mix)
         for ns in made:
             kube.delete("Namespace", None, ns)
         wait_for_earlier_runs(kube)
