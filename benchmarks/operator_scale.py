@@ -417,8 +417,10 @@ def _dropped(_type: str | None, _obj: dict[str, Any]) -> None:
 
 
 def _seconds_after(stamp: str, start: float) -> float:
+    """Seconds from ``start`` to an API server timestamp, both in whole seconds (the server
+    truncates its own, so the start is truncated too: never a negative time)."""
     moment = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    return moment.timestamp() - start
+    return moment.timestamp() - int(start)
 
 
 def print_stages(kube: Kube, namespaces: list[str], start: float) -> None:
