@@ -342,12 +342,16 @@ def owned_floor(
     run = f"owned-{os.getpid()}"
     [namespace] = make_namespaces(kube, f"bench-operator-{run}", 1)
     versions: dict[str, str] = {}
-    watchers = [
-        ChildWatcher(kube, CHILD_KINDS, f"app.kubernetes.io/managed-by={MANAGER}", _dropped),
-        ChildWatcher(kube, [ChildKind("LibreChatService", crds.API_VERSION)], RUN_LABEL, _dropped),
-    ]
-    if "watches" not in adds:
-        watchers = []
+    watchers = (
+        [
+            ChildWatcher(kube, CHILD_KINDS, f"app.kubernetes.io/managed-by={MANAGER}", _dropped),
+            ChildWatcher(
+                kube, [ChildKind("LibreChatService", crds.API_VERSION)], RUN_LABEL, _dropped
+            ),
+        ]
+        if "watches" in adds
+        else []
+    )
     for watcher in watchers:
         watcher.start()
 
@@ -607,8 +611,8 @@ def main() -> None:
             owned = owned_floor(
                 platform, kube, pids, args.services, args.timeout, args.appliers, adds
             )
-            least = " the least an operator of this design takes here" * (adds == OPERATOR_ADDS)
-            print(f"  {owned / floor:.2f}x the floor{':' * bool(least)}{least}")
+            least = ": the least an operator of this design takes here"
+            print(f"  {owned / floor:.2f}x the floor{least if adds == OPERATOR_ADDS else ''}")
     kube = fresh_control_plane(platform, pids, args.restart)
     settle(pids, idle_cores)
     log = Path(tempfile.mkdtemp()) / "operator.log"
